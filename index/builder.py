@@ -1,0 +1,254 @@
+"""Build or update the on-disk index from a corpus folder.
+
+Incremental by content hash: only new and changed articles are chunked,
+lemmatized and embedded; removed articles lose their chunks. A change of
+embedder, dimension or chunking settings forces a full rebuild (and says why).
+Publishing is crash-safe: the new vector file is written completely under a
+new generation number, then one SQLite transaction switches the metadata to
+it; the old generation's file is deleted only after that commit.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index import vectors
+from index.chunking import Chunk, chunk_article
+from index.corpus import Article, FileIssue, load_corpus
+from index.lemmatize import lemmas
+from index.store import SCHEMA_VERSION, Store
+from litopys.config import Settings
+from litopys.errors import LitopysError
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "litopys.sqlite3"
+LOCK_NAME = ".build.lock"
+EMBED_BATCH = 64
+
+# (stage, done, total): lets the CLI draw a rich bar and the UI a gr.Progress.
+ProgressFn = Callable[[str, int, int], None]
+
+
+class IndexBusyError(LitopysError):
+    """Another build holds the index lock."""
+
+
+@dataclass
+class IndexReport:
+    """What one `litopys index` run did."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    issues: list[FileIssue] = field(default_factory=list)
+    chunks_embedded: int = 0
+    full_rebuild_reason: str | None = None
+    articles_total: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+            "articles_total": self.articles_total,
+            "chunks_total": self.chunks_total,
+            "chunks_embedded": self.chunks_embedded,
+            "full_rebuild_reason": self.full_rebuild_reason,
+            "issues": [
+                {"path": i.path, "reason": i.reason, "skipped": i.skipped} for i in self.issues
+            ],
+        }
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """Hold the single-writer lock for ``index_dir`` or fail with a clear message."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    fh = open(index_dir / LOCK_NAME, "a+")
+    try:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise IndexBusyError(
+                f"the index at {index_dir} is being rebuilt by {holder}; try again when it finishes"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        yield
+    finally:
+        fh.close()
+
+
+def build_signature(settings: Settings, embedder_spec: str, dim: int) -> dict[str, str]:
+    """The build facts that must match for an index to be updated incrementally."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "embedder": embedder_spec,
+        "dim": str(dim),
+        "chunking": json.dumps(settings.chunking.model_dump(), sort_keys=True),
+    }
+
+
+def _rebuild_reason(meta: dict[str, str], signature: dict[str, str]) -> str | None:
+    if "generation" not in meta:
+        return None
+    for key, want in signature.items():
+        have = meta.get(key)
+        if have != want:
+            return f"{key} changed ({have} -> {want})"
+    return None
+
+
+def build_index(
+    settings: Settings,
+    embedder,  # index.embedder.Embedder (import kept lazy: torch is heavy)
+    *,
+    corpus_dir: Path | None = None,
+    force_rebuild: bool = False,
+    progress: ProgressFn | None = None,
+) -> IndexReport:
+    """Bring the index in ``settings.index_dir`` in line with the corpus; return what changed."""
+    started = time.perf_counter()
+    corpus_dir = Path(corpus_dir or settings.corpus_dir)
+    index_dir = Path(settings.index_dir)
+    report = IndexReport()
+    articles, issues = load_corpus(corpus_dir, settings.max_file_bytes)
+    report.issues = issues
+    report.skipped = sum(1 for i in issues if i.skipped)
+    for issue in issues:
+        log.warning("%s: %s%s", issue.path, "skipped, " if issue.skipped else "", issue.reason)
+
+    with build_lock(index_dir):
+        store = Store(index_dir / DB_NAME)
+        try:
+            _update(store, settings, embedder, articles, index_dir, report, force_rebuild, progress)
+        finally:
+            store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _update(
+    store: Store,
+    settings: Settings,
+    embedder,
+    articles: list[Article],
+    index_dir: Path,
+    report: IndexReport,
+    force_rebuild: bool,
+    progress: ProgressFn | None,
+) -> None:
+    meta = store.get_meta()
+    signature = build_signature(settings, embedder.spec, embedder.dim)
+    reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
+    generation = int(meta.get("generation", "0"))
+    old_path = vectors.vectors_path(index_dir, generation)
+    if reason is None and generation and old_path.exists():
+        index = vectors.read_index(old_path, embedder.dim)
+        existing = store.article_hashes()
+    else:
+        if reason is None and generation:
+            reason = f"vector file {old_path.name} is missing"
+        index = vectors.new_index(embedder.dim)
+        existing = {}
+    report.full_rebuild_reason = reason
+    if reason:
+        log.info("full rebuild: %s", reason)
+
+    current = {a.id: a for a in articles}
+    changed = [a for a in articles if existing.get(a.id) != a.content_hash]
+    report.added = sum(1 for a in changed if a.id not in existing)
+    report.updated = len(changed) - report.added
+    removed_ids = [aid for aid in existing if aid not in current]
+    report.removed = len(removed_ids)
+    report.unchanged = len(articles) - len(changed)
+
+    prepared = _prepare(changed, embedder, settings, progress)
+    texts = [c.text for _, chunks, _ in prepared for c in chunks]
+    embeddings = _embed(embedder, texts, progress)
+    report.chunks_embedded = len(texts)
+
+    # Everything below is one transaction; the new vector file is written before commit.
+    with store.conn:
+        if reason:
+            store.conn.execute("DELETE FROM chunks_fts")
+            store.conn.execute("DELETE FROM chunks")
+            store.conn.execute("DELETE FROM articles")
+        stale_articles = removed_ids + [a.id for a in changed if a.id in existing]
+        stale_chunks = store.chunk_ids_of(stale_articles)
+        if stale_chunks:
+            index.remove_ids(np.asarray(stale_chunks, dtype=np.int64))
+        store.delete_articles(stale_articles)
+        next_id = store.next_chunk_id()
+        new_ids: list[int] = []
+        for article, chunks, lemma_texts in prepared:
+            ids = list(range(next_id, next_id + len(chunks)))
+            next_id += len(chunks)
+            new_ids += ids
+            store.insert_article(article, chunks, ids, lemma_texts, " ".join(lemmas(article.title)))
+        if new_ids:
+            index.add_with_ids(embeddings, np.asarray(new_ids, dtype=np.int64))
+        new_generation = generation + 1
+        vectors.write_index(index, vectors.vectors_path(index_dir, new_generation))
+        store.set_meta(
+            {
+                **signature,
+                "generation": str(new_generation),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "corpus_dir": str(Path(settings.corpus_dir).resolve()),
+            }
+        )
+    # Keep the previous generation one round so a reader mid-switch can still open it.
+    vectors.remove_stale(index_dir, keep={new_generation, generation})
+    counts = store.counts()
+    report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
+
+
+def _prepare(
+    articles: list[Article], embedder, settings: Settings, progress: ProgressFn | None
+) -> list[tuple[Article, list[Chunk], list[str]]]:
+    out = []
+    for n, article in enumerate(articles, 1):
+        chunks = chunk_article(
+            article,
+            embedder.count_tokens,
+            settings.chunking.target_tokens,
+            settings.chunking.overlap_tokens,
+        )
+        out.append((article, chunks, [" ".join(lemmas(c.text)) for c in chunks]))
+        if progress:
+            progress("chunking", n, len(articles))
+    return out
+
+
+def _embed(embedder, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(embedder.encode_passages(texts[start : start + EMBED_BATCH]))
+        if progress:
+            progress("embedding", min(start + EMBED_BATCH, len(texts)), len(texts))
+    return np.vstack(parts).astype(np.float32)

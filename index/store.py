@@ -1,0 +1,182 @@
+"""The metadata database: articles, chunks, a lemmatized FTS5 table for BM25, and build facts.
+
+SQLite (stdlib). One writer at a time (see ``index.lock``); readers open the
+file read-only and see only committed generations.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.chunking import Chunk
+from index.corpus import Article
+from litopys.errors import IndexStateError
+
+SCHEMA_VERSION = "1"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    date TEXT,
+    body TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lemmas, title_lemmas, tokenize='unicode61');
+"""
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk row joined with its article's title and date."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    title: str
+    date: str | None
+
+
+class Store:
+    """Access to the SQLite metadata database."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        if readonly:
+            if not self.path.exists():
+                raise IndexStateError(f"no index at {self.path.parent}; run `litopys index` first")
+            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, check_same_thread=False)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.executescript(_SCHEMA)
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        try:
+            self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise IndexStateError(
+                f"index database {self.path} is damaged ({exc}); run `litopys index --rebuild`"
+            ) from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- build facts -------------------------------------------------------
+    def get_meta(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        self.conn.executemany(
+            "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            list(values.items()),
+        )
+
+    # --- articles ----------------------------------------------------------
+    def article_hashes(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT id, content_hash FROM articles").fetchall())
+
+    def get_article(self, article_id: str) -> Article | None:
+        row = self.conn.execute(
+            "SELECT id, title, date, body, content_hash FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return Article(*row) if row else None
+
+    def chunk_ids_of(self, article_ids: Iterable[str]) -> list[int]:
+        ids = list(article_ids)
+        out: list[int] = []
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            out += [r[0] for r in self.conn.execute(f"SELECT id FROM chunks WHERE article_id IN ({marks})", part)]
+        return out
+
+    def delete_articles(self, article_ids: Iterable[str]) -> None:
+        ids = list(article_ids)
+        chunk_ids = self.chunk_ids_of(ids)
+        self.conn.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(c,) for c in chunk_ids])
+        self.conn.executemany("DELETE FROM chunks WHERE article_id = ?", [(a,) for a in ids])
+        self.conn.executemany("DELETE FROM articles WHERE id = ?", [(a,) for a in ids])
+
+    def next_chunk_id(self) -> int:
+        return (self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]) + 1
+
+    def insert_article(
+        self,
+        article: Article,
+        chunks: Sequence[Chunk],
+        chunk_ids: Sequence[int],
+        lemma_texts: Sequence[str],
+        title_lemmas: str,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO articles(id, title, date, body, content_hash) VALUES (?, ?, ?, ?, ?)",
+            (article.id, article.title, article.date, article.body, article.content_hash),
+        )
+        self.conn.executemany(
+            "INSERT INTO chunks(id, article_id, ordinal, start, end, text) VALUES (?, ?, ?, ?, ?, ?)",
+            [(cid, c.article_id, c.ordinal, c.start, c.end, c.text) for cid, c in zip(chunk_ids, chunks)],
+        )
+        self.conn.executemany(
+            "INSERT INTO chunks_fts(rowid, lemmas, title_lemmas) VALUES (?, ?, ?)",
+            [(cid, lem, title_lemmas) for cid, lem in zip(chunk_ids, lemma_texts)],
+        )
+
+    # --- reading -----------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        articles = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        chunks = self.conn.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return {"articles": articles, "chunks": chunks}
+
+    def all_chunk_ids(self) -> list[int]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def get_chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT c.id, c.article_id, c.ordinal, c.start, c.end, c.text, a.title, a.date "
+                f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                part,
+            )
+            for row in rows:
+                out[row[0]] = StoredChunk(*row)
+        return out
+
+    def bm25(self, lemmas: Sequence[str], limit: int) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``."""
+        if not lemmas:
+            return []
+        query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
+        rows = self.conn.execute(
+            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+            "ORDER BY s LIMIT ?",
+            (query, limit),
+        ).fetchall()
+        # FTS5's bm25() is negated so that ORDER BY ascending puts the best first.
+        return [(rowid, -score) for rowid, score in rows]
+
+    def meta_json(self, key: str) -> object | None:
+        value = self.get_meta().get(key)
+        return json.loads(value) if value is not None else None

@@ -1,0 +1,75 @@
+"""The FAISS index of normalized chunk embeddings, keyed by chunk id.
+
+Inner product on L2-normalized vectors is cosine similarity. Each published
+build writes a new file ``vectors.<generation>.faiss`` (temp file, fsync,
+atomic rename) before the database commit names that generation, so a
+reader never pairs a database with a half-written vector file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from litopys.errors import IndexStateError
+
+
+def new_index(dim: int) -> faiss.IndexIDMap2:
+    """An empty exact (flat, inner-product) index that maps vectors to chunk ids."""
+    return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+
+
+def vectors_path(index_dir: Path, generation: int) -> Path:
+    return Path(index_dir) / f"vectors.{generation}.faiss"
+
+
+def write_index(index: faiss.Index, path: Path) -> None:
+    """Write ``index`` to ``path`` atomically (temp file + fsync + rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    faiss.write_index(index, str(tmp))
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_index(path: Path, dim: int) -> faiss.Index:
+    """Load a vector file and check its dimension; damage is reported, not raised raw."""
+    if not path.exists():
+        raise IndexStateError(f"vector file {path} is missing; run `litopys index --rebuild`")
+    try:
+        index = faiss.read_index(str(path))
+    except RuntimeError as exc:
+        raise IndexStateError(f"vector file {path} is damaged; run `litopys index --rebuild`") from exc
+    if index.d != dim:
+        raise IndexStateError(f"vector file {path} has dimension {index.d}, expected {dim}")
+    return index
+
+
+def index_ids(index: faiss.Index) -> np.ndarray:
+    """The chunk ids stored in an IndexIDMap."""
+    return faiss.vector_to_array(index.id_map).astype(np.int64)
+
+
+def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """Top-``k`` (chunk id, cosine) pairs for one normalized query vector."""
+    if index.ntotal == 0:
+        return []
+    scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+
+
+def remove_stale(index_dir: Path, keep: set[int]) -> None:
+    """Delete vector files of generations not in ``keep`` (and leftover temp files)."""
+    for path in Path(index_dir).glob("vectors.*.faiss*"):
+        parts = path.name.split(".")
+        gen = parts[1] if len(parts) > 2 else ""
+        if path.name.endswith(".tmp") or not gen.isdigit() or int(gen) not in keep:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,190 @@
+"""The `litopys` command: index a corpus, ask from the shell, serve the chat."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from litopys.config import Settings, load_settings
+from litopys.errors import LitopysError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Litopys: ask questions about your news articles and get answers that cite the passages.",
+)
+err = Console(stderr=True)
+
+EXIT_WARNINGS = 5  # index completed, but some files were skipped
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Optional[Path] = typer.Option(None, "--config", help="TOML settings file (default: ./litopys.toml if present)."),
+    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Where the index lives (LITOPYS_INDEX_DIR)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
+) -> None:
+    """Global options; settings come from defaults, litopys.toml and LITOPYS_* variables."""
+    overrides = {"index_dir": index_dir} if index_dir else {}
+    try:
+        settings = load_settings(config, **overrides)
+    except LitopysError as exc:
+        _fail(exc)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = {"settings": settings}
+
+
+def _fail(exc: LitopysError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def _progress_bar(enabled: bool):
+    """A rich progress bar on stderr and a callback(stage, done, total) that drives it."""
+    progress = Progress(
+        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not enabled, transient=False,
+    )
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return progress, update
+
+
+def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
+    from litopys.runtime import index_corpus, load_embedder
+
+    embedder = load_embedder(settings)
+    progress, update = _progress_bar(show_progress)
+    with progress:
+        report = index_corpus(settings, embedder, corpus_dir=corpus, force_rebuild=rebuild, progress=update)
+    return embedder, report
+
+
+@app.command()
+def index(
+    ctx: typer.Context,
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Folder of article files (default: setting corpus_dir)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (repairs a damaged index)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+) -> None:
+    """Index new and changed articles, drop removed ones, and report the counts."""
+    settings = _settings(ctx)
+    try:
+        _, report = _run_index(settings, corpus, rebuild, show_progress=not as_json)
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        if report.full_rebuild_reason:
+            err.print(f"full rebuild: {report.full_rebuild_reason}")
+        for issue in report.issues:
+            err.print(f"  {'skipped' if issue.skipped else 'warning'}: {issue.path}: {issue.reason}", highlight=False)
+        print(
+            f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+            f"unchanged {report.unchanged}, skipped {report.skipped} "
+            f"({report.articles_total} articles, {report.chunks_total} chunks in the index) "
+            f"in {report.seconds:.1f} s"
+        )
+    if report.skipped:
+        raise typer.Exit(EXIT_WARNINGS)
+
+
+@app.command()
+def ask(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="The question, in any language."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object: answer, citations, passages, timings."),
+) -> None:
+    """Answer one question from the indexed articles, citing passages."""
+    from litopys.runtime import open_assistant
+    from rag.answer import Answer, Delta
+
+    settings = _settings(ctx)
+    try:
+        assistant = open_assistant(settings)
+        answer: Answer | None = None
+        for event in assistant.answerer.stream(question):
+            if isinstance(event, Delta) and not as_json:
+                print(event.text, end="", flush=True)
+            elif isinstance(event, Answer):
+                answer = event
+    except LitopysError as exc:
+        _fail(exc)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2)
+    assert answer is not None
+    if as_json:
+        print(json.dumps(answer.as_dict(), ensure_ascii=False))
+        return
+    print("\n")
+    print(f"Answer with markers: {answer.text}" if answer.text else "(empty answer)")
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        date = f", {c.date}" if c.date else ""
+        note = " (attributed after generation)" if c.attributed else ""
+        print(f"[{c.n}] {c.title}{date} — {c.article_id}{note}")
+        print(textwrap.indent(textwrap.fill(c.text, 100), "    "))
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Optional[str] = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default 7860)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Folder of article files to index before serving."),
+    skip_index: bool = typer.Option(False, "--no-index", help="Serve the existing index without updating it first."),
+) -> None:
+    """Index the corpus if needed, then serve the web chat."""
+    from litopys.runtime import open_assistant
+    from ui.app import launch
+
+    settings = _settings(ctx)
+    if host:
+        settings.server.host = host
+    if port:
+        settings.server.port = port
+    if corpus:
+        settings.corpus_dir = corpus
+    try:
+        embedder = None
+        if not skip_index:
+            embedder, report = _run_index(settings, None, False, show_progress=True)
+            err.print(
+                f"index: added {report.added}, updated {report.updated}, removed {report.removed}, "
+                f"unchanged {report.unchanged}, skipped {report.skipped}"
+            )
+        assistant = open_assistant(settings, embedder)
+    except LitopysError as exc:
+        _fail(exc)
+    launch(assistant)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,155 @@
+"""One settings object for the whole assistant.
+
+Sources, highest priority first: explicit keyword arguments, ``LITOPYS_*``
+environment variables (nested with ``__``, e.g. ``LITOPYS_LLM__MODEL``), a TOML
+file (``litopys.toml`` in the working directory, or the path given by
+``--config`` / ``LITOPYS_CONFIG``), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from litopys.errors import LitopysError
+
+
+def _data_home() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "litopys"
+
+
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "litopys"
+
+
+class EmbedderSettings(BaseModel):
+    """Which sentence embedder turns chunks and questions into vectors."""
+
+    model: str = Field(
+        "bundled:use-m3",
+        description=(
+            "bundled:use-m3 | bundled:minilm | a local sentence-transformers directory | "
+            "a Hugging Face Hub id (e.g. intfloat/multilingual-e5-small)"
+        ),
+    )
+    query_prefix: str | None = Field(
+        None, description="Prefix for questions; None = automatic ('query: ' for e5 models)."
+    )
+    passage_prefix: str | None = Field(
+        None, description="Prefix for chunks; None = automatic ('passage: ' for e5 models)."
+    )
+    batch_size: int = Field(32, ge=1)
+    hub_timeout_s: float = Field(
+        3.0, gt=0, description="How long to wait for the Hub before failing with a clear message."
+    )
+
+
+class ChunkSettings(BaseModel):
+    """How article bodies are cut into passages."""
+
+    target_tokens: int = Field(120, ge=16, description="Target chunk size in embedder tokens.")
+    overlap_tokens: int = Field(30, ge=0, description="Sentence overlap between chunks, in tokens.")
+
+
+class RetrievalSettings(BaseModel):
+    """Hybrid (BM25 + dense) retrieval."""
+
+    top_k: int = Field(5, ge=1, description="Passages handed to the LLM.")
+    candidates: int = Field(50, ge=1, description="Candidates taken from each signal before fusion.")
+    fusion: Literal["zscore", "rrf"] = "zscore"
+    dense_weight: float = Field(
+        0.3, ge=0.0, le=1.0, description="Weight of the dense signal; BM25 gets 1 - dense_weight."
+    )
+    rrf_k: int = Field(60, ge=1)
+    per_article_cap: int = Field(2, ge=1, description="At most this many passages per article.")
+
+
+class LLMSettings(BaseModel):
+    """The local answering model (llama.cpp)."""
+
+    model: str = Field(
+        "bundled:qwen2.5-coder-1.5b",
+        description=(
+            "bundled:qwen2.5-coder-1.5b | bundled:qwen2.5-coder-0.5b | a local .gguf path | "
+            "hf:OWNER/REPO/FILE.gguf"
+        ),
+    )
+    n_ctx: int = Field(4096, ge=512)
+    n_threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
+    max_tokens: int = Field(256, ge=8)
+    temperature: float = Field(0.1, ge=0.0)
+    seed: int = 42
+    hub_timeout_s: float = Field(3.0, gt=0)
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    """All Litopys settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LITOPYS_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file="litopys.toml",
+    )
+
+    corpus_dir: Path = Field(Path("seeds"), description="Folder of article files.")
+    index_dir: Path = Field(default_factory=lambda: _data_home() / "index")
+    cache_dir: Path = Field(
+        default_factory=_cache_home, description="Where assembled/downloaded models are kept."
+    )
+    max_file_bytes: int = Field(5_000_000, ge=1, description="Larger article files are skipped.")
+    log_level: str = "INFO"
+
+    embedder: EmbedderSettings = EmbedderSettings()
+    chunking: ChunkSettings = ChunkSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
+    server: ServerSettings = ServerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = cls.model_config.get("toml_file")
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+class ConfigError(LitopysError):
+    """A settings file or value the user must fix."""
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings; ``config_file`` (if given) must exist and replaces ``litopys.toml``."""
+    explicit = config_file or os.environ.get("LITOPYS_CONFIG")
+    if explicit is not None and not Path(explicit).is_file():
+        raise ConfigError(f"config file not found: {explicit}")
+    toml_file = Path(explicit) if explicit else Path("litopys.toml")
+    # A subclass per call keeps the TOML path out of global state.
+    cls = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": toml_file}})
+    try:
+        return cls(**overrides)
+    except Exception as exc:  # pydantic ValidationError, TOML decode errors
+        raise ConfigError(f"invalid settings: {exc}") from exc

@@ -1,0 +1,25 @@
+"""Typed errors a user can act on; the CLI prints their message and exits non-zero."""
+
+
+class LitopysError(Exception):
+    """Base class: the message says what went wrong and what to do."""
+
+    exit_code = 1
+
+
+class ModelUnavailableError(LitopysError):
+    """A model could not be found, downloaded, assembled or verified."""
+
+    exit_code = 3
+
+
+class IndexStateError(LitopysError):
+    """The on-disk index is missing, incompatible or damaged."""
+
+    exit_code = 4
+
+
+class CorpusError(LitopysError):
+    """The corpus folder is missing or unusable as a whole."""
+
+    exit_code = 2

@@ -1,0 +1,69 @@
+"""Wiring: settings -> embedder, index reader, retriever, LLM, answerer.
+
+The only place that knows how the stages fit together; the CLI and the chat
+both start from here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from litopys.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assistant:
+    """A ready-to-answer assistant and how long each part took to load."""
+
+    settings: Settings
+    embedder: object
+    reader: object
+    retriever: object
+    answerer: object
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def load_embedder(settings: Settings):
+    """The configured sentence embedder (import deferred: torch is slow to import)."""
+    from index.embedder import load_embedder as _load
+
+    return _load(settings.embedder)
+
+
+def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None = None,
+                 force_rebuild: bool = False, progress=None):
+    """Run an incremental index build; returns the IndexReport."""
+    from index.builder import build_index
+
+    embedder = embedder or load_embedder(settings)
+    return build_index(settings, embedder, corpus_dir=corpus_dir, force_rebuild=force_rebuild,
+                       progress=progress)
+
+
+def open_assistant(settings: Settings, embedder=None) -> Assistant:
+    """Load the models and open the published index for answering."""
+    from index.reader import IndexReader
+    from rag.answer import Answerer
+    from rag.gguf import load_llm
+    from rag.retrieval import Retriever
+
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    embedder = embedder or load_embedder(settings)
+    times["embedder_s"] = time.perf_counter() - t
+    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+    retriever = Retriever(reader, embedder, settings.retrieval)
+    t = time.perf_counter()
+    llm = load_llm(settings.llm, settings.cache_dir)
+    times["llm_s"] = time.perf_counter() - t
+    answerer = Answerer(retriever, llm, settings.llm)
+    log.info("assistant ready: embedder %.1f s, LLM %.1f s", times["embedder_s"], times["llm_s"])
+    return Assistant(settings, embedder, reader, retriever, answerer, times)

@@ -1,0 +1,1 @@
+"""Retrieval, prompting and answering: question -> passages -> prompt -> LLM -> cited answer."""

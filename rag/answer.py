@@ -1,0 +1,139 @@
+"""Question -> retrieval -> prompt -> streamed LLM answer -> answer with citations."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from litopys.config import LLMSettings
+from rag.citations import (
+    Citation,
+    best_supporting,
+    is_refusal,
+    resolve_citations,
+    strip_invalid_markers,
+    cite_passage,
+)
+from rag.prompt import build_prompt
+from rag.retrieval import Passage, Retriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Answer:
+    """A finished answer: text with ``[n]`` markers, the citations they resolve to, and the evidence."""
+
+    question: str
+    text: str
+    citations: list[Citation]
+    passages: list[Passage]
+    refused: bool
+    invalid_citations: list[int] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        def public(d: dict[str, object]) -> dict[str, object]:
+            return {k: d[k] for k in ("n", "article_id", "title", "date", "text", "start", "end", "attributed") if k in d}
+
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [public(c.as_dict()) for c in self.citations],
+            "invalid_citations": self.invalid_citations,
+            "passages": [
+                {"n": n, **{k: v for k, v in p.as_dict().items() if k != "chunk_id"}}
+                for n, p in enumerate(self.passages, 1)
+            ],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of streamed answer text."""
+
+    text: str
+
+
+class Answerer:
+    """Answers questions from the index with a local llama.cpp model. Thread-safe (one generation at a time)."""
+
+    def __init__(self, retriever: Retriever, llm, settings: LLMSettings) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.settings = settings
+        self._llm_lock = threading.Lock()
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def stream(self, question: str, stop: threading.Event | None = None) -> Iterator[Delta | Answer]:
+        """Yield ``Delta`` pieces as the model writes, then the final ``Answer``."""
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        t0 = time.perf_counter()
+        passages = self.retriever.search(question)
+        t_retrieved = time.perf_counter()
+        budget = self.settings.n_ctx - self.settings.max_tokens - 64
+        prompt = build_prompt(question, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+        pieces: list[str] = []
+        t_first = None
+        with self._llm_lock:
+            t_start = time.perf_counter()
+            chunks = self.llm.create_chat_completion(
+                messages=prompt.messages,
+                stream=True,
+                temperature=self.settings.temperature,
+                max_tokens=self.settings.max_tokens,
+                seed=self.settings.seed,
+            )
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                if piece:
+                    if t_first is None:
+                        t_first = time.perf_counter()
+                    pieces.append(piece)
+                    yield Delta(piece)
+                if stop is not None and stop.is_set():
+                    break
+        t_done = time.perf_counter()
+        answer = finish_answer(question, "".join(pieces), prompt.passages)
+        answer.timings = {
+            "retrieval_s": t_retrieved - t0,
+            "first_token_s": (t_first or t_done) - t_start,
+            "generation_s": t_done - t_start,
+            "total_s": t_done - t0,
+            "completion_chars": float(len(answer.text)),
+        }
+        yield answer
+
+    def ask(self, question: str) -> Answer:
+        """Answer ``question`` without streaming."""
+        final = None
+        for event in self.stream(question):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+
+def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
+    """Turn raw model text into an Answer: resolve markers, drop invalid ones, attribute if none."""
+    text = raw.strip()
+    citations, invalid = resolve_citations(text, passages)
+    text = strip_invalid_markers(text, invalid)
+    refused = is_refusal(text) and not citations
+    if not citations and not refused and passages and text:
+        n = best_supporting(text, passages)
+        if n is not None:
+            text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
+            citations = [cite_passage(n, passages[n - 1], attributed=True)]
+    if invalid:
+        log.info("dropped citation markers that point to no passage: %s", invalid)
+    return Answer(question, text, citations, passages, refused, invalid)

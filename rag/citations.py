@@ -1,0 +1,117 @@
+"""Answer text -> citations: parse ``[n]`` markers and map them to passages.
+
+The small bundled LLM often states the right fact but drops the marker. When
+an answer has no valid marker and is not a refusal, the passage that shares
+the most content lemmas and numbers with it is attributed after the fact and
+the citation is flagged ``attributed=True`` so the reader knows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from index.lemmatize import QUERY_STOPWORDS, lemmas
+from rag.retrieval import Passage
+
+_MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_REFUSAL_HINTS = (
+    "немає відповіді",
+    "не містять відповіді",
+    "не містить відповіді",
+    "немає інформації",
+    "do not contain the answer",
+    "does not contain the answer",
+    "no answer",
+)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Marker ``[n]`` in the answer, resolved to the passage it points to."""
+
+    n: int
+    chunk_id: int
+    article_id: str
+    title: str
+    date: str | None
+    text: str
+    start: int
+    end: int
+    attributed: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def marker_numbers(answer: str) -> list[int]:
+    """Every number cited in ``answer``, in order of first appearance (ranges expanded)."""
+    found: dict[int, None] = {}
+    for match in _MARKER.finditer(answer):
+        for part in re.split(r"\s*[,;]\s*", match.group(1)):
+            bounds = re.split(r"\s*[–-]\s*", part)
+            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+                lo, hi = int(bounds[0]), int(bounds[1])
+                numbers = range(lo, hi + 1) if 0 < hi - lo < 10 else (lo, hi)
+            else:
+                numbers = (int(bounds[0]),)
+            for n in numbers:
+                found.setdefault(n, None)
+    return list(found)
+
+
+def is_refusal(answer: str) -> bool:
+    """Whether the answer says the articles do not contain the answer."""
+    low = answer.lower()
+    return any(hint in low for hint in _REFUSAL_HINTS)
+
+
+def cite_passage(n: int, passage: Passage, attributed: bool = False) -> Citation:
+    return Citation(n, passage.chunk_id, passage.article_id, passage.title, passage.date,
+                    passage.text, passage.start, passage.end, attributed)
+
+
+def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Citation], list[int]]:
+    """Citations for valid markers, and the marker numbers that point to no passage."""
+    valid, invalid = [], []
+    for n in marker_numbers(answer):
+        if 1 <= n <= len(passages):
+            valid.append(cite_passage(n, passages[n - 1]))
+        else:
+            invalid.append(n)
+    return valid, invalid
+
+
+def _content(text: str) -> set[str]:
+    return {lem for lem in lemmas(text) if lem not in QUERY_STOPWORDS and len(lem) > 1}
+
+
+def best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
+    """1-based number of the passage sharing most content lemmas/numbers with ``answer``, if any."""
+    want = _content(_MARKER.sub(" ", answer)) | set(_NUMBER.findall(answer))
+    if not want:
+        return None
+    best, best_score = None, 0.0
+    for n, passage in enumerate(passages, 1):
+        have = _content(passage.text) | set(_NUMBER.findall(passage.text))
+        score = len(want & have) / len(want)
+        if score > best_score:
+            best, best_score = n, score
+    return best if best_score >= 0.3 else None
+
+
+def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
+    """Remove markers whose every number is invalid (they would mislead the reader)."""
+    if not invalid:
+        return answer
+    bad = set(invalid)
+
+    def fix(match: re.Match[str]) -> str:
+        nums = [n for n in marker_numbers(match.group(0)) if n not in bad]
+        return "[" + ", ".join(map(str, nums)) + "]" if nums else ""
+
+    text = _MARKER.sub(fix, answer)
+    text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()

@@ -1,0 +1,43 @@
+"""Weighted fusion of the lexical (BM25) and dense (cosine) rankings.
+
+Equal-weight fusion is worse than BM25 alone with the offline embedders
+(see README, "Retrieval"), so both methods take the dense weight ``w`` and
+give the lexical side ``1 - w``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+Ranking = Sequence[tuple[int, float]]  # (chunk id, score), best first
+
+
+def _zscores(ranking: Ranking) -> dict[int, float]:
+    if not ranking:
+        return {}
+    scores = [s for _, s in ranking]
+    mean = statistics.fmean(scores)
+    std = statistics.pstdev(scores) or 1.0
+    return {cid: (s - mean) / std for cid, s in ranking}
+
+
+def zscore_fusion(lexical: Ranking, dense: Ranking, dense_weight: float) -> list[tuple[int, float]]:
+    """Weighted sum of per-signal z-scores; a candidate missing from a signal gets that signal's minimum."""
+    zl, zd = _zscores(lexical), _zscores(dense)
+    floor_l = min(zl.values(), default=0.0)
+    floor_d = min(zd.values(), default=0.0)
+    fused = {
+        cid: (1 - dense_weight) * zl.get(cid, floor_l) + dense_weight * zd.get(cid, floor_d)
+        for cid in set(zl) | set(zd)
+    }
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def rrf_fusion(lexical: Ranking, dense: Ranking, dense_weight: float, k: int = 60) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion: sum of weight / (k + rank)."""
+    fused: dict[int, float] = {}
+    for weight, ranking in ((1 - dense_weight, lexical), (dense_weight, dense)):
+        for rank, (cid, _) in enumerate(ranking, 1):
+            fused[cid] = fused.get(cid, 0.0) + weight / (k + rank)
+    return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))

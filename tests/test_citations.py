@@ -1,0 +1,65 @@
+"""Citation markers in answers -> passages."""
+
+from rag.answer import finish_answer
+from rag.citations import is_refusal, marker_numbers, resolve_citations, strip_invalid_markers
+from rag.retrieval import Passage
+
+
+def passage(n: int, text: str, article: str = "a.txt") -> Passage:
+    return Passage(n, article, f"T{n}", None, text, 0, len(text), 1.0)
+
+
+PASSAGES = [
+    passage(1, "Російську делегацію може очолити Кирило Дмитрієв."),
+    passage(2, "З боку США братимуть участь Стів Віткофф та Джаред Кушнер.", "b.txt"),
+]
+
+
+def test_marker_forms():
+    assert marker_numbers("Дмитрієв [1]. Віткофф [2][1].") == [1, 2]
+    assert marker_numbers("Так [1, 3] і [2; 4]") == [1, 3, 2, 4]
+    assert marker_numbers("Так [2-4]") == [2, 3, 4]
+    assert marker_numbers("[Фрагмент 2] каже") == [2]
+    assert marker_numbers("без посилань, 2024 рік [a]") == []
+
+
+def test_resolve_maps_numbers_and_reports_invalid():
+    cites, invalid = resolve_citations("Дмитрієв [1], також [7].", PASSAGES)
+    assert [(c.n, c.article_id) for c in cites] == [(1, "a.txt")]
+    assert invalid == [7]
+
+
+def test_invalid_markers_are_removed_from_the_text():
+    assert strip_invalid_markers("Дмитрієв [1][7].", [7]) == "Дмитрієв [1]."
+    assert strip_invalid_markers("Дмитрієв [1, 7].", [7]) == "Дмитрієв [1]."
+    assert strip_invalid_markers("Дмитрієв [9] .", [9]) == "Дмитрієв."
+
+
+def test_refusal_detection():
+    assert is_refusal("У статтях немає відповіді на це запитання.")
+    assert is_refusal("The articles do not contain the answer to this question.")
+    assert not is_refusal("Кирило Дмитрієв [1].")
+
+
+def test_answer_without_marker_is_attributed_to_the_supporting_passage():
+    answer = finish_answer("Хто?", "Кирило Дмитрієв.", PASSAGES)
+    assert answer.text == "Кирило Дмитрієв [1]."
+    assert answer.citations[0].n == 1 and answer.citations[0].attributed
+
+
+def test_unsupported_answer_gets_no_citation():
+    answer = finish_answer("Хто?", "Барак Обама.", PASSAGES)
+    assert answer.citations == [] and not answer.refused
+
+
+def test_refusal_has_no_citations():
+    answer = finish_answer("Хто?", "У статтях немає відповіді на це запитання.", PASSAGES)
+    assert answer.refused and answer.citations == []
+
+
+def test_as_dict_has_the_documented_fields():
+    answer = finish_answer("Хто?", "Віткофф і Кушнер [2].", PASSAGES)
+    d = answer.as_dict()
+    assert set(d) >= {"answer", "citations", "passages", "timings"}
+    assert set(d["citations"][0]) >= {"n", "article_id", "title", "date", "text"}
+    assert set(d["passages"][0]) >= {"n", "article_id", "title", "date", "text", "score"}
