@@ -153,6 +153,63 @@ def ask(
         print(textwrap.indent(textwrap.fill(c.text, 100), "    "))
 
 
+@app.command("eval")
+def evaluate(
+    ctx: typer.Context,
+    questions: Path = typer.Option(..., "--questions", help="JSON-lines file: question, article, answer_any."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to index (reused if unchanged)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions."),
+    retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Skip the LLM: retrieval metrics only."),
+) -> None:
+    """Measure retrieval, answer correctness, citations, refusals and time on a question set."""
+    from rag.evaluation import answer_metrics, load_questions, retrieval_metrics
+
+    settings = _settings(ctx)
+    if corpus:
+        settings.corpus_dir = corpus
+    try:
+        qs = load_questions(questions, limit)
+        embedder, report = _run_index(settings, None, False, show_progress=not as_json)
+        result: dict[str, object] = {"questions": len(qs), "settings": _eval_settings(settings)}
+        if retrieval_only:
+            from index.reader import IndexReader
+            from rag.retrieval import Retriever
+
+            reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+            result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
+        else:
+            from litopys.runtime import open_assistant
+
+            assistant = open_assistant(settings, embedder)
+            result["retrieval"] = retrieval_metrics(assistant.retriever, qs)
+
+            def show(row: dict) -> None:
+                if not as_json:
+                    mark = "OK " if row["correct"] else ("REF" if row["refused"] else "-- ")
+                    err.print(f"{mark} {row['seconds']:5.1f}s {row['question'][:70]} -> {row['answer'][:120]}", highlight=False)
+
+            metrics, rows = answer_metrics(assistant.answerer, qs, show)
+            result.update(metrics)
+            result["rows"] = rows
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        printable = {k: v for k, v in result.items() if k not in ("rows", "settings")}
+        print(json.dumps(printable, ensure_ascii=False, indent=2))
+
+
+def _eval_settings(settings: Settings) -> dict[str, object]:
+    return {
+        "embedder": settings.embedder.model,
+        "llm": settings.llm.model,
+        "chunking": settings.chunking.model_dump(),
+        "retrieval": settings.retrieval.model_dump(),
+    }
+
+
 @app.command()
 def serve(
     ctx: typer.Context,

@@ -1,0 +1,149 @@
+"""Measure retrieval and answers on a question file (JSON lines).
+
+Each line: ``question``, ``article`` (id of the article that answers it, or
+null when the corpus does not contain the answer), ``answer_any`` (the answer
+is right if it contains any of these strings, case-insensitive). Questions go
+through the same code path as the chat (``Answerer.stream``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from litopys.errors import LitopysError
+
+RECALL_AT = (1, 5, 10)
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    article: str | None
+    answer_any: tuple[str, ...]
+
+
+def load_questions(path: Path, limit: int | None = None) -> list[Question]:
+    """Read a question file; a malformed line is an error naming the line."""
+    out: list[Question] = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LitopysError(f"cannot read question file {path}: {exc.strerror or exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            out.append(Question(obj["question"], obj.get("article"), tuple(obj.get("answer_any") or ())))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise LitopysError(f"{path}:{n}: not a question object ({exc})") from exc
+    return out[:limit] if limit else out
+
+
+def _article_rank(article_ids: Iterable[str], gold: str) -> int | None:
+    seen: list[str] = []
+    for aid in article_ids:
+        if aid not in seen:
+            seen.append(aid)
+        if aid == gold:
+            return len(seen)
+    return None
+
+
+def _basename(article_id: str) -> str:
+    return article_id.rsplit("/", 1)[-1]
+
+
+def _same_article(article_id: str, gold: str) -> bool:
+    # Gold ids in question files are file names; indexed ids are paths relative to the corpus.
+    return _basename(article_id) == _basename(gold)
+
+
+def retrieval_metrics(retriever, questions: list[Question], depth: int = 30) -> dict[str, float]:
+    """Recall@1/5/10 and MRR of the gold article among retrieved passages' articles."""
+    ranks: list[int | None] = []
+    for q in questions:
+        if q.article is None:
+            continue
+        passages = retriever.search(q.question, top_k=depth)
+        ranks.append(_article_rank((_basename(p.article_id) for p in passages), _basename(q.article)))
+    n = len(ranks) or 1
+    out = {f"recall_at_{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in RECALL_AT}
+    out["mrr"] = sum(1 / r for r in ranks if r is not None) / n
+    out["questions"] = float(len(ranks))
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    idx = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
+    return values[idx]
+
+
+def answer_metrics(
+    answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None
+) -> tuple[dict[str, dict[str, float]], list[dict]]:
+    """Ask every question; score correctness, citations, refusals and time."""
+    from rag.answer import Answer
+
+    rows: list[dict] = []
+    for q in questions:
+        started = time.perf_counter()
+        answer: Answer | None = None
+        for event in answerer.stream(q.question):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        seconds = time.perf_counter() - started
+        text = answer.text.lower()
+        has_fact = any(s.lower() in text for s in q.answer_any)
+        cites_gold = q.article is not None and any(_same_article(c.article_id, q.article) for c in answer.citations)
+        row = {
+            "question": q.question,
+            "gold": q.article,
+            "answer": answer.text,
+            "refused": answer.refused,
+            "correct": bool(q.article is not None and has_fact and cites_gold),
+            "has_fact": has_fact,
+            "cites_gold": cites_gold,
+            "citations": [c.article_id for c in answer.citations],
+            "gold_citations": sum(1 for c in answer.citations if q.article and _same_article(c.article_id, q.article)),
+            "seconds": round(seconds, 2),
+            "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
+        }
+        rows.append(row)
+        if on_result:
+            on_result(row)
+    answerable = [r for r in rows if r["gold"] is not None]
+    unanswerable = [r for r in rows if r["gold"] is None]
+    n_cit = sum(len(r["citations"]) for r in answerable) + sum(len(r["citations"]) for r in unanswerable)
+    times = [r["seconds"] for r in rows]
+    metrics = {
+        "answers": {
+            "correct_rate": sum(r["correct"] for r in answerable) / (len(answerable) or 1),
+            "has_fact_rate": sum(r["has_fact"] for r in answerable) / (len(answerable) or 1),
+            "answerable": float(len(answerable)),
+        },
+        "citations": {
+            "precision": sum(r["gold_citations"] for r in answerable) / n_cit if n_cit else 0.0,
+            "total": float(n_cit),
+        },
+        "refusals": {
+            "unanswerable_refused_rate": sum(r["refused"] for r in unanswerable) / (len(unanswerable) or 1),
+            "answerable_refused_rate": sum(r["refused"] for r in answerable) / (len(answerable) or 1),
+            "unanswerable": float(len(unanswerable)),
+        },
+        "timing": {
+            "median_s": statistics.median(times) if times else 0.0,
+            "p90_s": _percentile(times, 0.9),
+            "median_first_token_s": statistics.median([r["first_token_s"] for r in rows]) if rows else 0.0,
+        },
+    }
+    return metrics, rows

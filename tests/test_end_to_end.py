@@ -1,0 +1,121 @@
+"""The real pipeline on a small real corpus with the bundled offline models."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import SEED_ID, SEED_QUESTION, SEEDS
+from litopys.config import load_settings
+
+pytestmark = pytest.mark.slow
+
+# Gold articles of a few dev questions plus distractors from the same outlets.
+NER_FILES = ["0386.txt", "0368.txt", "0187.txt", "0552.txt", "0076.txt", "0001.txt", "0300.txt", "0500.txt"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, ner_uk):
+    root = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEEDS / SEED_ID, root / SEED_ID)
+    (root / "ner").mkdir()
+    for name in NER_FILES:
+        shutil.copy(ner_uk / name, root / "ner" / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, corpus, model_cache):
+    index_dir = tmp_path_factory.mktemp("index")
+    env = dict(os.environ)
+    env.update(
+        LITOPYS_CORPUS_DIR=str(corpus),
+        LITOPYS_INDEX_DIR=str(index_dir),
+        LITOPYS_CACHE_DIR=str(model_cache),
+        HF_HUB_OFFLINE="1",
+    )
+    return env
+
+
+def litopys(env, *args, check=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "litopys.cli", *args], env=env, capture_output=True, text=True, timeout=900
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def first_build(env):
+    return json.loads(litopys(env, "index", "--json").stdout)
+
+
+def test_index_reports_counts(first_build):
+    assert first_build["added"] == 1 + len(NER_FILES)
+    assert first_build["updated"] == first_build["removed"] == first_build["skipped"] == 0
+    assert first_build["chunks_total"] > first_build["articles_total"]
+    assert set(first_build) >= {"added", "updated", "removed", "unchanged", "skipped", "seconds"}
+
+
+def test_ask_json_answers_the_seed_question_with_a_citation(env, first_build):
+    out = json.loads(litopys(env, "ask", SEED_QUESTION, "--json").stdout)
+    assert "Дмитрієв" in out["answer"]
+    assert any(c["article_id"] == SEED_ID and "Дмитрієв" in c["text"] for c in out["citations"])
+    assert out["passages"][0]["article_id"] == SEED_ID
+    assert {"n", "article_id", "title", "date", "text", "score"} <= set(out["passages"][0])
+    assert out["citations"][0]["date"] == "2025-12-17"
+    assert out["timings"]["total_s"] > 0
+
+
+def test_off_corpus_question_is_refused(env, first_build):
+    out = json.loads(litopys(env, "ask", "Хто виграв чемпіонат світу з футболу 2018 року?", "--json").stdout)
+    assert "немає відповіді" in out["answer"].lower()
+    assert out["citations"] == []
+
+
+def test_incremental_update_add_change_remove(env, corpus, first_build):
+    (corpus / "new.txt").write_text("date 2024-11-14 Нова стаття\nУ Харкові відкрили новий міст через річку Лопань.", encoding="utf-8")
+    seed = corpus / SEED_ID
+    seed.write_text(seed.read_text(encoding="utf-8") + "\nДодатковий абзац.", encoding="utf-8")
+    (corpus / "ner" / NER_FILES[-1]).unlink()
+    report = json.loads(litopys(env, "index", "--json").stdout)
+    assert (report["added"], report["updated"], report["removed"]) == (1, 1, 1)
+    assert report["unchanged"] == len(NER_FILES) - 1
+    again = json.loads(litopys(env, "index", "--json").stdout)
+    assert (again["added"], again["updated"], again["removed"], again["chunks_embedded"]) == (0, 0, 0, 0)
+
+
+def test_bad_file_is_skipped_with_reason_and_warning_exit(env, corpus, first_build):
+    bad = corpus / "broken.txt"
+    bad.write_bytes("Заголовок\nтекст".encode("cp1251"))
+    try:
+        proc = litopys(env, "index", "--json", check=False)
+        assert proc.returncode == 5, proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["skipped"] == 1
+        assert "UTF-8" in report["issues"][0]["reason"]
+    finally:
+        bad.unlink()
+
+
+def test_other_embedder_refuses_to_mix(env, first_build):
+    from index.reader import IndexReader
+    from litopys.errors import IndexStateError
+
+    settings = load_settings(index_dir=env["LITOPYS_INDEX_DIR"])
+    with pytest.raises(IndexStateError, match="run `litopys index`"):
+        IndexReader(settings.index_dir, "bundled:minilm", 384)
+
+
+def test_cli_errors_are_actionable(env, tmp_path):
+    proc = litopys({**env, "LITOPYS_INDEX_DIR": str(tmp_path / "none")}, "ask", "Питання?", check=False)
+    assert proc.returncode != 0
+    assert "litopys index" in proc.stderr
+    proc = litopys({**env, "LITOPYS_CORPUS_DIR": str(tmp_path / "missing")}, "index", check=False)
+    assert proc.returncode == 2 and "corpus folder not found" in proc.stderr

@@ -1,0 +1,18 @@
+"""Ukrainian lemmas for BM25."""
+
+from index.lemmatize import lemmas, query_lemmas, words
+
+
+def test_inflected_forms_share_a_lemma():
+    assert lemmas("делегацію делегації делегація") == ["делегація"] * 3
+    assert lemmas("російську делегацію") == ["російський", "делегація"]
+
+
+def test_words_keep_apostrophes_hyphens_and_numbers():
+    assert words("Об’єкт «Біо-Оріяни» — 21 га, 5,5 млн") == ["об’єкт", "біо-оріяни", "21", "га", "5", "5", "млн"]
+
+
+def test_query_lemmas_drop_question_and_function_words():
+    got = query_lemmas("Хто може очолити російську делегацію на переговорах у Майамі?")
+    assert "хто" not in got and "на" not in got and "у" not in got
+    assert {"очолити", "делегація", "переговори", "майамі"} <= set(got)
