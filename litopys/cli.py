@@ -48,7 +48,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "filelock"):
+    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "filelock", "pymorphy3", "faiss"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}
 
@@ -142,8 +142,9 @@ def ask(
     if as_json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False))
         return
-    print("\n")
-    print(f"Answer with markers: {answer.text}" if answer.text else "(empty answer)")
+    print()
+    if any(c.attributed for c in answer.citations) or answer.invalid_citations:
+        print(f"\n(with checked citations) {answer.text}")
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:

