@@ -21,7 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Litopys: ask questions about your news articles and get answers that cite the passages.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_WARNINGS = 5  # index completed, but some files were skipped
 
@@ -54,7 +54,7 @@ def main(
 
 
 def _fail(exc: LitopysError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    print(f"error: {exc}", file=sys.stderr)
     raise typer.Exit(exc.exit_code)
 
 
@@ -136,7 +136,7 @@ def ask(
     except LitopysError as exc:
         _fail(exc)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(2)
     assert answer is not None
     if as_json:

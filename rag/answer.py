@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from litopys.config import LLMSettings
 from rag.citations import (
     Citation,
-    best_supporting,
+    attribute_citations,
     is_refusal,
     resolve_citations,
     strip_invalid_markers,
-    cite_passage,
 )
 from rag.prompt import build_prompt
 from rag.retrieval import Passage, Retriever
@@ -129,11 +128,8 @@ def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
     citations, invalid = resolve_citations(text, passages)
     text = strip_invalid_markers(text, invalid)
     refused = is_refusal(text) and not citations
-    if not citations and not refused and passages and text:
-        n = best_supporting(text, passages)
-        if n is not None:
-            text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
-            citations = [cite_passage(n, passages[n - 1], attributed=True)]
+    if not refused and passages and text:
+        text, citations = attribute_citations(text, citations, passages)
     if invalid:
         log.info("dropped citation markers that point to no passage: %s", invalid)
     return Answer(question, text, citations, passages, refused, invalid)

@@ -88,18 +88,23 @@ def _content(text: str) -> set[str]:
     return {lem for lem in lemmas(text) if lem not in QUERY_STOPWORDS and len(lem) > 1}
 
 
-def best_supporting(answer: str, passages: Sequence[Passage]) -> int | None:
-    """1-based number of the passage sharing most content lemmas/numbers with ``answer``, if any."""
-    want = _content(_MARKER.sub(" ", answer)) | set(_NUMBER.findall(answer))
-    if not want:
+def _evidence(text: str) -> set[str]:
+    return _content(_MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
+
+
+def support(claim: str, passage_text: str) -> float:
+    """Share of the claim's content lemmas and numbers that the passage contains (0..1)."""
+    want = _evidence(claim)
+    return len(want & _evidence(passage_text)) / len(want) if want else 0.0
+
+
+def best_supporting(answer: str, passages: Sequence[Passage], minimum: float = 0.3) -> tuple[int, float] | None:
+    """1-based number and support of the passage that best supports ``answer``, if any reaches ``minimum``."""
+    scored = [(support(answer, p.text), -n) for n, p in enumerate(passages, 1)]
+    if not scored:
         return None
-    best, best_score = None, 0.0
-    for n, passage in enumerate(passages, 1):
-        have = _content(passage.text) | set(_NUMBER.findall(passage.text))
-        score = len(want & have) / len(want)
-        if score > best_score:
-            best, best_score = n, score
-    return best if best_score >= 0.3 else None
+    score, neg_n = max(scored)
+    return (-neg_n, score) if score >= minimum else None
 
 
 def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
@@ -115,3 +120,27 @@ def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
     text = _MARKER.sub(fix, answer)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def attribute_citations(text: str, citations: list[Citation], passages: list[Passage]) -> tuple[str, list[Citation]]:
+    """Add a citation to an uncited answer, or move a citation to the passage that really supports it.
+
+    The small LLM often drops markers or points at a neighbouring passage; the
+    passage sharing most of the answer's lemmas and numbers is then cited
+    instead, flagged ``attributed``.
+    """
+    best = best_supporting(text, passages)
+    if best is None:
+        return text, citations
+    n, best_score = best
+    if not citations:
+        text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
+        return text, [cite_passage(n, passages[n - 1], attributed=True)]
+    cited_score = max(support(text, c.text) for c in citations)
+    if n in {c.n for c in citations} or best_score < cited_score + 0.25:
+        return text, citations
+    if len(citations) == 1:
+        text = re.sub(rf"\[\s*{citations[0].n}\s*\]", f"[{n}]", text)
+        return text, [cite_passage(n, passages[n - 1], attributed=True)]
+    text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
+    return text, citations + [cite_passage(n, passages[n - 1], attributed=True)]

@@ -63,3 +63,14 @@ def test_as_dict_has_the_documented_fields():
     assert set(d) >= {"answer", "citations", "passages", "timings"}
     assert set(d["citations"][0]) >= {"n", "article_id", "title", "date", "text"}
     assert set(d["passages"][0]) >= {"n", "article_id", "title", "date", "text", "score"}
+
+
+def test_citation_of_the_wrong_passage_is_moved_to_the_supporting_one():
+    answer = finish_answer("Хто з боку США?", "Стів Віткофф та Джаред Кушнер [1].", PASSAGES)
+    assert answer.text == "Стів Віткофф та Джаред Кушнер [2]."
+    assert [(c.n, c.attributed) for c in answer.citations] == [(2, True)]
+
+
+def test_a_supported_citation_is_kept():
+    answer = finish_answer("Хто?", "Кирило Дмитрієв [1].", PASSAGES)
+    assert [(c.n, c.attributed) for c in answer.citations] == [(1, False)]
