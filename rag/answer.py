@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from rag.prompt import build_prompt
 from rag.retrieval import Passage, Retriever
 
 log = logging.getLogger(__name__)
+
+_ANSWER_LABEL = re.compile(r"^(?:відповідь|answer)\s*:\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -124,7 +127,8 @@ class Answerer:
 
 def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
     """Turn raw model text into an Answer: resolve markers, drop invalid ones, attribute if none."""
-    text = raw.strip()
+    # Some models echo the label of the few-shot format; it is not part of the answer.
+    text = _ANSWER_LABEL.sub("", raw.strip())
     citations, invalid = resolve_citations(text, passages)
     text = strip_invalid_markers(text, invalid)
     refused = is_refusal(text) and not citations

@@ -1,0 +1,123 @@
+"""Model loading: bundled embedders and GGUFs, local paths, and the Hub path without network."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from litopys.config import EmbedderSettings
+from litopys.errors import ModelUnavailableError
+from rag.gguf import BUNDLED, assemble, resolve_gguf
+
+
+@pytest.fixture
+def no_hub(monkeypatch, tmp_path):
+    """An empty Hub cache, so the Hub path really has to go to the network (which is absent here)."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+
+
+@pytest.mark.slow
+def test_bundled_use_m3_embeds_ukrainian_meaningfully():
+    from index.embedder import load_embedder
+
+    emb = load_embedder(EmbedderSettings(model="bundled:use-m3"))
+    assert emb.dim == 512 and emb.spec == "bundled:use-m3"
+    vecs = emb.encode_passages(["Ціна на хліб зросла.", "Хліб подорожчав.", "Футбольна команда виграла матч."])
+    assert vecs.shape == (3, 512) and vecs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2]
+    assert emb.count_tokens("Ціна на хліб зросла.") > 3
+
+
+@pytest.mark.slow
+def test_bundled_minilm_and_local_directory_load():
+    from index.embedder import _minilm_dir, load_embedder
+
+    emb = load_embedder(EmbedderSettings(model="bundled:minilm"))
+    assert emb.dim == 384
+    local = load_embedder(EmbedderSettings(model=str(_minilm_dir())))
+    assert local.spec == str(_minilm_dir().resolve())
+    assert np.allclose(local.encode_query("hello"), emb.encode_query("hello"), atol=1e-5)
+    assert local.query_prefix == ""
+
+
+def test_e5_models_get_prefixes():
+    from index.embedder import _prefixes
+
+    assert _prefixes("intfloat/multilingual-e5-small", EmbedderSettings()) == ("query: ", "passage: ")
+    assert _prefixes("BAAI/bge-m3", EmbedderSettings()) == ("", "")
+    assert _prefixes("intfloat/e5", EmbedderSettings(query_prefix="q: ")) == ("q: ", "passage: ")
+
+
+def test_hub_embedder_without_network_fails_fast(no_hub):
+    from index.embedder import load_embedder
+
+    started = time.perf_counter()
+    with pytest.raises(ModelUnavailableError, match="Hub"):
+        load_embedder(EmbedderSettings(model="intfloat/multilingual-e5-small", hub_timeout_s=2))
+    assert time.perf_counter() - started < 5
+
+
+def test_hub_embedder_with_offline_flag_fails_at_once(no_hub, monkeypatch):
+    from index.embedder import load_embedder
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    started = time.perf_counter()
+    with pytest.raises(ModelUnavailableError, match="HF_HUB_OFFLINE"):
+        load_embedder(EmbedderSettings(model="hf:intfloat/multilingual-e5-small"))
+    assert time.perf_counter() - started < 2
+
+
+def test_hub_gguf_without_network_fails_fast(no_hub, tmp_path):
+    started = time.perf_counter()
+    with pytest.raises(ModelUnavailableError, match="Hub"):
+        resolve_gguf("hf:Qwen/Qwen2.5-3B-Instruct-GGUF/qwen2.5-3b-instruct-q4_k_m.gguf", tmp_path, timeout_s=2)
+    assert time.perf_counter() - started < 5
+
+
+def test_bad_model_specs_are_explained(tmp_path):
+    with pytest.raises(ModelUnavailableError, match="not found"):
+        resolve_gguf(str(tmp_path / "missing.gguf"), tmp_path)
+    fake = tmp_path / "notes.gguf"
+    fake.write_text("not a model")
+    with pytest.raises(ModelUnavailableError, match="not a GGUF"):
+        resolve_gguf(str(fake), tmp_path)
+    with pytest.raises(ModelUnavailableError, match="unknown bundled"):
+        resolve_gguf("bundled:gpt-5", tmp_path)
+    with pytest.raises(ModelUnavailableError, match="hf:OWNER/REPO/FILE.gguf"):
+        resolve_gguf("hf:just-a-name", tmp_path)
+
+
+@pytest.mark.slow
+def test_small_bundled_gguf_assembles_verifies_and_is_reused(tmp_path):
+    model = BUNDLED["bundled:qwen2.5-coder-0.5b"]
+    path = assemble(model, tmp_path, show_progress=False)
+    assert path.stat().st_size == model.size
+    assert path.read_bytes()[:4] == b"GGUF"
+    started = time.perf_counter()
+    assert resolve_gguf("bundled:qwen2.5-coder-0.5b", tmp_path, show_progress=False) == path
+    assert time.perf_counter() - started < 1  # reused, not re-hashed
+    # A damaged file (here: truncated) is noticed and assembled again.
+    with open(path, "r+b") as fh:
+        fh.truncate(1000)
+    again = resolve_gguf("bundled:qwen2.5-coder-0.5b", tmp_path, show_progress=False)
+    assert again.stat().st_size == model.size
+    assert not list(Path(tmp_path, "models").glob("*.tmp*"))
+
+
+@pytest.mark.slow
+def test_bundled_llm_loads_and_generates(model_cache):
+    from litopys.config import LLMSettings
+    from rag.gguf import load_llm
+
+    llm = load_llm(LLMSettings(model="bundled:qwen2.5-coder-0.5b", n_ctx=512), model_cache)
+    out = llm.create_chat_completion(messages=[{"role": "user", "content": "Say OK."}], max_tokens=4)
+    assert out["choices"][0]["message"]["content"].strip()
