@@ -94,6 +94,8 @@ class Answerer:
                 temperature=self.settings.temperature,
                 max_tokens=self.settings.max_tokens,
                 seed=self.settings.seed,
+                # Answers copy names and numbers from the passages; a repeat penalty would fight that.
+                repeat_penalty=1.0,
             )
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content") or ""

@@ -1,0 +1,102 @@
+"""The real chat server, driven by a real Chromium (Debian's), with a real index and the small bundled LLM."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROME_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+XSS_ARTICLE = """date 2024-11-14 Шкідлива стаття про зоопарк
+У зоопарку Миколаєва народився слоненя на ім'я Бонд. <script>window.__xss=1</script>
+Доглядачі кажуть: <img src=x onerror="window.__xss=2"> слоненя важить 90 кілограмів.
+[клік](javascript:window.__xss=3) ![піксель](http://127.0.0.1:9/pixel.png)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, model_cache):
+    if not CHROMIUM.exists():
+        pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)")
+    from litopys.config import load_settings
+    from litopys.runtime import index_corpus, open_assistant
+    from ui.app import CSS, build_app
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
+    (corpus / "xss.txt").write_text(XSS_ARTICLE, encoding="utf-8")
+    settings = load_settings(
+        corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache,
+        llm={"model": "bundled:qwen2.5-coder-0.5b", "max_tokens": 96},
+    )
+    index_corpus(settings)
+    assistant = open_assistant(settings)
+    port = _free_port()
+    app = build_app(assistant).queue(default_concurrency_limit=1)
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, quiet=True)
+    yield f"http://127.0.0.1:{port}"
+    app.close()
+    assistant.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROME_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(server)
+        page.wait_for_selector("#lt-question textarea")
+        yield page
+        browser.close()
+
+
+def ask(page, question: str) -> None:
+    page.fill("#lt-question textarea", question)
+    page.click("#lt-ask")
+    # The sources panel is refilled when the final answer arrives.
+    page.wait_for_function(
+        "() => document.querySelectorAll('#lt-sources .lt-card').length > 0",
+        timeout=180_000,
+    )
+
+
+def test_seed_question_streams_an_answer_with_the_cited_passage(page):
+    ask(page, SEED_QUESTION)
+    page.screenshot(path=str(ARTIFACTS / "chat-seed.png"), full_page=True)
+    sources = page.locator("#lt-sources").inner_text()
+    assert "Американська сторона ознайомить російських делегатів" in sources
+    assert "Дмитрієв" in page.locator("#lt-sources .lt-card.cited").first.inner_text()
+    chat = page.locator("#lt-chat").inner_text()
+    assert "Дмитрієв" in chat and "Джерела:" in chat
+
+
+def test_article_html_and_scripts_render_as_inert_text(page):
+    page.click("#lt-clear")
+    ask(page, "Скільки важить слоненя Бонд у зоопарку Миколаєва?")
+    page.screenshot(path=str(ARTIFACTS / "chat-xss.png"), full_page=True)
+    assert page.evaluate("() => window.__xss") is None
+    # text_content includes the collapsed "other passages" block.
+    text = page.locator("#lt-sources").text_content()
+    assert "<script>window.__xss=1</script>" in text
+    assert '<img src=x onerror="window.__xss=2">' in text
+    assert page.locator("#lt-sources script, #lt-sources img, #lt-chat img[src='x']").count() == 0

@@ -1,0 +1,144 @@
+"""The Gradio chat: ask, watch the answer stream, check the cited passages.
+
+Everything that comes from articles or from the model is shown as text:
+the chat renders no Markdown/HTML, and the sources panel escapes every
+string it puts into HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections.abc import Iterator
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402  (the analytics switch must be set before import)
+
+from litopys.errors import LitopysError  # noqa: E402
+from rag.answer import Answer, Delta  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+TITLE = "Літопис — запитання до статей"
+EMPTY_SOURCES = "<div class='lt-empty'>Тут з'являться фрагменти статей, на які спирається відповідь.</div>"
+
+CSS = """
+.lt-sources { font-size: 15px; line-height: 1.5; }
+.lt-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin: 8px 0; }
+.lt-card.cited { border-left: 4px solid var(--color-accent); }
+.lt-head { font-weight: 600; }
+.lt-meta { color: var(--body-text-color-subdued); font-size: 13px; }
+.lt-text { white-space: pre-wrap; margin-top: 6px; }
+.lt-empty { color: var(--body-text-color-subdued); }
+"""
+
+
+def _card(n: int, title: str, date: str | None, article_id: str, text: str, extra: str, cited: bool) -> str:
+    e = html.escape
+    when = f" · {e(date)}" if date else ""
+    return (
+        f"<div class='lt-card{' cited' if cited else ''}' data-n='{n}'>"
+        f"<div class='lt-head'>[{n}] {e(title)}</div>"
+        f"<div class='lt-meta'>{e(article_id)}{when}{e(extra)}</div>"
+        f"<div class='lt-text'>{e(text)}</div></div>"
+    )
+
+
+def sources_html(answer: Answer) -> str:
+    """Cited passages first, then the other retrieved ones; every string escaped."""
+    cited = {c.n for c in answer.citations}
+    parts = ["<div class='lt-sources'>"]
+    if answer.citations:
+        parts.append("<h4>Цитовані фрагменти</h4>")
+    for c in answer.citations:
+        note = " · процитовано після перевірки" if c.attributed else ""
+        parts.append(_card(c.n, c.title, c.date, c.article_id, c.text, note, True))
+    others = [(n, p) for n, p in enumerate(answer.passages, 1) if n not in cited]
+    if others:
+        parts.append("<details><summary>Інші знайдені фрагменти</summary>")
+        for n, p in others:
+            parts.append(_card(n, p.title, p.date, p.article_id, p.text, f" · оцінка {p.score:.2f}", False))
+        parts.append("</details>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def answer_message(answer: Answer) -> str:
+    """The chat text of a finished answer: the answer, then its sources as plain text."""
+    lines = [answer.text or "(порожня відповідь)"]
+    if answer.citations:
+        lines.append("")
+        lines.append("Джерела:")
+        for c in answer.citations:
+            when = f", {c.date}" if c.date else ""
+            lines.append(f"[{c.n}] {c.title}{when}")
+            lines.append(f"    «{c.text.strip()}»")
+    return "\n".join(lines)
+
+
+def build_app(assistant) -> gr.Blocks:
+    """The chat UI bound to a ready assistant."""
+
+    def respond(question: str, history: list[dict]) -> Iterator[tuple[str, list[dict], str]]:
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Введіть запитання.")
+            yield "", history, gr.skip()
+            return
+        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        yield "", history, EMPTY_SOURCES
+        streamed = ""
+        try:
+            for event in assistant.answerer.stream(question):
+                if isinstance(event, Delta):
+                    streamed += event.text
+                    history[-1] = {"role": "assistant", "content": streamed}
+                    yield "", history, gr.skip()
+                elif isinstance(event, Answer):
+                    history[-1] = {"role": "assistant", "content": answer_message(event)}
+                    yield "", history, sources_html(event)
+        except LitopysError as exc:
+            history[-1] = {"role": "assistant", "content": f"Помилка: {exc}"}
+            yield "", history, EMPTY_SOURCES
+        except Exception:  # keep the chat alive; the log has the traceback
+            log.exception("answering failed")
+            history[-1] = {"role": "assistant", "content": "Помилка під час відповіді; подробиці в журналі сервера."}
+            yield "", history, EMPTY_SOURCES
+
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"## {TITLE}\nВідповіді спираються лише на проіндексовані статті й посилаються на фрагменти [n].")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Розмова", height=520, render_markdown=False, sanitize_html=True,
+                    elem_id="lt-chat", buttons=["copy"],
+                )
+                question = gr.Textbox(
+                    label="Запитання", placeholder="Наприклад: Хто може очолити російську делегацію?",
+                    elem_id="lt-question", autofocus=True,
+                )
+                with gr.Row():
+                    ask = gr.Button("Запитати", variant="primary", elem_id="lt-ask")
+                    clear = gr.Button("Нова розмова", elem_id="lt-clear")
+            with gr.Column(scale=2):
+                gr.Markdown("### Джерела")
+                sources = gr.HTML(EMPTY_SOURCES, elem_id="lt-sources")
+        for trigger in (ask.click, question.submit):
+            trigger(respond, [question, chat], [question, chat, sources])
+        clear.click(lambda: ([], EMPTY_SOURCES, ""), None, [chat, sources, question], queue=False)
+    return app
+
+
+def launch(assistant) -> None:
+    """Serve the chat on the configured host and port (blocks)."""
+    server = assistant.settings.server
+    app = build_app(assistant)
+    # One local LLM generates at a time; other users wait in the queue.
+    app.queue(default_concurrency_limit=1)
+    log.info("serving the chat on http://%s:%d", server.host, server.port)
+    app.launch(
+        server_name=server.host, server_port=server.port, share=False, show_error=True,
+        css=CSS, theme=gr.themes.Soft(), footer_links=[],
+    )
