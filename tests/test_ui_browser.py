@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -34,6 +35,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, model_cache):
     if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI: scripts/test.sh should have installed it")
         pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)")
     from litopys.config import load_settings
     from litopys.runtime import index_corpus, open_assistant
@@ -99,4 +102,6 @@ def test_article_html_and_scripts_render_as_inert_text(page):
     text = page.locator("#lt-sources").text_content()
     assert "<script>window.__xss=1</script>" in text
     assert '<img src=x onerror="window.__xss=2">' in text
-    assert page.locator("#lt-sources script, #lt-sources img, #lt-chat img[src='x']").count() == 0
+    assert page.locator("#lt-sources script, #lt-sources img, #lt-chat img, #lt-chat script").count() == 0
+    # The chat quotes the cited passage as literal text, tags included.
+    assert 'onerror="window.__xss=2"' in page.locator("#lt-chat").inner_text()

@@ -1,7 +1,9 @@
 """The Gradio chat: ask, watch the answer stream, check the cited passages.
 
-Everything that comes from articles or from the model is shown as text:
-the chat renders no Markdown/HTML, and the sources panel escapes every
+Everything that comes from articles, the user or the model is shown as text:
+the chat renders no Markdown and its messages are HTML-escaped (Gradio's
+Chatbot still renders HTML tags such as <img> even with Markdown off, which
+would let an article load remote images), and the sources panel escapes every
 string it puts into HTML.
 """
 
@@ -78,6 +80,11 @@ def answer_message(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _msg(role: str, text: str) -> dict[str, str]:
+    """A chat message whose text shows literally (no tag in it is rendered)."""
+    return {"role": role, "content": html.escape(text, quote=False)}
+
+
 def build_app(assistant) -> gr.Blocks:
     """The chat UI bound to a ready assistant."""
 
@@ -87,24 +94,24 @@ def build_app(assistant) -> gr.Blocks:
             gr.Warning("Введіть запитання.")
             yield "", history, gr.skip()
             return
-        history = history + [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        history = history + [_msg("user", question), _msg("assistant", "…")]
         yield "", history, EMPTY_SOURCES
         streamed = ""
         try:
             for event in assistant.answerer.stream(question):
                 if isinstance(event, Delta):
                     streamed += event.text
-                    history[-1] = {"role": "assistant", "content": streamed}
+                    history[-1] = _msg("assistant", streamed)
                     yield "", history, gr.skip()
                 elif isinstance(event, Answer):
-                    history[-1] = {"role": "assistant", "content": answer_message(event)}
+                    history[-1] = _msg("assistant", answer_message(event))
                     yield "", history, sources_html(event)
         except LitopysError as exc:
-            history[-1] = {"role": "assistant", "content": f"Помилка: {exc}"}
+            history[-1] = _msg("assistant", f"Помилка: {exc}")
             yield "", history, EMPTY_SOURCES
         except Exception:  # keep the chat alive; the log has the traceback
             log.exception("answering failed")
-            history[-1] = {"role": "assistant", "content": "Помилка під час відповіді; подробиці в журналі сервера."}
+            history[-1] = _msg("assistant", "Помилка під час відповіді; подробиці в журналі сервера.")
             yield "", history, EMPTY_SOURCES
 
     with gr.Blocks(title=TITLE) as app:
