@@ -48,6 +48,31 @@ def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None =
                        progress=progress)
 
 
+def index_status(settings: Settings) -> dict[str, object]:
+    """Counts and build facts of the published index (empty dict when there is none yet)."""
+    from index.builder import DB_NAME
+    from index.store import Store
+
+    path = Path(settings.index_dir) / DB_NAME
+    if not path.exists():
+        return {}
+    store = Store(path, readonly=True)
+    try:
+        meta = store.get_meta()
+        if "generation" not in meta:
+            return {}
+        return {
+            **store.counts(),
+            "embedder": meta.get("embedder"),
+            "dim": meta.get("dim"),
+            "built_at": meta.get("built_at"),
+            "generation": int(meta["generation"]),
+            "corpus_dir": meta.get("corpus_dir"),
+        }
+    finally:
+        store.close()
+
+
 def open_assistant(settings: Settings, embedder=None) -> Assistant:
     """Load the models and open the published index for answering."""
     from index.reader import IndexReader

@@ -105,3 +105,51 @@ def test_article_html_and_scripts_render_as_inert_text(page):
     assert page.locator("#lt-sources script, #lt-sources img, #lt-chat img, #lt-chat script").count() == 0
     # The chat quotes the cited passage as literal text, tags included.
     assert 'onerror="window.__xss=2"' in page.locator("#lt-chat").inner_text()
+
+
+NEW_ARTICLE = """date 2025-05-05 У Черкасах відкрили музей гончарства
+Музей гончарства у Черкасах відкрила директорка Оксана Гребенюк. У музеї зібрано понад 300 глеків і макітер.
+"""
+
+
+def test_uploaded_articles_are_validated_indexed_and_answerable(page, tmp_path):
+    good = tmp_path / "Музей гончарства.txt"
+    good.write_text(NEW_ARTICLE, encoding="utf-8")
+    bad = tmp_path / "cp1251.txt"
+    bad.write_bytes("Заголовок\nТекст у кодуванні Windows-1251.".encode("cp1251"))
+    page.get_by_role("tab", name="Статті та індекс").click()
+    status = page.locator("#lt-index-status")
+    assert "Статей" in status.inner_text()
+    before = int(page.locator("#lt-status-table td").first.inner_text())
+    page.set_input_files("#lt-upload input[type=file]", [str(good), str(bad)])
+    page.wait_for_function(
+        "() => document.querySelector('#lt-upload').innerText.includes('cp1251.txt')", timeout=30_000
+    )
+    page.click("#lt-add")
+    page.wait_for_selector("#lt-index-report .lt-counts", timeout=180_000)
+    page.screenshot(path=str(ARTIFACTS / "library-upload.png"), full_page=True)
+    report = page.locator("#lt-index-report").inner_text()
+    assert "uploads/Музей гончарства.txt" in report
+    assert "cp1251.txt" in page.locator("#lt-index-report .lt-rejected").inner_text()
+    assert "UTF-8" in page.locator("#lt-index-report .lt-rejected").inner_text()
+    assert "Додано 1" in report
+    assert int(page.locator("#lt-status-table td").first.inner_text()) == before + 1
+
+    # The running chat answers from the new index without a restart.
+    page.get_by_role("tab", name="Чат").click()
+    page.click("#lt-clear")
+    ask(page, "Хто відкрив музей гончарства у Черкасах?")
+    assert "uploads/Музей гончарства.txt" in page.locator("#lt-sources").text_content()
+
+
+def test_rebuild_button_reports_counts_with_progress(page):
+    page.get_by_role("tab", name="Статті та індекс").click()
+    page.check("#lt-full input[type=checkbox]")
+    page.click("#lt-reindex")
+    page.wait_for_selector("#lt-index-report .lt-counts:has-text('без змін 0')", timeout=180_000)
+    report = page.locator("#lt-index-report").inner_text()
+    articles = int(page.locator("#lt-status-table td").first.inner_text())
+    # A full rebuild re-embeds every article: all of them count as added.
+    assert "Повна перебудова" in report and f"Додано {articles}," in report
+    page.uncheck("#lt-full input[type=checkbox]")
+    page.get_by_role("tab", name="Чат").click()

@@ -20,6 +20,7 @@ import gradio as gr  # noqa: E402  (the analytics switch must be set before impo
 
 from litopys.errors import LitopysError  # noqa: E402
 from rag.answer import Answer, Delta  # noqa: E402
+from ui.library import build_library_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ CSS = """
 .lt-meta { color: var(--body-text-color-subdued); font-size: 13px; }
 .lt-text { white-space: pre-wrap; margin-top: 6px; }
 .lt-empty { color: var(--body-text-color-subdued); }
+.lt-status th { text-align: left; padding-right: 12px; font-weight: 600; }
+.lt-rejected, .lt-error { color: var(--error-text-color); }
 """
 
 
@@ -116,22 +119,26 @@ def build_app(assistant) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(f"## {TITLE}\nВідповіді спираються лише на проіндексовані статті й посилаються на фрагменти [n].")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    label="Розмова", height=520, render_markdown=False, sanitize_html=True,
-                    elem_id="lt-chat", buttons=["copy"],
-                )
-                question = gr.Textbox(
-                    label="Запитання", placeholder="Наприклад: Хто може очолити російську делегацію?",
-                    elem_id="lt-question", autofocus=True,
-                )
+        with gr.Tabs():
+            with gr.Tab("Чат", id="chat"):
                 with gr.Row():
-                    ask = gr.Button("Запитати", variant="primary", elem_id="lt-ask")
-                    clear = gr.Button("Нова розмова", elem_id="lt-clear")
-            with gr.Column(scale=2):
-                gr.Markdown("### Джерела")
-                sources = gr.HTML(EMPTY_SOURCES, elem_id="lt-sources")
+                    with gr.Column(scale=3):
+                        chat = gr.Chatbot(
+                            label="Розмова", height=520, render_markdown=False, sanitize_html=True,
+                            elem_id="lt-chat", buttons=["copy"],
+                        )
+                        question = gr.Textbox(
+                            label="Запитання", placeholder="Наприклад: Хто може очолити російську делегацію?",
+                            elem_id="lt-question", autofocus=True,
+                        )
+                        with gr.Row():
+                            ask = gr.Button("Запитати", variant="primary", elem_id="lt-ask")
+                            clear = gr.Button("Нова розмова", elem_id="lt-clear")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### Джерела")
+                        sources = gr.HTML(EMPTY_SOURCES, elem_id="lt-sources")
+            with gr.Tab("Статті та індекс", id="library", elem_id="lt-library-tab"):
+                build_library_tab(assistant)
         for trigger in (ask.click, question.submit):
             trigger(respond, [question, chat], [question, chat, sources])
         clear.click(lambda: ([], EMPTY_SOURCES, ""), None, [chat, sources, question], queue=False)
@@ -147,5 +154,5 @@ def launch(assistant) -> None:
     log.info("serving the chat on http://%s:%d", server.host, server.port)
     app.launch(
         server_name=server.host, server_port=server.port, share=False, show_error=True,
-        css=CSS, theme=gr.themes.Soft(), footer_links=[],
+        css=CSS, theme=gr.themes.Soft(), footer_links=[], max_file_size=assistant.settings.max_file_bytes,
     )

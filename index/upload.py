@@ -1,0 +1,108 @@
+"""Uploaded files -> article files in the corpus folder.
+
+Each upload is checked the way the indexer will read it (suffix, size,
+encoding, article format) before it lands in the corpus; names are reduced
+to one safe file name so nothing can be written outside the corpus folder,
+and an existing article is never overwritten by a different one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.corpus import ARTICLE_SUFFIXES, ArticleFormatError, FileIssue, read_article
+
+UPLOAD_FOLDER = "uploads"
+STAGING_FOLDER = ".incoming"  # hidden: the corpus scan never sees half-written files
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+
+
+@dataclass
+class UploadResult:
+    """What happened to one batch of uploads."""
+
+    saved: list[str] = field(default_factory=list)  # article ids (paths relative to the corpus)
+    unchanged: list[str] = field(default_factory=list)  # identical file already in the corpus
+    rejected: list[FileIssue] = field(default_factory=list)
+
+
+def safe_name(name: str) -> str:
+    """One safe file name from an uploaded name: no folders, no dot-files, no odd characters.
+
+    Raises ValueError when nothing usable is left.
+    """
+    base = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
+    base = _UNSAFE.sub("_", base).strip(" ._")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or not stem.strip(" ._"):
+        raise ValueError(f"unusable file name {name!r}")
+    stem = stem[: MAX_NAME_CHARS - len(suffix) - 1]
+    return f"{stem}.{suffix.lower()}"
+
+
+def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int) -> UploadResult:
+    """Validate uploaded files and save the good ones under ``corpus_dir/uploads``.
+
+    ``files`` are local paths (as Gradio hands them over) whose base names are
+    the names the user chose. A rejected file never touches the corpus.
+    """
+    corpus_dir = Path(corpus_dir)
+    target_dir = corpus_dir / UPLOAD_FOLDER
+    staging = corpus_dir / STAGING_FOLDER
+    result = UploadResult()
+    for src in files:
+        src = Path(src)
+        shown = src.name
+        try:
+            name = safe_name(shown)
+            if not name.endswith(ARTICLE_SUFFIXES):
+                raise ArticleFormatError(f"not an article file (expected {', '.join(ARTICLE_SUFFIXES)})")
+            target_dir.mkdir(parents=True, exist_ok=True)
+            staging.mkdir(parents=True, exist_ok=True)
+            staged = staging / f"{uuid.uuid4().hex}-{name}"
+            try:
+                _copy_limited(src, staged, max_bytes)
+                # Parsed exactly as the indexer will parse it.
+                read_article(staging, staged, max_bytes)
+                _publish(staged, target_dir / name, result, corpus_dir)
+            finally:
+                staged.unlink(missing_ok=True)
+        except (ArticleFormatError, ValueError) as exc:
+            result.rejected.append(FileIssue(shown, str(exc)))
+        except OSError as exc:
+            result.rejected.append(FileIssue(shown, f"cannot save: {exc.strerror or exc}"))
+    return result
+
+
+def _copy_limited(src: Path, dst: Path, max_bytes: int) -> None:
+    size = src.stat().st_size
+    if size > max_bytes:
+        raise ArticleFormatError(f"file is {size} bytes, over the {max_bytes}-byte limit")
+    shutil.copyfile(src, dst)
+
+
+def _publish(staged: Path, target: Path, result: UploadResult, corpus_dir: Path) -> None:
+    """Move a checked file into place; an existing different article is never replaced."""
+    rel = target.relative_to(corpus_dir).as_posix()
+    if target.exists():
+        if target.read_bytes() == staged.read_bytes():
+            result.unchanged.append(rel)
+            return
+        raise ArticleFormatError(
+            f"{rel} already exists with different content; rename the file or delete the old one first"
+        )
+    with open(staged, "rb") as fh:
+        os.fsync(fh.fileno())
+    # link() fails if the name appeared meanwhile, so a concurrent upload cannot be overwritten.
+    try:
+        os.link(staged, target)
+    except FileExistsError:
+        raise ArticleFormatError(f"{rel} was just created by another upload; try again") from None
+    result.saved.append(rel)
