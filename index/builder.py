@@ -14,6 +14,7 @@ import fcntl
 import json
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from index.corpus import Article, FileIssue, load_corpus
 from index.lemmatize import lemmas
 from index.store import SCHEMA_VERSION, Store
 from litopys.config import Settings
-from litopys.errors import LitopysError
+from litopys.errors import IndexBusyError  # noqa: F401 (raised here, importable from here)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,10 @@ EMBED_BATCH = 64
 ProgressFn = Callable[[str, int, int], None]
 
 
-class IndexBusyError(LitopysError):
-    """Another build holds the index lock."""
+def _fault_point(name: str) -> None:
+    # Test-only fault injection: LITOPYS_FAULT_AT=<name> SIGKILLs the build here; no-op when unset.
+    if os.environ.get("LITOPYS_FAULT_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -79,8 +82,9 @@ class IndexReport:
 
 
 @contextmanager
-def build_lock(index_dir: Path) -> Iterator[None]:
+def build_lock(index_dir: Path, *, record_holder: bool = True) -> Iterator[None]:
     """Hold the single-writer lock for ``index_dir`` or fail with a clear message."""
+    index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     fh = open(index_dir / LOCK_NAME, "a+")
     try:
@@ -88,17 +92,28 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             fh.seek(0)
-            holder = fh.read().strip() or "another process"
+            holder = fh.read().strip()
+            who = f" ({holder})" if holder else ""
             raise IndexBusyError(
-                f"the index at {index_dir} is being rebuilt by {holder}; try again when it finishes"
+                f"another build{who} is updating the index at {index_dir}; try again when it finishes"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
+        if record_holder:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
         yield
     finally:
         fh.close()
+
+
+def ensure_not_busy(index_dir: Path) -> None:
+    """Fail at once, before models are loaded, if another build holds the lock.
+
+    Only a courtesy check: ``build_index`` takes the lock itself for the actual build.
+    """
+    with build_lock(index_dir, record_holder=False):
+        pass
 
 
 def build_signature(settings: Settings, embedder_spec: str, dim: int) -> dict[str, str]:
@@ -184,6 +199,19 @@ def _update(
     removed_ids = [aid for aid in existing if aid not in current]
     report.removed = len(removed_ids)
     report.unchanged = len(articles) - len(changed)
+    if reason:  # the counts still tell what changed in the corpus since the last build
+        previous = store.article_hashes()
+        report.added = sum(1 for a in articles if a.id not in previous)
+        report.updated = sum(1 for a in articles if a.id in previous and previous[a.id] != a.content_hash)
+        report.removed = sum(1 for aid in previous if aid not in current)
+        report.unchanged = len(articles) - report.added - report.updated
+    elif generation and not changed and not removed_ids:
+        # Nothing to publish: keep the current generation (no new vector file, readers undisturbed),
+        # but clear what a killed build may have left behind.
+        vectors.remove_stale(index_dir, keep={generation, generation - 1})
+        counts = store.counts()
+        report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
+        return
 
     prepared = _prepare(changed, embedder, settings, progress)
     texts = [c.text for _, chunks, _ in prepared for c in chunks]
@@ -192,6 +220,9 @@ def _update(
 
     # Everything below is one transaction; the new vector file is written before commit.
     with store.conn:
+        # Chunk ids are never reused (not even by --rebuild): a reader still holding an older
+        # generation's vectors must find either the same chunk or none under an id, never another.
+        next_id = max(store.next_chunk_id(), int(meta.get("next_chunk_id", "1")))
         if reason:
             store.conn.execute("DELETE FROM chunks_fts")
             store.conn.execute("DELETE FROM chunks")
@@ -201,7 +232,6 @@ def _update(
         if stale_chunks:
             index.remove_ids(np.asarray(stale_chunks, dtype=np.int64))
         store.delete_articles(stale_articles)
-        next_id = store.next_chunk_id()
         new_ids: list[int] = []
         for article, chunks, lemma_texts in prepared:
             ids = list(range(next_id, next_id + len(chunks)))
@@ -218,8 +248,11 @@ def _update(
                 "generation": str(new_generation),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "corpus_dir": str(Path(settings.corpus_dir).resolve()),
+                "next_chunk_id": str(next_id),
             }
         )
+        _fault_point("vectors-written")  # new vector file on disk, metadata not committed
+    _fault_point("committed")  # new generation published, stale vector files not yet removed
     # Keep the previous generation one round so a reader mid-switch can still open it.
     vectors.remove_stale(index_dir, keep={new_generation, generation})
     counts = store.counts()
@@ -249,6 +282,7 @@ def _embed(embedder, texts: list[str], progress: ProgressFn | None) -> np.ndarra
     parts = []
     for start in range(0, len(texts), EMBED_BATCH):
         parts.append(embedder.encode_passages(texts[start : start + EMBED_BATCH]))
+        _fault_point("embedding")
         if progress:
             progress("embedding", min(start + EMBED_BATCH, len(texts)), len(texts))
     return np.vstack(parts).astype(np.float32)

@@ -1,25 +1,47 @@
 """Article files -> parsed articles.
 
 Two header formats are accepted: ``date YYYY-MM-DD <title>`` (the seed format)
-and a plain title line. The body is everything after the first line. Files
-that cannot be read as UTF-8 text are skipped with a per-file reason; the
-scan always goes on.
+and a plain title line. The body is everything after the first line. Files are
+read as UTF-8; a UTF-16 or UTF-32 file is read too when it starts with a
+byte-order mark (with a warning). Anything that is not a usable article is
+skipped with a per-file reason and the scan always goes on: it never follows a
+link out of the corpus folder and never opens a pipe or a device.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import errno
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from litopys.errors import CorpusError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
+MAX_TITLE_CHARS = 300
 _DATE_LINE = re.compile(r"^date\s+(\S+)\s*(.*)$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# UTF-32 first: its little-endian mark starts with the UTF-16 one.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_BINARY_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive, e.g. .docx or .odt"),
+    (b"\xd0\xcf\x11\xe0", "an old Word/Office document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +71,7 @@ class ArticleFormatError(ValueError):
 def parse_article(article_id: str, text: str) -> tuple[Article, list[str]]:
     """Parse decoded file text into an Article; returns it with non-fatal warnings."""
     warnings: list[str] = []
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     if "\x00" in text:
         raise ArticleFormatError("binary content (NUL bytes)")
     stripped = text.strip()
@@ -72,6 +94,14 @@ def parse_article(article_id: str, text: str) -> tuple[Article, list[str]]:
     body = body.lstrip()
     if not body:
         raise ArticleFormatError("only a title line, no body")
+    if len(title) > MAX_TITLE_CHARS:
+        # Such a "title" is usually a paragraph without a line break: keep its text searchable.
+        warnings.append(
+            f"title line is {len(title)} characters: title cut to {MAX_TITLE_CHARS}, "
+            "the whole line kept as the first paragraph of the body"
+        )
+        body = f"{title}\n\n{body}"
+        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Article(article_id, title, date, body, content_hash), warnings
 
@@ -85,36 +115,129 @@ def _valid_date(raw: str) -> str | None:
         return None
 
 
+def decode_text(data: bytes) -> tuple[str, list[str]]:
+    """File bytes -> text and warnings: UTF-8, or UTF-16/32 when a byte-order mark says so.
+
+    Raises ArticleFormatError for binary data and other encodings, with how to fix it.
+    """
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            name = codec.upper()
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError:
+                raise ArticleFormatError(
+                    f"starts with a {name} byte-order mark but is not valid {name}; re-save the file as UTF-8"
+                ) from None
+            return text, [f"read as {name} (byte-order mark); re-save the file as UTF-8 to silence this warning"]
+    for magic, kind in _BINARY_MAGIC:
+        if data.startswith(magic):
+            raise ArticleFormatError(f"binary content ({kind}), not UTF-8 text")
+    if b"\x00" in data:
+        raise ArticleFormatError("binary content (NUL bytes); expected UTF-8 text (UTF-16 needs a byte-order mark)")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        raise ArticleFormatError(_not_utf8_reason(data, exc.start)) from None
+
+
+def _not_utf8_reason(data: bytes, start: int) -> str:
+    """Name the likely 8-bit encoding and say how to convert the file."""
+    sample = data[:65536]
+    high = sum(1 for b in sample if b >= 0x80)
+    ascii_letters = sum(1 for b in sample if b < 0x80 and chr(b).isalpha())
+    # Cyrillic in an 8-bit code page is mostly high bytes; Latin-1 text is mostly ASCII.
+    if high > ascii_letters:
+        guess, codec = "a Cyrillic 8-bit encoding such as Windows-1251", "cp1251"
+    else:
+        guess, codec = "Latin-1 or another 8-bit encoding", "latin1"
+    return (
+        f"not valid UTF-8 text (byte {start}); it looks like {guess}. Re-save the file as UTF-8 "
+        f"(e.g. `iconv -f {codec} -t utf-8 OLD > NEW`, or \"Save as… UTF-8\" in an editor)"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _check_file(root: Path, path: Path) -> None:
+    """Refuse broken or looping links, links out of ``root`` and anything but regular files.
+
+    Only ``stat`` is used here: nothing is opened, so a pipe or a device cannot block.
+    """
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ArticleFormatError("not a regular file: symlink loop") from None
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            raise ArticleFormatError(f"not a regular file: broken symlink to {os.readlink(path)}") from None
+        raise
+    if path.is_symlink():
+        # The corpus is what the user put in the folder: a link out of it could pull any file
+        # on the machine (private notes, other users' files) into the index and so into the
+        # chat's quoted passages, and the index would change when unrelated files change.
+        root_real, target = os.path.realpath(root), os.path.realpath(path)
+        if os.path.commonpath([root_real, target]) != root_real:
+            raise ArticleFormatError(f"symlink points outside the corpus folder (to {target}); copy the file in instead")
+    if not stat.S_ISREG(st.st_mode):
+        raise ArticleFormatError(f"not a regular file: {_file_kind(st.st_mode)}")
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file within the size limit.
+
+    Opened non-blocking and checked again with fstat, so a pipe swapped in after
+    the scan cannot block either; never reads more than ``max_bytes`` + 1 bytes.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ArticleFormatError(f"not a regular file: {_file_kind(st.st_mode)}")
+        if st.st_size > max_bytes:
+            raise ArticleFormatError(f"file is {st.st_size} bytes, over the {max_bytes}-byte limit")
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ArticleFormatError(f"file is over the {max_bytes}-byte limit")
+    return data
+
+
 def read_article(root: Path, path: Path, max_bytes: int) -> tuple[Article, list[str]]:
     """Read and parse one file under ``root``; raises ArticleFormatError or OSError."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise ArticleFormatError(f"file is {size} bytes, over the {max_bytes}-byte limit")
-    data = path.read_bytes()
-    if b"\x00" in data:
-        raise ArticleFormatError("binary content (NUL bytes); expected UTF-8 text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ArticleFormatError(
-            f"not valid UTF-8 text (byte {exc.start}); re-save the file as UTF-8"
-        ) from None
-    article_id = path.relative_to(root).as_posix()
-    return parse_article(article_id, text)
+    _check_file(root, path)
+    text, warnings = decode_text(_read_regular(path, max_bytes))
+    article, parse_warnings = parse_article(path.relative_to(root).as_posix(), text)
+    return article, warnings + parse_warnings
+
+
+def is_ignored_name(name: str) -> bool:
+    """Hidden files and editor leftovers (``.x``, ``x~``, ``~$x``, ``#x#``), passed over silently."""
+    return name.startswith((".", "~$")) or name.endswith("~") or (name.startswith("#") and name.endswith("#"))
 
 
 def iter_article_paths(root: Path) -> tuple[list[Path], list[FileIssue]]:
-    """Article files below ``root`` (sorted), plus files passed over with a reason.
+    """Article files below ``root`` (sorted by relative path), plus files passed over with a reason.
 
-    Hidden files and folders are ignored silently; symlinked folders are not
-    followed (loops), symlinked files are read if they resolve to a file.
+    Hidden files and folders and editor leftovers are ignored silently;
+    symlinked folders are not followed (loops); a folder named like an article
+    file is walked like any folder.
     """
     paths: list[Path] = []
     issues: list[FileIssue] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith("."):
+            if is_ignored_name(name):
                 continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
@@ -125,21 +248,24 @@ def iter_article_paths(root: Path) -> tuple[list[Path], list[FileIssue]]:
         for name in dirnames:
             if (Path(dirpath) / name).is_symlink():
                 issues.append(FileIssue((Path(dirpath) / name).relative_to(root).as_posix(), "symlinked folder not followed"))
+    paths.sort(key=lambda p: p.relative_to(root).as_posix())
     return paths, issues
 
 
 def load_corpus(root: Path, max_bytes: int) -> tuple[list[Article], list[FileIssue]]:
-    """Parse every article file below ``root``; bad files become FileIssues, never exceptions."""
+    """Parse every article file below ``root``; bad files become FileIssues, never exceptions.
+
+    Of files with the same content only the first (in path order) is indexed.
+    """
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root} (set --corpus or LITOPYS_CORPUS_DIR)")
     paths, issues = iter_article_paths(root)
     articles: list[Article] = []
+    first_with_hash: dict[str, str] = {}
     for path in paths:
         rel = path.relative_to(root).as_posix()
         try:
-            if not path.is_file():
-                raise ArticleFormatError("not a regular file (broken link or folder)")
             article, warnings = read_article(root, path, max_bytes)
         except ArticleFormatError as exc:
             issues.append(FileIssue(rel, str(exc)))
@@ -147,6 +273,11 @@ def load_corpus(root: Path, max_bytes: int) -> tuple[list[Article], list[FileIss
         except OSError as exc:
             issues.append(FileIssue(rel, f"cannot read: {exc.strerror or exc}"))
             continue
+        first = first_with_hash.setdefault(article.content_hash, rel)
+        if first != rel:
+            issues.append(FileIssue(rel, f"same content as {first}"))
+            continue
         issues.extend(FileIssue(rel, w, skipped=False) for w in warnings)
         articles.append(article)
+    issues.sort(key=lambda i: i.path)
     return articles, issues

@@ -55,3 +55,41 @@ class IndexReader:
 
     def close(self) -> None:
         self.store.close()
+
+
+def verify_index(index_dir: Path) -> list[str]:
+    """Cross-check the published generation; return the problems found (empty when consistent).
+
+    The vector file named by the database, the ``chunks`` table and the FTS table must hold
+    exactly the same chunk ids, and every chunk must belong to an article.
+    """
+    store = Store(Path(index_dir) / DB_NAME, readonly=True)
+    try:
+        meta = store.get_meta()
+        if "generation" not in meta:
+            return ["no published generation"]
+        path = vectors.vectors_path(Path(index_dir), int(meta["generation"]))
+        try:
+            index = vectors.read_index(path, int(meta["dim"]))
+        except IndexStateError as exc:
+            return [str(exc)]
+        dense_list = vectors.index_ids(index).tolist()
+        dense = set(dense_list)
+        chunks = set(store.all_chunk_ids())
+        fts = {r[0] for r in store.conn.execute("SELECT rowid FROM chunks_fts")}
+        orphans = store.conn.execute(
+            "SELECT COUNT(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id WHERE a.id IS NULL"
+        ).fetchone()[0]
+    finally:
+        store.close()
+    problems = []
+    if len(dense_list) != len(dense):
+        problems.append(f"{path.name} holds {len(dense_list) - len(dense)} duplicate chunk ids")
+    for name, ids in (("the vector file", dense), ("the FTS table", fts)):
+        if ids - chunks:
+            problems.append(f"{name} has {len(ids - chunks)} chunk ids missing from `chunks`")
+        if chunks - ids:
+            problems.append(f"{len(chunks - ids)} chunks are missing from {name}")
+    if orphans:
+        problems.append(f"{orphans} chunks belong to no article")
+    return problems

@@ -19,6 +19,12 @@ class IndexStateError(LitopysError):
     exit_code = 4
 
 
+class IndexBusyError(LitopysError):
+    """Another build holds the index lock (exit code 6: retry later)."""
+
+    exit_code = 6
+
+
 class CorpusError(LitopysError):
     """The corpus folder is missing or unusable as a whole."""
 
