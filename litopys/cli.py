@@ -75,8 +75,10 @@ def _progress_bar(enabled: bool):
 
 
 def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
+    from index.builder import ensure_not_busy
     from litopys.runtime import index_corpus, load_embedder
 
+    ensure_not_busy(Path(settings.index_dir))  # fail in a second, not after loading the embedder
     embedder = load_embedder(settings)
     progress, update = _progress_bar(show_progress)
     with progress:
@@ -114,6 +116,42 @@ def index(
         raise typer.Exit(EXIT_WARNINGS)
 
 
+def _answer_one(assistant, question: str, history, as_json: bool):
+    """Stream one answer to stdout (text mode) and return the final Answer."""
+    from rag.answer import Answer, Delta
+
+    answer: Answer | None = None
+    for event in assistant.answerer.stream(question, history):
+        if isinstance(event, Delta) and not as_json:
+            print(event.text, end="", flush=True)
+        elif isinstance(event, Answer):
+            answer = event
+    assert answer is not None
+    if as_json:
+        print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
+    else:
+        _print_sources(answer)
+    return answer
+
+
+def _print_sources(answer) -> None:
+    print()
+    if answer.rewritten_question:
+        print(f"(searched for: {answer.rewritten_question})")
+    if any(c.attributed for c in answer.citations) or answer.invalid_citations:
+        print(f"\n(with checked citations) {answer.text}")
+    for claim in answer.unsupported_claims:
+        missing = ", ".join(claim.missing_numbers + claim.missing_names)
+        print(f"\nWARNING: not supported by the cited passages: {claim.sentence}" + (f" (missing: {missing})" if missing else ""))
+    if answer.citations:
+        print("\nSources:")
+    for c in answer.citations:
+        date = f", {c.date}" if c.date else ""
+        note = " (attributed after generation)" if c.attributed else ""
+        print(f"[{c.n}] {c.title}{date} — {c.article_id}{note}")
+        print(textwrap.indent(textwrap.fill(c.text, 100), "    "))
+
+
 @app.command()
 def ask(
     ctx: typer.Context,
@@ -122,36 +160,46 @@ def ask(
 ) -> None:
     """Answer one question from the indexed articles, citing passages."""
     from litopys.runtime import open_assistant
-    from rag.answer import Answer, Delta
 
     settings = _settings(ctx)
     try:
         assistant = open_assistant(settings)
-        answer: Answer | None = None
-        for event in assistant.answerer.stream(question):
-            if isinstance(event, Delta) and not as_json:
-                print(event.text, end="", flush=True)
-            elif isinstance(event, Answer):
-                answer = event
+        _answer_one(assistant, question, (), as_json)
     except LitopysError as exc:
         _fail(exc)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(2)
-    assert answer is not None
-    if as_json:
-        print(json.dumps(answer.as_dict(), ensure_ascii=False))
-        return
-    print()
-    if any(c.attributed for c in answer.citations) or answer.invalid_citations:
-        print(f"\n(with checked citations) {answer.text}")
-    if answer.citations:
-        print("\nSources:")
-    for c in answer.citations:
-        date = f", {c.date}" if c.date else ""
-        note = " (attributed after generation)" if c.attributed else ""
-        print(f"[{c.n}] {c.title}{date} — {c.article_id}{note}")
-        print(textwrap.indent(textwrap.fill(c.text, 100), "    "))
+
+
+@app.command()
+def chat(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per answer (one line each)."),
+) -> None:
+    """A conversation in the terminal: one question per line; follow-ups keep the context. Empty line or Ctrl-D ends it."""
+    from litopys.runtime import open_assistant
+    from rag.followup import Turn
+
+    settings = _settings(ctx)
+    try:
+        assistant = open_assistant(settings)
+    except LitopysError as exc:
+        _fail(exc)
+    history: list[Turn] = []
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("\n> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line.strip():
+            break
+        try:
+            answer = _answer_one(assistant, line.strip(), history, as_json)
+        except LitopysError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        history.append(Turn(line.strip(), answer.text))
 
 
 @app.command("eval")

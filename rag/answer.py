@@ -6,8 +6,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 
 from litopys.config import LLMSettings
 from rag.citations import (
@@ -17,6 +17,8 @@ from rag.citations import (
     resolve_citations,
     strip_invalid_markers,
 )
+from rag.followup import Turn, needs_history, rewrite_question
+from rag.grounding import ClaimCheck, check_answer
 from rag.prompt import build_prompt
 from rag.retrieval import Passage, Retriever
 
@@ -36,17 +38,34 @@ class Answer:
     refused: bool
     invalid_citations: list[int] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    # Share of the answer's claims backed by the passages they cite; None for refusals.
+    grounding: float | None = None
+    claims: list[ClaimCheck] = field(default_factory=list)
+    # The standalone question used for retrieval when ``question`` was a follow-up.
+    rewritten_question: str | None = None
+
+    @property
+    def unsupported_claims(self) -> list[ClaimCheck]:
+        return [c for c in self.claims if not c.supported]
 
     def as_dict(self) -> dict[str, object]:
+        keys = ("n", "article_id", "title", "date", "text", "start", "end", "attributed", "supported")
+
         def public(d: dict[str, object]) -> dict[str, object]:
-            return {k: d[k] for k in ("n", "article_id", "title", "date", "text", "start", "end", "attributed") if k in d}
+            return {k: d[k] for k in keys if k in d}
 
         return {
             "question": self.question,
+            "rewritten_question": self.rewritten_question,
             "answer": self.text,
             "refused": self.refused,
             "citations": [public(c.as_dict()) for c in self.citations],
             "invalid_citations": self.invalid_citations,
+            "grounding": {
+                "score": None if self.grounding is None else round(self.grounding, 3),
+                "flagged": bool(self.unsupported_claims),
+                "claims": [c.as_dict() for c in self.claims],
+            },
             "passages": [
                 {"n": n, **{k: v for k, v in p.as_dict().items() if k != "chunk_id"}}
                 for n, p in enumerate(self.passages, 1)
@@ -74,16 +93,34 @@ class Answerer:
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
-    def stream(self, question: str, stop: threading.Event | None = None) -> Iterator[Delta | Answer]:
-        """Yield ``Delta`` pieces as the model writes, then the final ``Answer``."""
+    def standalone(self, question: str, history: Sequence[Turn]) -> str | None:
+        """The follow-up ``question`` rewritten to stand alone, or None when it already does."""
+        if not needs_history(question, history):
+            return None
+        with self._llm_lock:
+            rewritten = rewrite_question(self.llm, question, history, seed=self.settings.seed)
+        log.info("follow-up %r rewritten as %r", question, rewritten)
+        return rewritten
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None
+    ) -> Iterator[Delta | Answer]:
+        """Yield ``Delta`` pieces as the model writes, then the final ``Answer``.
+
+        ``history`` holds the earlier turns of a conversation; a follow-up that
+        depends on them is rewritten into a standalone question before retrieval.
+        """
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
         t0 = time.perf_counter()
-        passages = self.retriever.search(question)
+        rewritten = self.standalone(question, history)
+        query = rewritten or question
+        t_rewritten = time.perf_counter()
+        passages = self.retriever.search(query)
         t_retrieved = time.perf_counter()
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
-        prompt = build_prompt(question, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+        prompt = build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
         pieces: list[str] = []
         t_first = None
         with self._llm_lock:
@@ -107,20 +144,25 @@ class Answerer:
                 if stop is not None and stop.is_set():
                     break
         t_done = time.perf_counter()
+        # Grounding treats only the user's own words as given, not the model's rewrite.
         answer = finish_answer(question, "".join(pieces), prompt.passages)
+        answer.rewritten_question = rewritten
         answer.timings = {
-            "retrieval_s": t_retrieved - t0,
+            "rewrite_s": t_rewritten - t0,
+            "retrieval_s": t_retrieved - t_rewritten,
             "first_token_s": (t_first or t_done) - t_start,
             "generation_s": t_done - t_start,
             "total_s": t_done - t0,
             "completion_chars": float(len(answer.text)),
+            # llama.cpp streams one token per chunk.
+            "completion_tokens": float(len(pieces)),
         }
         yield answer
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""
         final = None
-        for event in self.stream(question):
+        for event in self.stream(question, history):
             if isinstance(event, Answer):
                 final = event
         assert final is not None
@@ -138,4 +180,10 @@ def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
         text, citations = attribute_citations(text, citations, passages)
     if invalid:
         log.info("dropped citation markers that point to no passage: %s", invalid)
-    return Answer(question, text, citations, passages, refused, invalid)
+    answer = Answer(question, text, citations, passages, refused, invalid)
+    if not refused and text:
+        grounding = check_answer(text, {c.n: c.text for c in citations}, question)
+        answer.grounding = grounding.score
+        answer.claims = list(grounding.claims)
+        answer.citations = [replace(c, supported=c.n in grounding.supported_citations) for c in citations]
+    return answer

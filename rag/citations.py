@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from index.lemmatize import QUERY_STOPWORDS, lemmas
 from rag.retrieval import Passage
 
-_MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
+MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _REFUSAL_HINTS = (
     "немає відповіді",
@@ -41,6 +41,7 @@ class Citation:
     start: int
     end: int
     attributed: bool = False
+    supported: bool | None = None  # set by rag.grounding after generation
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -49,7 +50,7 @@ class Citation:
 def marker_numbers(answer: str) -> list[int]:
     """Every number cited in ``answer``, in order of first appearance (ranges expanded)."""
     found: dict[int, None] = {}
-    for match in _MARKER.finditer(answer):
+    for match in MARKER.finditer(answer):
         for part in re.split(r"\s*[,;]\s*", match.group(1)):
             bounds = re.split(r"\s*[–-]\s*", part)
             if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
@@ -89,7 +90,7 @@ def _content(text: str) -> set[str]:
 
 
 def _evidence(text: str) -> set[str]:
-    return _content(_MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
+    return _content(MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
 
 
 def support(claim: str, passage_text: str) -> float:
@@ -117,7 +118,7 @@ def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
         nums = [n for n in marker_numbers(match.group(0)) if n not in bad]
         return "[" + ", ".join(map(str, nums)) + "]" if nums else ""
 
-    text = _MARKER.sub(fix, answer)
+    text = MARKER.sub(fix, answer)
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 

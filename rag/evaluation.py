@@ -117,6 +117,9 @@ def answer_metrics(
             "gold_citations": sum(1 for c in answer.citations if q.article and _same_article(c.article_id, q.article)),
             "seconds": round(seconds, 2),
             "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
+            "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
+            "grounding": answer.grounding,
+            "flagged": bool(answer.unsupported_claims),
         }
         rows.append(row)
         if on_result:
@@ -125,6 +128,10 @@ def answer_metrics(
     unanswerable = [r for r in rows if r["gold"] is None]
     n_cit = sum(len(r["citations"]) for r in answerable) + sum(len(r["citations"]) for r in unanswerable)
     times = [r["seconds"] for r in rows]
+    def flag_rate(group: list[dict]) -> float | None:
+        answered = [r for r in group if not r["refused"]]
+        return sum(r["flagged"] for r in answered) / len(answered) if answered else None
+
     metrics = {
         "answers": {
             "correct_rate": sum(r["correct"] for r in answerable) / (len(answerable) or 1),
@@ -144,6 +151,14 @@ def answer_metrics(
             "median_s": statistics.median(times) if times else 0.0,
             "p90_s": _percentile(times, 0.9),
             "median_first_token_s": statistics.median([r["first_token_s"] for r in rows]) if rows else 0.0,
+            "completion_tokens_total": float(sum(r["completion_tokens"] for r in rows)),
+        },
+        # How often the grounding check flags an answer, split by whether the answer was right:
+        # a useful check fires on wrong answers much more often than on right ones.
+        "grounding": {
+            "flagged_rate_correct": flag_rate([r for r in answerable if r["correct"]]),
+            "flagged_rate_incorrect": flag_rate([r for r in answerable if not r["correct"]]),
+            "flagged_rate_unanswerable": flag_rate(unanswerable),
         },
     }
     return metrics, rows

@@ -73,6 +73,22 @@ def test_ask_json_answers_the_seed_question_with_a_citation(env, first_build):
     assert out["timings"]["total_s"] > 0
 
 
+def test_follow_up_question_is_rewritten_with_the_conversation(env, first_build):
+    proc = subprocess.run(
+        [sys.executable, "-m", "litopys.cli", "chat", "--json"], env=env, capture_output=True, text=True,
+        timeout=900, input=f"{SEED_QUESTION}\nА хто з боку США?\n",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first, second = (json.loads(line) for line in proc.stdout.splitlines())
+    assert first["rewritten_question"] is None
+    # The follow-up alone names no topic; the rewrite carries the conversation's.
+    rewritten = second["rewritten_question"]
+    assert "США" in rewritten and ("Майамі" in rewritten or "делегац" in rewritten), rewritten
+    assert second["passages"][0]["article_id"] == SEED_ID
+    assert any("Віткофф" in p["text"] for p in second["passages"][:2])
+    assert second["grounding"]["claims"], second
+
+
 def test_off_corpus_question_is_refused(env, first_build):
     out = json.loads(litopys(env, "ask", "Хто виграв чемпіонат світу з футболу 2018 року?", "--json").stdout)
     assert "немає відповіді" in out["answer"].lower()

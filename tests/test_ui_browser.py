@@ -83,6 +83,18 @@ def ask(page, question: str) -> None:
     )
 
 
+def ask_again(page, question: str) -> None:
+    """Ask in an ongoing conversation: wait until the new answer's sources replace the old ones."""
+    old = page.locator("#lt-sources").inner_html()
+    page.fill("#lt-question textarea", question)
+    page.click("#lt-ask")
+    page.wait_for_function(
+        "(old) => { const s = document.querySelector('#lt-sources');"
+        " return s.innerHTML !== old && s.querySelectorAll('.lt-card').length > 0; }",
+        arg=old, timeout=180_000,
+    )
+
+
 def test_seed_question_streams_an_answer_with_the_cited_passage(page):
     ask(page, SEED_QUESTION)
     page.screenshot(path=str(ARTIFACTS / "chat-seed.png"), full_page=True)
@@ -91,6 +103,13 @@ def test_seed_question_streams_an_answer_with_the_cited_passage(page):
     assert "Дмитрієв" in page.locator("#lt-sources .lt-card.cited").first.inner_text()
     chat = page.locator("#lt-chat").inner_text()
     assert "Дмитрієв" in chat and "Джерела:" in chat
+
+
+def test_follow_up_shows_the_rewritten_question(page):
+    # Continues the conversation of the previous test.
+    ask_again(page, "А хто з боку США?")
+    rewritten = page.locator("#lt-sources .lt-rewritten").inner_text()
+    assert "США" in rewritten and len(rewritten) > len("Уточнене запитання для пошуку: А хто з боку США?")
 
 
 def test_article_html_and_scripts_render_as_inert_text(page):
@@ -122,8 +141,9 @@ def test_uploaded_articles_are_validated_indexed_and_answerable(page, tmp_path):
     assert "Статей" in status.inner_text()
     before = int(page.locator("#lt-status-table td").first.inner_text())
     page.set_input_files("#lt-upload input[type=file]", [str(good), str(bad)])
+    # Both files are listed once the browser has sent them to the server.
     page.wait_for_function(
-        "() => document.querySelector('#lt-upload').innerText.includes('cp1251.txt')", timeout=30_000
+        "() => document.querySelector('#lt-upload').textContent.includes('cp1251')", timeout=30_000
     )
     page.click("#lt-add")
     page.wait_for_selector("#lt-index-report .lt-counts", timeout=180_000)
@@ -146,10 +166,11 @@ def test_rebuild_button_reports_counts_with_progress(page):
     page.get_by_role("tab", name="Статті та індекс").click()
     page.check("#lt-full input[type=checkbox]")
     page.click("#lt-reindex")
-    page.wait_for_selector("#lt-index-report .lt-counts:has-text('без змін 0')", timeout=180_000)
+    page.wait_for_selector("#lt-index-report:has-text('Повна перебудова') .lt-counts", timeout=180_000)
     report = page.locator("#lt-index-report").inner_text()
-    articles = int(page.locator("#lt-status-table td").first.inner_text())
-    # A full rebuild re-embeds every article: all of them count as added.
-    assert "Повна перебудова" in report and f"Додано {articles}," in report
+    chunks = int(page.locator("#lt-status-table td").nth(1).inner_text())
+    # A full rebuild re-embeds every chunk, though no article was added or changed.
+    assert "Повна перебудова" in report and "Додано 0," in report
+    assert f"обчислено векторів: {chunks} " in report
     page.uncheck("#lt-full input[type=checkbox]")
     page.get_by_role("tab", name="Чат").click()

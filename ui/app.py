@@ -20,6 +20,7 @@ import gradio as gr  # noqa: E402  (the analytics switch must be set before impo
 
 from litopys.errors import LitopysError  # noqa: E402
 from rag.answer import Answer, Delta  # noqa: E402
+from rag.followup import Turn  # noqa: E402
 from ui.library import build_library_tab  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ CSS = """
 .lt-meta { color: var(--body-text-color-subdued); font-size: 13px; }
 .lt-text { white-space: pre-wrap; margin-top: 6px; }
 .lt-empty { color: var(--body-text-color-subdued); }
+.lt-rewritten { color: var(--body-text-color-subdued); font-size: 14px; }
 .lt-status th { text-align: left; padding-right: 12px; font-weight: 600; }
 .lt-rejected, .lt-error { color: var(--error-text-color); }
 """
@@ -55,10 +57,17 @@ def sources_html(answer: Answer) -> str:
     """Cited passages first, then the other retrieved ones; every string escaped."""
     cited = {c.n for c in answer.citations}
     parts = ["<div class='lt-sources'>"]
+    if answer.rewritten_question:
+        parts.append(
+            "<p class='lt-rewritten'>Уточнене запитання для пошуку: "
+            f"<q>{html.escape(answer.rewritten_question)}</q></p>"
+        )
     if answer.citations:
         parts.append("<h4>Цитовані фрагменти</h4>")
     for c in answer.citations:
         note = " · процитовано після перевірки" if c.attributed else ""
+        if c.supported is not None:
+            note += " · ✓ підтверджує відповідь" if c.supported else " · ⚠ не підтверджує відповідь"
         parts.append(_card(c.n, c.title, c.date, c.article_id, c.text, note, True))
     others = [(n, p) for n, p in enumerate(answer.passages, 1) if n not in cited]
     if others:
@@ -73,6 +82,10 @@ def sources_html(answer: Answer) -> str:
 def answer_message(answer: Answer) -> str:
     """The chat text of a finished answer: the answer, then its sources as plain text."""
     lines = [answer.text or "(порожня відповідь)"]
+    for claim in answer.unsupported_claims:
+        missing = ", ".join(claim.missing_numbers + claim.missing_names)
+        why = f" (у джерелах немає: {missing})" if missing else ""
+        lines.append(f"⚠ Не підтверджено цитованими фрагментами: «{claim.sentence}»{why}")
     if answer.citations:
         lines.append("")
         lines.append("Джерела:")
@@ -91,31 +104,33 @@ def _msg(role: str, text: str) -> dict[str, str]:
 def build_app(assistant) -> gr.Blocks:
     """The chat UI bound to a ready assistant."""
 
-    def respond(question: str, history: list[dict]) -> Iterator[tuple[str, list[dict], str]]:
+    def respond(question: str, history: list[dict], turns: list[Turn]):
+        """Stream one answer; ``turns`` (the finished exchanges) lets follow-ups be rewritten."""
         question = (question or "").strip()
         if not question:
             gr.Warning("Введіть запитання.")
-            yield "", history, gr.skip()
+            yield "", history, gr.skip(), turns
             return
         history = history + [_msg("user", question), _msg("assistant", "…")]
-        yield "", history, EMPTY_SOURCES
+        yield "", history, EMPTY_SOURCES, turns
         streamed = ""
         try:
-            for event in assistant.answerer.stream(question):
+            for event in assistant.answerer.stream(question, turns):
                 if isinstance(event, Delta):
                     streamed += event.text
                     history[-1] = _msg("assistant", streamed)
-                    yield "", history, gr.skip()
+                    yield "", history, gr.skip(), turns
                 elif isinstance(event, Answer):
                     history[-1] = _msg("assistant", answer_message(event))
-                    yield "", history, sources_html(event)
+                    turns = turns + [Turn(question, event.text)]
+                    yield "", history, sources_html(event), turns
         except LitopysError as exc:
             history[-1] = _msg("assistant", f"Помилка: {exc}")
-            yield "", history, EMPTY_SOURCES
+            yield "", history, EMPTY_SOURCES, turns
         except Exception:  # keep the chat alive; the log has the traceback
             log.exception("answering failed")
             history[-1] = _msg("assistant", "Помилка під час відповіді; подробиці в журналі сервера.")
-            yield "", history, EMPTY_SOURCES
+            yield "", history, EMPTY_SOURCES, turns
 
     with gr.Blocks(title=TITLE) as app:
         gr.Markdown(f"## {TITLE}\nВідповіді спираються лише на проіндексовані статті й посилаються на фрагменти [n].")
@@ -139,9 +154,10 @@ def build_app(assistant) -> gr.Blocks:
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="lt-sources")
             with gr.Tab("Статті та індекс", id="library", elem_id="lt-library-tab"):
                 build_library_tab(assistant)
+        turns = gr.State([])
         for trigger in (ask.click, question.submit):
-            trigger(respond, [question, chat], [question, chat, sources])
-        clear.click(lambda: ([], EMPTY_SOURCES, ""), None, [chat, sources, question], queue=False)
+            trigger(respond, [question, chat, turns], [question, chat, sources, turns])
+        clear.click(lambda: ([], EMPTY_SOURCES, "", []), None, [chat, sources, question, turns], queue=False)
     return app
 
 

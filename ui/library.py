@@ -63,7 +63,8 @@ def report_html(report=None, upload=None, error: str | None = None) -> str:
             parts.append(f"<p>Повна перебудова: {e(report.full_rebuild_reason)}</p>")
         parts.append(
             f"<p class='lt-counts'>Додано {report.added}, оновлено {report.updated}, вилучено {report.removed}, "
-            f"без змін {report.unchanged}, пропущено {report.skipped} — за {report.seconds:.1f} с</p>"
+            f"без змін {report.unchanged}, пропущено {report.skipped}; обчислено векторів: {report.chunks_embedded} "
+            f"— за {report.seconds:.1f} с</p>"
         )
         if report.issues:
             parts.append("<ul>")

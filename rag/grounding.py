@@ -1,0 +1,134 @@
+"""Answer + cited passages -> is each claim really in the passage it cites?
+
+After generation, every sentence of the answer is checked against the
+passages it cites (or, for a sentence without a marker, against all the
+passages the answer cites): its numbers and names must occur there, and
+most of its content lemmas must. A number found in no cited passage is the
+strongest red flag, because small models most often invent figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tokenize_uk import tokenize_sents
+
+from index.lemmatize import QUERY_STOPWORDS, lemma, lemmas, words
+from rag.citations import MARKER, marker_numbers
+
+MIN_OVERLAP = 0.5  # share of a claim's content lemmas that its passages must contain
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"(?<![\w«\"'])([A-ZА-ЯІЇЄҐ][\w'’ʼ-]+)")
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One sentence of an answer and what its cited passages do and do not back up."""
+
+    sentence: str
+    cited: tuple[int, ...]
+    supported: bool
+    overlap: float
+    missing_numbers: tuple[str, ...] = ()
+    missing_names: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sentence": self.sentence,
+            "cited": list(self.cited),
+            "supported": self.supported,
+            "overlap": round(self.overlap, 3),
+            "missing_numbers": list(self.missing_numbers),
+            "missing_names": list(self.missing_names),
+        }
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """The claims of one answer; ``score`` is the share of claims that are supported."""
+
+    claims: tuple[ClaimCheck, ...]
+    score: float
+    supported_citations: frozenset[int]
+
+    @property
+    def flagged(self) -> bool:
+        return any(not c.supported for c in self.claims)
+
+
+def split_claims(answer: str) -> list[tuple[str, tuple[int, ...]]]:
+    """Sentences of ``answer`` with the passage numbers each cites.
+
+    A marker that starts a sentence (``Дмитрієв. [1]``) belongs to the one before.
+    """
+    # "Дмитрієв.[1] Далі" -> "Дмитрієв [1]. Далі": the marker goes with the sentence it ends.
+    answer = re.sub(r"([.!?…])\s*((?:\[[^\]]*\]\s*)+)", lambda m: f" {m.group(2).strip()}{m.group(1)} ", answer)
+    out: list[tuple[str, list[int]]] = []
+    for sent in tokenize_sents(answer.strip()):
+        sent = sent.strip()
+        if not sent:
+            continue
+        lead = re.match(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+", sent)
+        if lead and out and MARKER.search(lead.group(0)):
+            out[-1][1].extend(marker_numbers(lead.group(0)))
+            sent = sent[lead.end():].strip()
+            if not sent:
+                continue
+        out.append((sent, marker_numbers(sent)))
+    return [(s, tuple(dict.fromkeys(nums))) for s, nums in out]
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
+
+
+def _names(sentence: str) -> set[str]:
+    """Lemmas of capitalized words that do not start the sentence (names, places, firms)."""
+    found = set()
+    for match in _NAME.finditer(sentence):
+        if match.start() == len(sentence) - len(sentence.lstrip()):
+            continue
+        found.add(lemma(match.group(1).lower()))
+    return found
+
+
+def check_claim(
+    sentence: str, cited: Sequence[int], passage_texts: Sequence[str], question: str = ""
+) -> ClaimCheck:
+    """Whether ``passage_texts`` back up ``sentence`` (numbers, names and most content lemmas).
+
+    Words of the question are given, not claimed: an answer may repeat them freely.
+    """
+    given = set(lemmas(question))
+    claim = MARKER.sub(" ", sentence)
+    evidence = " \n ".join(passage_texts)
+    have_lemmas = set(lemmas(evidence))
+    want = {
+        lem for lem in lemmas(claim)
+        if lem not in QUERY_STOPWORDS and lem not in given and len(lem) > 1 and not lem.isdigit()
+    }
+    overlap = len(want & have_lemmas) / len(want) if want else 1.0
+    have_numbers = _numbers(evidence) | {w for w in words(evidence) if w.isdigit()}
+    missing_numbers = tuple(sorted(n for n in _numbers(claim) - _numbers(question) if n not in have_numbers))
+    missing_names = tuple(sorted(n for n in _names(claim) - given if n not in have_lemmas))
+    supported = bool(passage_texts) and overlap >= MIN_OVERLAP and not missing_numbers and not missing_names
+    return ClaimCheck(sentence, tuple(cited), supported, overlap, missing_numbers, missing_names)
+
+
+def check_answer(answer: str, cited_texts: dict[int, str], question: str = "") -> Grounding:
+    """Check every sentence of ``answer`` against the passages it cites (``n`` -> passage text)."""
+    claims = []
+    supported_citations: set[int] = set()
+    every_cited = sorted(cited_texts)
+    for sentence, nums in split_claims(answer):
+        if not MARKER.sub("", sentence).strip(" .,;:—-"):
+            continue
+        use = [n for n in nums if n in cited_texts] or every_cited
+        check = check_claim(sentence, use, [cited_texts[n] for n in use], question)
+        claims.append(check)
+        if check.supported:
+            supported_citations.update(use)
+    score = sum(c.supported for c in claims) / len(claims) if claims else 0.0
+    return Grounding(tuple(claims), score, frozenset(supported_citations))

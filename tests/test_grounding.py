@@ -1,0 +1,75 @@
+"""The post-generation grounding check: claims must be backed by the passages they cite."""
+
+from __future__ import annotations
+
+from rag.answer import finish_answer
+from rag.grounding import check_answer, check_claim, split_claims
+from rag.retrieval import Passage
+
+SEED = (
+    "Російську делегацію на переговорах у Майамі може очолити Кирило Дмитрієв, глава РФПІ. "
+    "Американську сторону ймовірно представлятимуть Стів Віткофф і Джаред Кушнер."
+)
+FINE = "Харківське відділення АМКУ оштрафувало «Мегаметалгруп» і «Донремтехмаш» на 544 тис. грн."
+
+
+def test_split_claims_attaches_markers_to_their_sentence():
+    assert split_claims("Очолить Дмитрієв [1]. Штраф — 544 тис. грн [2].") == [
+        ("Очолить Дмитрієв [1].", (1,)),
+        ("Штраф — 544 тис. грн [2].", (2,)),
+    ]
+    # A marker after the full stop belongs to the sentence before it.
+    assert split_claims("Очолить Дмитрієв.[1] Далі [2, 3].") == [
+        ("Очолить Дмитрієв [1].", (1,)),
+        ("Далі [2, 3].", (2, 3)),
+    ]
+
+
+def test_a_faithful_claim_is_supported():
+    check = check_claim("Делегацію може очолити Кирило Дмитрієв [1].", [1], [SEED])
+    assert check.supported and not check.missing_names and not check.missing_numbers
+
+
+def test_an_invented_name_or_number_is_flagged():
+    name = check_claim("Делегацію може очолити Сергій Лавров [1].", [1], [SEED])
+    assert not name.supported and "лавров" in name.missing_names
+    question = "Який загальний штраф наклало харківське відділення АМКУ?"
+    number = check_claim("Загальний штраф склав 554 тис. грн [1].", [1], [FINE], question)
+    assert not number.supported and number.missing_numbers == ("554",)
+    assert check_claim("Загальний штраф склав 544 тис. грн [1].", [1], [FINE], question).supported
+
+
+def test_words_of_the_question_are_given_not_claimed():
+    question = "Хто з боку Кремля може очолити делегацію в Майамі?"
+    assert check_claim("З боку Кремля делегацію може очолити Кирило Дмитрієв [1].", [1], [SEED], question).supported
+    assert not check_claim("З боку Кремля делегацію може очолити Кирило Дмитрієв [1].", [1], [SEED]).supported
+
+
+def test_a_claim_citing_the_wrong_passage_is_flagged_per_citation():
+    grounding = check_answer("Делегацію очолить Кирило Дмитрієв [2].", {1: SEED, 2: FINE})
+    assert grounding.flagged and grounding.score == 0.0
+    assert grounding.supported_citations == frozenset()
+
+
+def test_unmarked_sentences_are_checked_against_all_cited_passages():
+    grounding = check_answer(
+        "Делегацію може очолити Кирило Дмитрієв [1]. Американську сторону представлятимуть Віткофф і Кушнер.",
+        {1: SEED},
+    )
+    assert [c.supported for c in grounding.claims] == [True, True] and grounding.score == 1.0
+
+
+def _passage(n: int, text: str, article: str) -> Passage:
+    return Passage(n, article, "Заголовок", None, text, 0, len(text), 1.0)
+
+
+def test_finish_answer_carries_flags_into_json():
+    passages = [_passage(1, SEED, "seed.txt"), _passage(2, FINE, "0368.txt")]
+    good = finish_answer("Хто?", "Делегацію може очолити Кирило Дмитрієв [1].", passages).as_dict()
+    assert good["grounding"]["score"] == 1.0 and not good["grounding"]["flagged"]
+    assert good["citations"][0]["supported"] is True
+    bad = finish_answer("Хто?", "Делегацію може очолити Сергій Лавров [1].", passages).as_dict()
+    assert bad["grounding"]["flagged"] and bad["citations"][0]["supported"] is False
+    assert "лавров" in bad["grounding"]["claims"][0]["missing_names"]
+    refusal = finish_answer("Хто?", "У статтях немає відповіді на це запитання.", passages).as_dict()
+    assert refusal["refused"] and refusal["grounding"]["score"] is None
