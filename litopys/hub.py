@@ -72,4 +72,4 @@ def _check_online(what: str, timeout_s: float) -> None:
     if _offline_env():
         raise _unavailable(what, "it is not in the local cache and HF_HUB_OFFLINE is set")
     if not hub_reachable(timeout_s):
-        raise _unavailable(what, f"it is not in the local cache and the Hub is unreachable (no network?)")
+        raise _unavailable(what, "it is not in the local cache and the Hub is unreachable (no network?)")

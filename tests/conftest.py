@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,27 @@ def ner_uk() -> Path:
 def model_cache() -> Path:
     """Assembled models are cached across runs like a user's would be."""
     return Path.home() / ".cache" / "litopys"
+
+
+def cli_env(corpus: Path, index_dir: Path, model_cache: Path) -> dict[str, str]:
+    """Environment for a `litopys` subprocess: this corpus and index, cached models, no network."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITOPYS_")}
+    env.update(
+        LITOPYS_CORPUS_DIR=str(corpus),
+        LITOPYS_INDEX_DIR=str(index_dir),
+        LITOPYS_CACHE_DIR=str(model_cache),
+        HF_HUB_OFFLINE="1",
+    )
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None,
+            timeout: float = 900) -> subprocess.CompletedProcess:
+    """Run `python -m litopys.cli ARGS`; with ``check``, a non-zero exit fails with its stderr."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "litopys.cli", *args], env=env, capture_output=True, text=True,
+        timeout=timeout, input=stdin,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
+    return proc

@@ -16,8 +16,6 @@ import os
 import pwd
 import select
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import traceback
@@ -28,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import index.corpus as corpus_module
-from conftest import SEED_ID, SEEDS
+from conftest import SEED_ID, SEEDS, cli_env, run_cli
 from index.corpus import MAX_TITLE_CHARS, load_corpus
 from litopys.config import Settings
 
@@ -319,17 +317,7 @@ def test_cli_index_over_bad_files_completes_with_warnings(bad_corpus, tmp_path, 
         # Running as root: the CLI (a separate process, no monkeypatch) can read the mode-000
         # file, so it is a good article here; test_unreadable_file_is_refused_for_real covers it.
         expected["secret.txt"] = Expect("indexed")
-    env = dict(os.environ)
-    env.update(
-        LITOPYS_CORPUS_DIR=str(bad_corpus),
-        LITOPYS_INDEX_DIR=str(tmp_path / "index"),
-        LITOPYS_CACHE_DIR=str(model_cache),
-        HF_HUB_OFFLINE="1",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "litopys.cli", "index", "--json"],
-        env=env, capture_output=True, text=True, timeout=900,
-    )
+    proc = run_cli(cli_env(bad_corpus, tmp_path / "index", model_cache), "index", "--json", check=False)
     assert proc.returncode == 5, proc.stderr[-3000:]  # EXIT_WARNINGS: completed, some files skipped
     report = json.loads(proc.stdout)
     indexed = [r for r, e in expected.items() if e.outcome == "indexed"]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
 from litopys.config import load_settings
 
 pytestmark = pytest.mark.slow
@@ -31,24 +28,10 @@ def corpus(tmp_path_factory, ner_uk):
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, corpus, model_cache):
-    index_dir = tmp_path_factory.mktemp("index")
-    env = dict(os.environ)
-    env.update(
-        LITOPYS_CORPUS_DIR=str(corpus),
-        LITOPYS_INDEX_DIR=str(index_dir),
-        LITOPYS_CACHE_DIR=str(model_cache),
-        HF_HUB_OFFLINE="1",
-    )
-    return env
+    return cli_env(corpus, tmp_path_factory.mktemp("index"), model_cache)
 
 
-def litopys(env, *args, check=True):
-    proc = subprocess.run(
-        [sys.executable, "-m", "litopys.cli", *args], env=env, capture_output=True, text=True, timeout=900
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
-    return proc
+litopys = run_cli
 
 
 @pytest.fixture(scope="module")
@@ -74,11 +57,7 @@ def test_ask_json_answers_the_seed_question_with_a_citation(env, first_build):
 
 
 def test_follow_up_question_is_rewritten_with_the_conversation(env, first_build):
-    proc = subprocess.run(
-        [sys.executable, "-m", "litopys.cli", "chat", "--json"], env=env, capture_output=True, text=True,
-        timeout=900, input=f"{SEED_QUESTION}\nА хто з боку США?\n",
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = litopys(env, "chat", "--json", stdin=f"{SEED_QUESTION}\nА хто з боку США?\n")
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert first["rewritten_question"] is None
     # The follow-up alone names no topic; the rewrite carries the conversation's.

@@ -8,7 +8,6 @@ fault injection (LITOPYS_FAULT_AT=<point> makes the build SIGKILL itself there).
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import signal
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
 from index.builder import DB_NAME, LOCK_NAME, build_index
 from index.reader import IndexReader, verify_index
 from index.store import Store
@@ -48,13 +47,7 @@ FAULT_POINTS = ["embedding", "vectors-written", "committed"]
 # --- helpers -----------------------------------------------------------------------------
 
 
-def litopys(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "litopys.cli", *args], env=env, capture_output=True, text=True, timeout=600
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
-    return proc
+litopys = run_cli
 
 
 def spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
@@ -139,17 +132,6 @@ class Workspace:
         (self.corpus / REMOVED_ID).unlink()
 
 
-def make_env(corpus: Path, index_dir: Path, model_cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LITOPYS_")}
-    env.update(
-        LITOPYS_CORPUS_DIR=str(corpus),
-        LITOPYS_INDEX_DIR=str(index_dir),
-        LITOPYS_CACHE_DIR=str(model_cache),
-        HF_HUB_OFFLINE="1",
-    )
-    return env
-
-
 def open_retriever(ws: Workspace, embedder) -> Retriever:
     settings = ws.settings()
     return Retriever(IndexReader(settings.index_dir, embedder.spec, embedder.dim), embedder, settings.retrieval)
@@ -193,7 +175,7 @@ def base(tmp_path_factory, ner_uk, model_cache) -> Path:
     shutil.copy(SEEDS / SEED_ID, root / "corpus" / SEED_ID)
     for name in NER_FILES:
         shutil.copy(ner_uk / name, root / "corpus" / "ner" / name)
-    env = make_env(root / "corpus", root / "index", model_cache)
+    env = cli_env(root / "corpus", root / "index", model_cache)
     report = json.loads(litopys(env, "index", "--json").stdout)
     assert report["added"] == 1 + len(NER_FILES)
     assert_consistent(root / "index", root / "corpus", report)
@@ -204,7 +186,7 @@ def base(tmp_path_factory, ner_uk, model_cache) -> Path:
 def ws(base, tmp_path, model_cache) -> Workspace:
     shutil.copytree(base / "corpus", tmp_path / "corpus")
     shutil.copytree(base / "index", tmp_path / "index")  # no process has it open: a clean copy
-    return Workspace(tmp_path / "corpus", tmp_path / "index", make_env(tmp_path / "corpus", tmp_path / "index", model_cache))
+    return Workspace(tmp_path / "corpus", tmp_path / "index", cli_env(tmp_path / "corpus", tmp_path / "index", model_cache))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import os
-from collections.abc import Iterator
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
