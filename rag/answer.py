@@ -117,7 +117,7 @@ class Answerer:
         rewritten = self.standalone(question, history)
         query = rewritten or question
         t_rewritten = time.perf_counter()
-        passages = self.retriever.search(query)
+        passages = self.retriever.for_answer(query)
         t_retrieved = time.perf_counter()
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
         prompt = build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)

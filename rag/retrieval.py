@@ -48,6 +48,18 @@ class Retriever:
         snapshot = self.reader.refresh()
         return vectors.search(snapshot.vectors, self.embedder.encode_query(question), limit)
 
+    def for_answer(self, question: str) -> list[Passage]:
+        """The passages to put before the LLM: the top ones, minus those far weaker than the best.
+
+        A small model is easily led astray by a weak passage (and every passage costs prompt time).
+        """
+        passages = self.search(question)
+        cut = self.settings.min_relative_score
+        if cut <= 0 or not passages or passages[0].score <= 0:
+            return passages
+        floor = passages[0].score * cut
+        return [p for p in passages if p.score >= floor]
+
     def search(self, question: str, top_k: int | None = None) -> list[Passage]:
         """The best ``top_k`` passages for ``question``, at most ``per_article_cap`` per article."""
         s = self.settings

@@ -114,3 +114,17 @@ def test_cli_errors_are_actionable(env, tmp_path):
     assert "litopys index" in proc.stderr
     proc = litopys({**env, "LITOPYS_CORPUS_DIR": str(tmp_path / "missing")}, "index", check=False)
     assert proc.returncode == 2 and "corpus folder not found" in proc.stderr
+
+
+def test_changed_chunking_or_embedder_forces_a_full_rebuild_saying_why(env, first_build, tmp_path):
+    index_copy = tmp_path / "index"
+    shutil.copytree(env["LITOPYS_INDEX_DIR"], index_copy)
+    own = {**env, "LITOPYS_INDEX_DIR": str(index_copy)}
+    report = json.loads(litopys({**own, "LITOPYS_CHUNKING__TARGET_TOKENS": "80"}, "index", "--json").stdout)
+    assert report["full_rebuild_reason"].startswith("chunking changed")
+    assert report["chunks_embedded"] == report["chunks_total"] > first_build["chunks_total"]
+    report = json.loads(litopys({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
+    assert report["full_rebuild_reason"].startswith("embedder changed (bundled:use-m3 -> bundled:minilm)")
+    # An unchanged second run is incremental again.
+    again = json.loads(litopys({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
+    assert again["full_rebuild_reason"] is None and again["chunks_embedded"] == 0
