@@ -205,11 +205,14 @@ def chat(
 @app.command("eval")
 def evaluate(
     ctx: typer.Context,
-    questions: Path = typer.Option(..., "--questions", help="JSON-lines file: question, article, answer_any."),
+    questions: Optional[Path] = typer.Option(None, "--questions", help="JSON-lines file: question, article, answer_any."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to index (reused if unchanged)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions (or articles with --titles)."),
     retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Skip the LLM: retrieval metrics only."),
+    titles: bool = typer.Option(
+        False, "--titles", help="Title-to-article task over --corpus: BM25 vs dense vs hybrid (no questions needed)."
+    ),
 ) -> None:
     """Measure retrieval, answer correctness, citations, refusals and time on a question set."""
     from rag.evaluation import answer_metrics, load_questions, retrieval_metrics
@@ -217,6 +220,12 @@ def evaluate(
     settings = _settings(ctx)
     if corpus:
         settings.corpus_dir = corpus
+    if titles:
+        _title_task(settings, limit, as_json)
+        return
+    if questions is None:
+        print("error: give --questions FILE (or --titles for the title-to-article task)", file=sys.stderr)
+        raise typer.Exit(2)
     try:
         qs = load_questions(questions, limit)
         embedder, report = _run_index(settings, None, False, show_progress=not as_json)
@@ -248,6 +257,18 @@ def evaluate(
     else:
         printable = {k: v for k, v in result.items() if k not in ("rows", "settings")}
         print(json.dumps(printable, ensure_ascii=False, indent=2))
+
+
+def _title_task(settings: Settings, limit: int | None, as_json: bool) -> None:
+    from litopys.runtime import load_embedder
+    from rag.title_task import title_task
+
+    try:
+        result = title_task(settings, load_embedder(settings), Path(settings.corpus_dir), limit)
+    except LitopysError as exc:
+        _fail(exc)
+    result["settings"] = _eval_settings(settings)
+    print(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
 
 
 def _eval_settings(settings: Settings) -> dict[str, object]:

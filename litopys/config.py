@@ -72,8 +72,11 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1)
     per_article_cap: int = Field(2, ge=1, description="At most this many passages per article.")
     min_relative_score: float = Field(
-        0.0, ge=0.0, le=1.0,
+        0.5, ge=0.0, le=1.0,
         description="Passages for the LLM must score at least this share of the best one (0 keeps all top_k).",
+    )
+    confident_score: float = Field(
+        2.0, description="Prune weak passages only when the best one's fused score reaches this (z-score units).",
     )
 
 

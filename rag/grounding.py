@@ -20,7 +20,8 @@ from rag.citations import MARKER, marker_numbers
 
 MIN_OVERLAP = 0.5  # share of a claim's content lemmas that its passages must contain
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"(?<![\w«\"'])([A-ZА-ЯІЇЄҐ][\w'’ʼ-]+)")
+# A capitalized word that is not the tail of a compound ("Прайм-Девелопмент" is one name).
+_NAME = re.compile(r"(?<![\w'’ʼ-])([A-ZА-ЯІЇЄҐ][\w'’ʼ-]*\w)")
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,8 @@ def check_claim(
     overlap = len(want & have_lemmas) / len(want) if want else 1.0
     have_numbers = _numbers(evidence) | {w for w in words(evidence) if w.isdigit()}
     missing_numbers = tuple(sorted(n for n in _numbers(claim) - _numbers(question) if n not in have_numbers))
-    missing_names = tuple(sorted(n for n in _names(claim) - given if n not in have_lemmas))
+    have_words = set(words(evidence))
+    missing_names = tuple(sorted(n for n in _names(claim) - given if n not in have_lemmas and n not in have_words))
     supported = bool(passage_texts) and overlap >= MIN_OVERLAP and not missing_numbers and not missing_names
     return ClaimCheck(sentence, tuple(cited), supported, overlap, missing_numbers, missing_names)
 

@@ -51,13 +51,16 @@ class Retriever:
     def for_answer(self, question: str) -> list[Passage]:
         """The passages to put before the LLM: the top ones, minus those far weaker than the best.
 
-        A small model is easily led astray by a weak passage (and every passage costs prompt time).
+        A small model is easily led astray by a weak passage (and every passage costs prompt
+        time), so when retrieval is confident (the best passage stands out) the weak ones go.
+        When nothing stands out, the question may have no answer here: all ``top_k`` stay,
+        and their plain irrelevance helps the model say so.
         """
         passages = self.search(question)
-        cut = self.settings.min_relative_score
-        if cut <= 0 or not passages or passages[0].score <= 0:
+        s = self.settings
+        if s.min_relative_score <= 0 or not passages or passages[0].score < s.confident_score:
             return passages
-        floor = passages[0].score * cut
+        floor = passages[0].score * s.min_relative_score
         return [p for p in passages if p.score >= floor]
 
     def search(self, question: str, top_k: int | None = None) -> list[Passage]:

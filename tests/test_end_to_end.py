@@ -128,3 +128,13 @@ def test_changed_chunking_or_embedder_forces_a_full_rebuild_saying_why(env, firs
     # An unchanged second run is incremental again.
     again = json.loads(litopys({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
     assert again["full_rebuild_reason"] is None and again["chunks_embedded"] == 0
+
+
+def test_title_task_compares_signals(env, corpus):
+    out = json.loads(litopys(env, "eval", "--titles", "--corpus", str(corpus), "--json").stdout)
+    assert out["queries"] == len(list(corpus.rglob("*.txt")))
+    for signal in ("bm25", "dense", "hybrid"):
+        assert set(out[signal]) == {"recall_at_1", "recall_at_5", "recall_at_10", "mrr"}
+    # On a handful of distinct articles every signal finds most of them from the title alone.
+    assert out["bm25"]["recall_at_5"] >= 0.8 and out["hybrid"]["mrr"] >= 0.8
+    assert out["hybrid_settings"]["dense_weight"] == 0.3

@@ -73,3 +73,11 @@ def test_finish_answer_carries_flags_into_json():
     assert "лавров" in bad["grounding"]["claims"][0]["missing_names"]
     refusal = finish_answer("Хто?", "У статтях немає відповіді на це запитання.", passages).as_dict()
     assert refusal["refused"] and refusal["grounding"]["score"] is None
+
+
+def test_compound_and_quoted_names_are_checked_whole():
+    passage = "Скасування рішення вимагала фірма «Прайм-Девелопмент» (раніше називалася «Сфера-Сіті»)."
+    question = "Як раніше називалася фірма «Прайм-Девелопмент»?"
+    assert check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Сфера-Сіті» [1].", [1], [passage], question).supported
+    invented = check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Ведмідь-М» [1].", [1], [passage], question)
+    assert not invented.supported and invented.missing_names == ("ведмідь-м",)

@@ -77,10 +77,14 @@ def ask(page, question: str) -> None:
     page.fill("#lt-question textarea", question)
     page.click("#lt-ask")
     # The sources panel is refilled when the final answer arrives.
-    page.wait_for_function(
-        "() => document.querySelectorAll('#lt-sources .lt-card').length > 0",
-        timeout=180_000,
-    )
+    try:
+        page.wait_for_function(
+            "() => document.querySelectorAll('#lt-sources .lt-card').length > 0",
+            timeout=180_000,
+        )
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "ask-timeout.png"), full_page=True)
+        raise
 
 
 def ask_again(page, question: str) -> None:
