@@ -138,3 +138,32 @@ def test_title_task_compares_signals(env, corpus):
     # On a handful of distinct articles every signal finds most of them from the title alone.
     assert out["bm25"]["recall_at_5"] >= 0.8 and out["hybrid"]["mrr"] >= 0.8
     assert out["hybrid_settings"]["dense_weight"] == 0.3
+
+
+def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"question": SEED_QUESTION, "article": SEED_ID, "answer_any": ["Дмитрієв"]},
+        {"question": "У якому селі ПП «Ашлар» будує базу відпочинку?", "article": "0552.txt", "answer_any": ["Коблеве"]},
+        {"question": "Скільки населення має Австралія?", "article": None, "answer_any": []},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    small = {**env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48"}
+    only = json.loads(litopys(small, "eval", "--questions", str(questions), "--corpus", str(corpus),
+                              "--retrieval-only", "--json").stdout)
+    assert only["retrieval"]["recall_at_5"] == 1.0 and only["retrieval"]["questions"] == 2
+    assert "answers" not in only
+    out = json.loads(litopys(small, "eval", "--questions", str(questions), "--corpus", str(corpus), "--json").stdout)
+    for section, key in [("retrieval", "recall_at_5"), ("answers", "correct_rate"), ("citations", "precision"),
+                         ("refusals", "unanswerable_refused_rate"), ("refusals", "answerable_refused_rate"),
+                         ("timing", "median_s"), ("timing", "completion_tokens_total")]:
+        assert isinstance(out[section][key], float), (section, key)
+    assert len(out["rows"]) == 3 and out["timing"]["median_s"] > 0
+    assert {"correct", "refused", "citations", "grounding", "flagged", "seconds"} <= set(out["rows"][0])
+
+
+def test_eval_explains_a_bad_question_file(env, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "Хто?", "article": null}\nnot json\n', encoding="utf-8")
+    proc = litopys(env, "eval", "--questions", str(bad), "--retrieval-only", check=False)
+    assert proc.returncode == 1 and "bad.jsonl:2" in proc.stderr
