@@ -141,8 +141,8 @@ def _print_sources(answer) -> None:
     if any(c.attributed for c in answer.citations) or answer.invalid_citations:
         print(f"\n(with checked citations) {answer.text}")
     for claim in answer.unsupported_claims:
-        missing = ", ".join(claim.missing_numbers + claim.missing_names)
-        print(f"\nWARNING: not supported by the cited passages: {claim.sentence}" + (f" (missing: {missing})" if missing else ""))
+        missing = f" (missing: {', '.join(claim.missing)})" if claim.missing else ""
+        print(f"\nWARNING: not supported by the cited passages: {claim.sentence}{missing}")
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:

@@ -85,12 +85,13 @@ def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Ci
     return valid, invalid
 
 
-def _content(text: str) -> set[str]:
+def content_lemmas(text: str) -> set[str]:
+    """Lemmas of ``text`` that carry content (no stopwords, no one-letter words)."""
     return {lem for lem in lemmas(text) if lem not in QUERY_STOPWORDS and len(lem) > 1}
 
 
 def _evidence(text: str) -> set[str]:
-    return _content(MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
+    return content_lemmas(MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
 
 
 def support(claim: str, passage_text: str) -> float:

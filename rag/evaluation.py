@@ -45,7 +45,7 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
     return out[:limit] if limit else out
 
 
-def _article_rank(article_ids: Iterable[str], gold: str) -> int | None:
+def article_rank(article_ids: Iterable[str], gold: str) -> int | None:
     seen: list[str] = []
     for aid in article_ids:
         if aid not in seen:
@@ -71,11 +71,15 @@ def retrieval_metrics(retriever, questions: list[Question], depth: int = 30) -> 
         if q.article is None:
             continue
         passages = retriever.search(q.question, top_k=depth)
-        ranks.append(_article_rank((_basename(p.article_id) for p in passages), _basename(q.article)))
+        ranks.append(article_rank((_basename(p.article_id) for p in passages), _basename(q.article)))
+    return {**rank_metrics(ranks), "questions": float(len(ranks))}
+
+
+def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
+    """Recall@1/5/10 and MRR from the 1-based rank of each query's target (None: not found)."""
     n = len(ranks) or 1
     out = {f"recall_at_{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in RECALL_AT}
     out["mrr"] = sum(1 / r for r in ranks if r is not None) / n
-    out["questions"] = float(len(ranks))
     return out
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from tokenize_uk import tokenize_sents
 
-from index.lemmatize import QUERY_STOPWORDS, lemma, lemmas, words
-from rag.citations import MARKER, marker_numbers
+from index.lemmatize import lemma, lemmas, words
+from rag.citations import MARKER, content_lemmas, marker_numbers
 
 MIN_OVERLAP = 0.5  # share of a claim's content lemmas that its passages must contain
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -34,6 +34,11 @@ class ClaimCheck:
     overlap: float
     missing_numbers: tuple[str, ...] = ()
     missing_names: tuple[str, ...] = ()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Numbers and names of the claim that no cited passage contains."""
+        return self.missing_numbers + self.missing_names
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -105,15 +110,12 @@ def check_claim(
     given = set(lemmas(question))
     claim = MARKER.sub(" ", sentence)
     evidence = " \n ".join(passage_texts)
-    have_lemmas = set(lemmas(evidence))
-    want = {
-        lem for lem in lemmas(claim)
-        if lem not in QUERY_STOPWORDS and lem not in given and len(lem) > 1 and not lem.isdigit()
-    }
-    overlap = len(want & have_lemmas) / len(want) if want else 1.0
-    have_numbers = _numbers(evidence) | {w for w in words(evidence) if w.isdigit()}
-    missing_numbers = tuple(sorted(n for n in _numbers(claim) - _numbers(question) if n not in have_numbers))
     have_words = set(words(evidence))
+    have_lemmas = {lemma(w) for w in have_words}
+    want = {lem for lem in content_lemmas(claim) - given if not lem.isdigit()}
+    overlap = len(want & have_lemmas) / len(want) if want else 1.0
+    have_numbers = _numbers(evidence) | {w for w in have_words if w.isdigit()}
+    missing_numbers = tuple(sorted(n for n in _numbers(claim) - _numbers(question) if n not in have_numbers))
     missing_names = tuple(sorted(n for n in _names(claim) - given if n not in have_lemmas and n not in have_words))
     supported = bool(passage_texts) and overlap >= MIN_OVERLAP and not missing_numbers and not missing_names
     return ClaimCheck(sentence, tuple(cited), supported, overlap, missing_numbers, missing_names)

@@ -15,7 +15,7 @@ from index.builder import build_index
 from index.corpus import load_corpus
 from index.reader import IndexReader
 from litopys.config import Settings
-from rag.evaluation import RECALL_AT, _article_rank
+from rag.evaluation import article_rank, rank_metrics
 from rag.retrieval import Retriever
 
 BODY_CHARS = 2000
@@ -57,13 +57,10 @@ def title_task(settings: Settings, embedder, corpus_dir: Path, limit: int | None
             for name, retrieval in _signals(settings).items():
                 retriever = Retriever(reader, embedder, retrieval.model_copy(update={"per_article_cap": 1}))
                 ranks = [
-                    _article_rank((p.article_id for p in retriever.search(title, top_k=DEPTH)), target)
+                    article_rank((p.article_id for p in retriever.search(title, top_k=DEPTH)), target)
                     for title, target in queries
                 ]
-                n = len(ranks) or 1
-                metrics = {f"recall_at_{k}": round(sum(1 for r in ranks if r and r <= k) / n, 4) for k in RECALL_AT}
-                metrics["mrr"] = round(sum(1 / r for r in ranks if r) / n, 4)
-                out[name] = metrics
+                out[name] = {k: round(v, 4) for k, v in rank_metrics(ranks).items()}
         finally:
             reader.close()
     return out

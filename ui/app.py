@@ -82,8 +82,7 @@ def answer_message(answer: Answer) -> str:
     """The chat text of a finished answer: the answer, then its sources as plain text."""
     lines = [answer.text or "(порожня відповідь)"]
     for claim in answer.unsupported_claims:
-        missing = ", ".join(claim.missing_numbers + claim.missing_names)
-        why = f" (у джерелах немає: {missing})" if missing else ""
+        why = f" (у джерелах немає: {', '.join(claim.missing)})" if claim.missing else ""
         lines.append(f"⚠ Не підтверджено цитованими фрагментами: «{claim.sentence}»{why}")
     if answer.citations:
         lines.append("")
