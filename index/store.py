@@ -164,14 +164,20 @@ class Store:
                 out[row[0]] = StoredChunk(*row)
         return out
 
-    def bm25(self, lemmas: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``."""
-        if not lemmas:
+    def bm25(self, lemmas: Sequence[str], limit: int, only: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``.
+
+        With ``only``, scores just those chunk ids (the ones matching no lemma are absent).
+        """
+        if not lemmas or (only is not None and not only):
             return []
         query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
+        among = ""
+        if only is not None:
+            among = f" AND rowid IN ({','.join(str(int(i)) for i in only)})"
         rows = self.conn.execute(
-            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY s LIMIT ?",
+            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
+            f"{among} ORDER BY s LIMIT ?",
             (query, limit),
         ).fetchall()
         # FTS5's bm25() is negated so that ORDER BY ascending puts the best first.

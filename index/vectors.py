@@ -66,6 +66,18 @@ def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, flo
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
 
+def scores_for(index: faiss.Index, query: np.ndarray, ids: list[int]) -> list[tuple[int, float]]:
+    """Exact cosine of the query with the stored vectors of ``ids`` (unknown ids are skipped)."""
+    out = []
+    q = query.astype(np.float32).ravel()
+    for i in ids:
+        try:
+            out.append((int(i), float(np.dot(index.reconstruct(int(i)), q))))
+        except RuntimeError:  # id not in this generation's vectors
+            continue
+    return out
+
+
 def remove_stale(index_dir: Path, keep: set[int]) -> None:
     """Delete vector files of generations not in ``keep`` (and leftover temp files)."""
     for path in Path(index_dir).glob("vectors.*.faiss*"):

@@ -48,6 +48,34 @@ class Retriever:
         snapshot = self.reader.refresh()
         return vectors.search(snapshot.vectors, self.embedder.encode_query(question), limit)
 
+    def _signals(self, question: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """Both rankings over the union of their candidates, each candidate scored by both signals.
+
+        A candidate found by one signal only is scored exactly by the other (BM25 restricted to
+        those rows, cosine of its stored vector) instead of being given a guessed floor: with a
+        floor, a chunk the dense side likes but whose words miss the question could outrank a
+        strong lexical match (title task R@5 0.982 with a floor, 0.993 exact, BM25 alone 0.991).
+        """
+        s = self.settings
+        lemmas = query_lemmas(question)
+        with self._db_lock:
+            lexical = self.reader.store.bm25(lemmas, s.candidates)
+        if s.dense_weight <= 0:
+            return lexical, []
+        snapshot = self.reader.refresh()
+        query = self.embedder.encode_query(question)
+        dense = vectors.search(snapshot.vectors, query, s.candidates)
+        if s.fusion != "zscore":  # rank fusion needs no scores for the other side's candidates
+            return lexical, dense
+        lex_ids, dense_ids = {c for c, _ in lexical}, {c for c, _ in dense}
+        only_dense = sorted(dense_ids - lex_ids)
+        with self._db_lock:
+            extra = dict(self.reader.store.bm25(lemmas, len(only_dense), only=only_dense))
+        # A chunk that shares no lemma with the question has the lowest possible BM25 score.
+        lexical = lexical + [(c, extra.get(c, 0.0)) for c in only_dense]
+        dense = dense + vectors.scores_for(snapshot.vectors, query, sorted(lex_ids - dense_ids))
+        return lexical, dense
+
     def for_answer(self, question: str) -> list[Passage]:
         """The passages to put before the LLM: the top ones, minus those far weaker than the best.
 
@@ -69,8 +97,7 @@ class Retriever:
         top_k = top_k or s.top_k
         with self._db_lock:
             self.reader.refresh()
-        lexical = self.lexical(question, s.candidates)
-        dense = self.dense(question, s.candidates) if s.dense_weight > 0 else []
+        lexical, dense = self._signals(question)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:

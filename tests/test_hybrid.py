@@ -1,0 +1,75 @@
+"""Hybrid retrieval scores every candidate with both signals (no guessed floors)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import SEED_ID, SEEDS
+from index import vectors
+from index.lemmatize import query_lemmas
+from index.reader import IndexReader
+from litopys.config import load_settings
+from litopys.runtime import index_corpus, load_embedder
+from rag.retrieval import Retriever
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = {
+    "zoo.txt": "date 2024-11-14 Слоненя в зоопарку\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд. "
+    "Доглядачі кажуть, що слоненя важить 90 кілограмів і добре їсть.",
+    "bridge.txt": "date 2024-10-02 Ремонт мосту\nМіськрада Житомира уклала договір на ремонт мосту через "
+    "Тетерів. Роботи коштуватимуть 12 мільйонів гривень і триватимуть до весни.",
+    "rain.txt": "date 2024-10-03 Погода\nУ Львові в суботу очікується дощ, у неділю потеплішає до 12 градусів.",
+}
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory, model_cache):
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
+    for name, text in ARTICLES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache)
+    embedder = load_embedder(settings)
+    index_corpus(settings, embedder)
+    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+    yield Retriever(reader, embedder, settings.retrieval)
+    reader.close()
+
+
+def test_bm25_restricted_to_ids_gives_the_same_scores(retriever):
+    store = retriever.reader.store
+    lemmas = query_lemmas("ремонт мосту у Житомирі")
+    full = dict(store.bm25(lemmas, 100))
+    assert full
+    some = sorted(full)[:1]
+    no_match = [cid for cid in store.get_chunks(range(1, 200)) if cid not in full]
+    assert no_match, "the seed article's chunks share no lemma with the question"
+    restricted = dict(store.bm25(lemmas, 100, only=some + no_match))
+    assert restricted == {cid: full[cid] for cid in some}
+    assert store.bm25(lemmas, 100, only=[]) == []
+
+
+def test_vector_scores_for_ids_match_the_search(retriever):
+    snapshot = retriever.reader.refresh()
+    query = retriever.embedder.encode_query("слоненя в зоопарку")
+    found = vectors.search(snapshot.vectors, query, 3)
+    exact = vectors.scores_for(snapshot.vectors, query, [cid for cid, _ in found] + [10**9])
+    assert [cid for cid, _ in exact] == [cid for cid, _ in found]  # the unknown id is skipped
+    np.testing.assert_allclose([s for _, s in exact], [s for _, s in found], rtol=1e-5)
+
+
+def test_every_candidate_is_scored_by_both_signals(retriever):
+    # Few candidates per signal, so each side finds chunks the other did not.
+    narrow = retriever.settings.model_copy(update={"candidates": 2, "top_k": 4, "per_article_cap": 4})
+    retriever = Retriever(retriever.reader, retriever.embedder, narrow)
+    question = "Хто важить 90 кілограмів?"
+    own_lexical, own_dense = {c for c, _ in retriever.lexical(question, 2)}, {c for c, _ in retriever.dense(question, 2)}
+    assert own_lexical != own_dense
+    lexical, dense = retriever._signals(question)
+    assert {cid for cid, _ in lexical} == {cid for cid, _ in dense} == own_lexical | own_dense
+    for p in retriever.search(question):
+        assert p.lexical_score is not None and p.dense_score is not None
