@@ -138,6 +138,9 @@ def _print_sources(answer) -> None:
     print()
     if answer.rewritten_question:
         print(f"(searched for: {answer.rewritten_question})")
+    if answer.withheld:
+        print(f"\nWITHHELD: the cited passages do not mention {', '.join(answer.withheld_missing)}, "
+              f"so the draft above does not answer the question.\n{answer.text}")
     if any(c.attributed for c in answer.citations) or answer.invalid_citations:
         print(f"\n(with checked citations) {answer.text}")
     for claim in answer.unsupported_claims:

@@ -18,8 +18,8 @@ from rag.citations import (
     strip_invalid_markers,
 )
 from rag.followup import Turn, needs_history, rewrite_question
-from rag.grounding import ClaimCheck, check_answer
-from rag.prompt import build_prompt
+from rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
+from rag.prompt import build_prompt, refusal_for
 from rag.retrieval import Passage, Retriever
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,10 @@ class Answer:
     claims: list[ClaimCheck] = field(default_factory=list)
     # The standalone question used for retrieval when ``question`` was a follow-up.
     rewritten_question: str | None = None
+    # The model's draft when it was replaced by a refusal, and the question's numbers its
+    # cited passages lack (shown to the user, so the refusal is explained).
+    withheld: str | None = None
+    withheld_missing: tuple[str, ...] = ()
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -61,6 +65,8 @@ class Answer:
             "refused": self.refused,
             "citations": [public(c.as_dict()) for c in self.citations],
             "invalid_citations": self.invalid_citations,
+            "withheld": self.withheld,
+            "withheld_missing": list(self.withheld_missing),
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
@@ -181,6 +187,16 @@ def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
     if invalid:
         log.info("dropped citation markers that point to no passage: %s", invalid)
     answer = Answer(question, text, citations, passages, refused, invalid)
+    if not refused and citations:
+        evidence = [f"{c.title} {c.date or ''} {c.text}" for c in citations]
+        unmet = unmet_question_numbers(question, evidence)
+        if unmet:
+            # The cited passages do not even mention what the question is about.
+            log.info("answer withheld: cited passages lack the question's numbers %s", unmet)
+            answer = Answer(question, refusal_for(question), [], passages, True, invalid)
+            answer.withheld = text
+            answer.withheld_missing = unmet
+            return answer
     if not refused and text:
         grounding = check_answer(text, {c.n: c.text for c in citations}, question)
         answer.grounding = grounding.score

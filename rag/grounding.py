@@ -136,3 +136,18 @@ def check_answer(answer: str, cited_texts: dict[int, str], question: str = "") -
             supported_citations.update(use)
     score = sum(c.supported for c in claims) / len(claims) if claims else 0.0
     return Grounding(tuple(claims), score, frozenset(supported_citations))
+
+
+def unmet_question_numbers(question: str, evidence: Sequence[str]) -> tuple[str, ...]:
+    """Numbers of two or more digits in the question (years, sums) that no evidence text contains.
+
+    A question about "the 2018 world cup" is not answered by a passage that never mentions
+    2018, however well its other words match; small models happily answer from such a
+    passage. Short numbers are left out: "2 медалі" may be written "дві медалі".
+    """
+    asked = {n for n in _numbers(question) if sum(ch.isdigit() for ch in n) >= 2}
+    if not asked:
+        return ()
+    text = " \n ".join(evidence)
+    have = _numbers(text) | set(re.findall(r"\d+", text))
+    return tuple(sorted(asked - have))

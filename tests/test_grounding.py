@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from rag.answer import finish_answer
-from rag.grounding import check_answer, check_claim, split_claims
+from rag.grounding import check_answer, check_claim, split_claims, unmet_question_numbers
+from rag.prompt import REFUSAL_UK
 from rag.retrieval import Passage
 
 SEED = (
@@ -81,3 +82,26 @@ def test_compound_and_quoted_names_are_checked_whole():
     assert check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Сфера-Сіті» [1].", [1], [passage], question).supported
     invented = check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Ведмідь-М» [1].", [1], [passage], question)
     assert not invented.supported and invented.missing_names == ("ведмідь-м",)
+
+
+def test_question_numbers_must_be_in_the_evidence():
+    football = "Відбулися фінальні змагання чемпіонату області з міні-футболу серед чоловіків."
+    assert unmet_question_numbers("Хто виграв чемпіонат світу з футболу 2018 року?", [football]) == ("2018",)
+    assert unmet_question_numbers("Хто виграв чемпіонат 2018 року?", [football + " Сезон 2018 завершено."]) == ()
+    # Short numbers may be spelled out in the article; formats of decimals are unified.
+    assert unmet_question_numbers("Хто виграв 2 медалі?", [football]) == ()
+    assert unmet_question_numbers("Кому дали 2,4 млн грн?", ["Договір на 2.4 млн грн."]) == ()
+
+
+def test_an_answer_whose_citations_miss_the_questions_year_becomes_a_refusal():
+    p = Passage(1, "0143.txt", "Міні-футбол", "2012-03-01",
+                "Відбулися фінальні змагання чемпіонату Полтавської області з міні-футболу.", 0, 60, 1.0)
+    answer = finish_answer("Хто виграв чемпіонат світу з футболу 2018 року?",
+                           "Відбулися фінальні змагання чемпіонату з міні-футболу [1].", [p])
+    assert answer.refused and not answer.citations
+    assert answer.text == REFUSAL_UK
+    assert answer.withheld.startswith("Відбулися") and answer.withheld_missing == ("2018",)
+    # The same draft is kept when the article is dated that year.
+    dated = Passage(1, "0143.txt", "Міні-футбол", "2018-03-01", p.text, 0, 60, 1.0)
+    kept = finish_answer("Хто виграв чемпіонат 2018 року?", "Фінал чемпіонату з міні-футболу [1].", [dated])
+    assert not kept.refused and kept.citations and kept.withheld is None
