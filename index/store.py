@@ -18,6 +18,9 @@ from litopys.errors import IndexStateError
 
 SCHEMA_VERSION = "1"
 
+# An SQL condition over the article row aliased ``a`` and its parameters.
+SqlFilter = tuple[str, Sequence[object]]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -164,18 +167,38 @@ class Store:
                 out[row[0]] = StoredChunk(*row)
         return out
 
-    def bm25(self, lemmas: Sequence[str], limit: int) -> list[tuple[int, float]]:
-        """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``."""
+    def bm25(self, lemmas: Sequence[str], limit: int, where: SqlFilter | None = None) -> list[tuple[int, float]]:
+        """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``.
+
+        ``where`` (a condition over the article row ``a`` and its parameters) keeps only
+        the chunks of matching articles; BM25 statistics still cover the whole index.
+        """
         if not lemmas:
             return []
         query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
-        rows = self.conn.execute(
-            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY s LIMIT ?",
-            (query, limit),
-        ).fetchall()
+        if where is None:
+            sql, params = "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ?", []
+        else:
+            sql = (
+                "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts "
+                "JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.id = c.article_id "
+                f"WHERE chunks_fts MATCH ? AND ({where[0]})"
+            )
+            params = list(where[1])
+        rows = self.conn.execute(f"{sql} ORDER BY s LIMIT ?", (query, *params, limit)).fetchall()
         # FTS5's bm25() is negated so that ORDER BY ascending puts the best first.
         return [(rowid, -score) for rowid, score in rows]
+
+    def chunk_ids_where(self, where: SqlFilter) -> list[int]:
+        """Ids of the chunks whose article matches ``where`` (a condition over the article row ``a``)."""
+        rows = self.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where[0]}", list(where[1])
+        )
+        return [r[0] for r in rows]
+
+    def article_list(self) -> list[tuple[str, str, str | None]]:
+        """(id, title, date) of every article, by id."""
+        return self.conn.execute("SELECT id, title, date FROM articles ORDER BY id").fetchall()
 
     def meta_json(self, key: str) -> object | None:
         value = self.get_meta().get(key)
