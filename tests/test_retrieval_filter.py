@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from conftest import SEED_ID, SEED_QUESTION, SEEDS
+
 from litopys.config import load_settings
 from litopys.errors import FilterError
 from rag.retrieval import RetrievalFilter

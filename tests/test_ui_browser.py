@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -79,20 +78,15 @@ def browser(server):
         browser.close()
 
 
-def open_page(browser, server, width: int, height: int):
-    context = browser.new_context(viewport={"width": width, "height": height})
+@pytest.fixture(scope="module")
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     page = context.new_page()
     page.goto(server.url)
     page.wait_for_selector("#lt-question textarea")
-    return page
-
-
-@pytest.fixture(scope="module")
-def page(browser, server):
-    page = open_page(browser, server, 1280, 800)
     yield page
-    page.context.close()
+    context.close()
 
 
 FINISHED = "#lt-chat .lt-msg.bot:is([data-state=done], [data-state=stopped], [data-state=error])"

@@ -188,7 +188,9 @@ def build_app(assistant) -> gr.Blocks:
     def respond(question, messages, turns, date_from, date_to, paths, request: gr.Request):
         """Stream one answer; ``turns`` (the finished exchanges) lets follow-ups be rewritten."""
         question = (question or "").strip()
-        busy, ready = (gr.Button(interactive=False), gr.Button(interactive=True)), (gr.Button(interactive=True), gr.Button(interactive=False))
+        # (Ask, Stop): only one of them is usable at a time.
+        busy = (gr.Button(interactive=False), gr.Button(interactive=True))
+        ready = (gr.Button(interactive=True), gr.Button(interactive=False))
         if not question:
             gr.Warning(s["enter_question"])
             yield gr.skip(), gr.skip(), gr.skip(), messages, turns, *ready
@@ -198,7 +200,7 @@ def build_app(assistant) -> gr.Blocks:
         except FilterError as exc:
             text = s[f"bad_{exc.field}"].format(value=exc.value)
             gr.Warning(text)
-            yield gr.skip(), gr.skip(), f"<p class='lt-error lt-filter-error'>{render.e(text)}</p>", messages, turns, *ready
+            yield gr.skip(), gr.skip(), render.filter_error_html(text), messages, turns, *ready
             return
         session = request.session_hash if request else ""
         run = runs[session] = Run()
@@ -209,7 +211,8 @@ def build_app(assistant) -> gr.Blocks:
         streamed = ""
         final = None
         try:
-            with contextlib.closing(assistant.answerer.stream(question, turns, stop=run.stop, filters=filters)) as events:
+            stream = assistant.answerer.stream(question, turns, stop=run.stop, filters=filters)
+            with contextlib.closing(stream) as events:
                 for event in events:
                     if run.cleared:
                         return
@@ -274,7 +277,9 @@ def build_app(assistant) -> gr.Blocks:
                         )
                         with gr.Row():
                             ask = gr.Button(s["ask"], variant="primary", elem_id="lt-ask", min_width=100)
-                            stop_btn = gr.Button(s["stop"], variant="stop", elem_id="lt-stop", interactive=False, min_width=100)
+                            stop_btn = gr.Button(
+                                s["stop"], variant="stop", elem_id="lt-stop", interactive=False, min_width=100
+                            )
                             clear = gr.Button(s["new_chat"], elem_id="lt-clear", min_width=100)
                         with gr.Accordion(s["filters"], open=False, elem_id="lt-filters") as filters_box:
                             with gr.Row():
@@ -294,7 +299,7 @@ def build_app(assistant) -> gr.Blocks:
                 target = gr.Textbox(visible="hidden", elem_id="lt-target")
                 open_btn = gr.Button("open", visible="hidden", elem_id="lt-open")
             with gr.Tab(s["tab_library"], id="library", elem_id="lt-library-tab"):
-                build_library_tab(assistant)
+                build_library_tab(assistant, s)
         messages = gr.State([])
         turns = gr.State([])
         for trigger in (ask.click, question.submit):

@@ -72,7 +72,10 @@ def with_markers(text: str, targets: dict[int, Target] | None) -> str:
 
 
 def user_message(question: str, s: dict[str, str]) -> str:
-    return f"<div class='lt-msg user'><div class='lt-role'>{e(s['you'])}</div><div class='lt-body'>{e(question)}</div></div>"
+    return (
+        f"<div class='lt-msg user'><div class='lt-role'>{e(s['you'])}</div>"
+        f"<div class='lt-body'>{e(question)}</div></div>"
+    )
 
 
 def _bot(body: str, s: dict[str, str], state: str) -> str:
@@ -87,7 +90,8 @@ def _elapsed(key: str, s: dict[str, str]) -> str:
 def thinking_message(key: str, s: dict[str, str]) -> str:
     """The placeholder shown until the first token arrives, with a running seconds counter."""
     return _bot(
-        f"<div class='lt-thinking' role='status'><span class='lt-spinner'></span>{e(s['thinking'])} {_elapsed(key, s)}</div>",
+        f"<div class='lt-thinking' role='status'><span class='lt-spinner'></span>"
+        f"{e(s['thinking'])} {_elapsed(key, s)}</div>",
         s, "thinking",
     )
 
@@ -123,7 +127,9 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
                 f"<span class='lt-ref-title'>{e(c.title + when)}</span>"
                 f"<div class='lt-quote'>«{e(c.text.strip())}»</div></li>"
             )
-        parts.append(f"<div class='lt-refs'><div class='lt-refs-head'>{e(s['refs'])}</div><ul>{''.join(items)}</ul></div>")
+        parts.append(
+            f"<div class='lt-refs'><div class='lt-refs-head'>{e(s['refs'])}</div><ul>{''.join(items)}</ul></div>"
+        )
     took = answer.timings.get("total_s")
     when = f"<span class='lt-took'>{e(s['answered_in'].format(seconds=took))}</span>" if took else ""
     parts.append(
@@ -151,6 +157,10 @@ def filter_html(f: RetrievalFilter | None, s: dict[str, str]) -> str:
     if f.articles or f.folders:
         parts.append(s["filter_in"].format(paths=", ".join(f.folders + f.articles)))
     return f"<p class='lt-filter active'>{e(s['filter_active'].format(parts='; '.join(parts)))}</p>"
+
+
+def filter_error_html(text: str) -> str:
+    return f"<div class='lt-sources'><p class='lt-error lt-filter-error'>{e(text)}</p></div>"
 
 
 def _card(n: int, title: str, date: str | None, article_id: str, text: str, notes: list[str],

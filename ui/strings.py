@@ -59,6 +59,42 @@ UK: dict[str, str] = {
     "no_passages": "За цим фільтром не знайдено жодного фрагмента.",
     "article_gone": "Цієї статті вже немає в індексі (її змінили або вилучили).",
     "folder": "тека",
+    # the "Articles and index" tab (ui/library.py)
+    "lib_intro": (
+        "Додайте статті (UTF-8 `.txt` або `.md`, перший рядок — заголовок, за бажанням "
+        "`date РРРР-ММ-ДД заголовок`). Файли перевіряються, зберігаються в теці статей "
+        "(`{folder}`/uploads) і одразу індексуються; чат відповідає далі з попереднього індексу, "
+        "доки новий не готовий."
+    ),
+    "lib_files": "Статті",
+    "lib_add": "Додати й проіндексувати",
+    "lib_full": "Перебудувати повністю (усі вектори заново)",
+    "lib_reindex": "Оновити індекс",
+    "lib_index": "Індекс",
+    "lib_refresh": "Оновити відомості",
+    "lib_pick_files": "Оберіть файли статей (.txt або .md).",
+    "lib_saved_index_later": "{error}. Файли збережено; оновіть індекс пізніше.",
+    "lib_reading": "Читання теки статей",
+    "lib_stage_chunking": "Розбиття на фрагменти",
+    "lib_stage_embedding": "Обчислення векторів",
+    "lib_no_index": "Індексу ще немає: додайте статті або оновіть індекс.",
+    "lib_articles": "Статей",
+    "lib_chunks": "Фрагментів",
+    "lib_embedder": "Модель векторів",
+    "lib_embedder_value": "{embedder} ({dim}-вимірна)",
+    "lib_built": "Остання побудова",
+    "lib_built_value": "{built_at} (UTC), покоління {generation}",
+    "lib_corpus": "Тека статей",
+    "lib_error": "Помилка: {error}",
+    "lib_saved": "Збережено у теку статей: {n}",
+    "lib_unchanged": "Вже є в теці (той самий вміст): {names}",
+    "lib_rejected": "Відхилено: {n}",
+    "lib_full_reason": "Повна перебудова: {reason}",
+    "lib_counts": (
+        "Додано {added}, оновлено {updated}, вилучено {removed}, без змін {unchanged}, пропущено {skipped}; "
+        "обчислено векторів: {embedded} — за {seconds:.1f} с"
+    ),
+    "lib_skipped": "пропущено, ",
 }
 
 EN: dict[str, str] = {
@@ -118,6 +154,41 @@ EN: dict[str, str] = {
     "no_passages": "No passage matches this filter.",
     "article_gone": "This article is no longer in the index (it was changed or removed).",
     "folder": "folder",
+    "lib_intro": (
+        "Add articles (UTF-8 `.txt` or `.md`, the first line is the title, optionally "
+        "`date YYYY-MM-DD title`). Files are checked, saved into the articles folder "
+        "(`{folder}`/uploads) and indexed at once; the chat keeps answering from the previous index "
+        "until the new one is ready."
+    ),
+    "lib_files": "Articles",
+    "lib_add": "Add and index",
+    "lib_full": "Rebuild fully (all vectors again)",
+    "lib_reindex": "Update the index",
+    "lib_index": "Index",
+    "lib_refresh": "Refresh",
+    "lib_pick_files": "Choose article files (.txt or .md).",
+    "lib_saved_index_later": "{error}. The files are saved; update the index later.",
+    "lib_reading": "Reading the articles folder",
+    "lib_stage_chunking": "Cutting into passages",
+    "lib_stage_embedding": "Computing vectors",
+    "lib_no_index": "No index yet: add articles or update the index.",
+    "lib_articles": "Articles",
+    "lib_chunks": "Passages",
+    "lib_embedder": "Vector model",
+    "lib_embedder_value": "{embedder} ({dim} dimensions)",
+    "lib_built": "Last build",
+    "lib_built_value": "{built_at} (UTC), generation {generation}",
+    "lib_corpus": "Articles folder",
+    "lib_error": "Error: {error}",
+    "lib_saved": "Saved into the articles folder: {n}",
+    "lib_unchanged": "Already in the folder (same content): {names}",
+    "lib_rejected": "Rejected: {n}",
+    "lib_full_reason": "Full rebuild: {reason}",
+    "lib_counts": (
+        "Added {added}, updated {updated}, removed {removed}, unchanged {unchanged}, skipped {skipped}; "
+        "vectors computed: {embedded} — in {seconds:.1f} s"
+    ),
+    "lib_skipped": "skipped, ",
 }
 
 LANGUAGES = {"uk": UK, "en": EN}
