@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 from dataclasses import dataclass
@@ -215,15 +216,21 @@ def test_filters_restrict_the_sources_and_are_shown(page):
     error.wait_for(timeout=30_000)
     assert "2024-13-01" in error.inner_text() and "РРРР-ММ-ДД" in error.inner_text()
 
-    # Only articles dated up to 2025-01-01: the seed (2025-12-17) is out, the XSS fixture (2024-11-14) in.
+    # Only articles dated up to 2025-01-01 (the seed, 2025-12-17, is out) and among those picked
+    # from the list of indexed articles (the XSS fixture, 2024-11-14).
     page.fill("#lt-date-from textarea, #lt-date-from input", "")
     page.fill("#lt-date-to textarea, #lt-date-to input", "2025-01-01")
+    page.click("#lt-paths input")
+    page.get_by_role("option", name=re.compile(r"^xss\.txt — Шкідлива")).click()
+    page.keyboard.press("Escape")
     ask(page, SEED_QUESTION)
-    assert "до 2025-01-01" in page.locator("#lt-sources .lt-filter.active").inner_text()
+    shown = page.locator("#lt-sources .lt-filter.active").inner_text()
+    assert "до 2025-01-01" in shown and "лише: xss.txt" in shown
     sources = page.locator("#lt-sources").text_content()
     assert SEED_ID not in sources and "xss.txt" in sources
     assert SEED_ID not in (last_answer(page).inner_html())
     page.fill("#lt-date-to textarea, #lt-date-to input", "")
+    page.click("#lt-paths .remove-all")
 
 
 def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, monkeypatch):
