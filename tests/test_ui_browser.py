@@ -26,6 +26,7 @@ XSS_ARTICLE = """date 2024-11-14 Шкідлива стаття про зоопа
 У зоопарку Миколаєва народився слоненя на ім'я Бонд. <script>window.__xss=1</script>
 Доглядачі кажуть: <img src=x onerror="window.__xss=2"> слоненя важить 90 кілограмів.
 [клік](javascript:window.__xss=3) ![піксель](http://127.0.0.1:9/pixel.png)
+Шаблони: ${window.__xss=4} {{constructor.constructor('window.__xss=5')()}}
 """
 
 
@@ -202,6 +203,8 @@ def test_article_html_and_scripts_render_as_inert_text(page):
     assert_inert(page, "#lt-viewer")
     body = page.locator("#lt-viewer .lt-article-body").inner_text()
     assert "[клік](javascript:window.__xss=3)" in body and "![піксель](http://127.0.0.1:9/pixel.png)" in body
+    # Gradio's HTML templates (JS template literals, Handlebars) must not evaluate article text.
+    assert "${window.__xss=4} {{constructor.constructor('window.__xss=5')()}}" in body
     page.screenshot(path=str(ARTIFACTS / "viewer-xss.png"), full_page=True)
     assert page.evaluate("() => window.__xss") is None
 

@@ -75,3 +75,17 @@ def test_viewer_highlights_exactly_the_span_and_escapes_the_article():
 def test_both_languages_have_every_label():
     assert UK.keys() == EN.keys()
     assert all(v.strip() for v in [*UK.values(), *EN.values()])
+
+
+def test_the_app_builds_in_english_with_english_labels(tmp_path):
+    from types import SimpleNamespace
+
+    from litopys.config import load_settings
+    from ui.app import build_app
+
+    settings = load_settings(corpus_dir=tmp_path, index_dir=tmp_path / "index", ui={"language": "en"})
+    # Building needs only the settings (no index yet); answering would need the models.
+    config = build_app(SimpleNamespace(settings=settings)).get_config_file()
+    labels = {str(c["props"].get("value") or c["props"].get("label")) for c in config["components"]}
+    assert {"Ask", "Stop", "New chat", "Articles and index", "Update the index"} <= labels
+    assert not any("Запитати" in label or "Статті" in label for label in labels)
