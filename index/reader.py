@@ -10,6 +10,7 @@ import faiss
 
 from index import vectors
 from index.builder import DB_NAME
+from index.corpus import Article
 from index.store import Store
 from litopys.errors import IndexStateError
 
@@ -55,6 +56,29 @@ class IndexReader:
 
     def close(self) -> None:
         self.store.close()
+
+
+def read_article(index_dir: Path, article_id: str) -> Article | None:
+    """One indexed article (full body, as chunk offsets count it), or None when it is not indexed.
+
+    Opens its own read-only connection, so a viewer never waits for a running search.
+    """
+    store = Store(Path(index_dir) / DB_NAME, readonly=True)
+    try:
+        return store.get_article(article_id)
+    finally:
+        store.close()
+
+
+def list_articles(index_dir: Path) -> list[tuple[str, str, str | None]]:
+    """(id, title, date) of every indexed article, by id; empty when there is no index yet."""
+    if not (Path(index_dir) / DB_NAME).exists():
+        return []
+    store = Store(Path(index_dir) / DB_NAME, readonly=True)
+    try:
+        return store.article_list()
+    finally:
+        store.close()
 
 
 def verify_index(index_dir: Path) -> list[str]:

@@ -18,6 +18,9 @@ from litopys.errors import IndexStateError
 
 SCHEMA_VERSION = "1"
 
+# An SQL condition over the article row aliased ``a`` and its parameters.
+SqlFilter = tuple[str, Sequence[object]]
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
@@ -164,24 +167,42 @@ class Store:
                 out[row[0]] = StoredChunk(*row)
         return out
 
-    def bm25(self, lemmas: Sequence[str], limit: int, only: Sequence[int] | None = None) -> list[tuple[int, float]]:
+    def bm25(
+        self, lemmas: Sequence[str], limit: int, where: SqlFilter | None = None, only: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
         """Chunk ids and BM25 scores (higher is better) for any of ``lemmas``.
 
+        ``where`` (a condition over the article row ``a`` and its parameters) keeps only
+        the chunks of matching articles; BM25 statistics still cover the whole index.
         With ``only``, scores just those chunk ids (the ones matching no lemma are absent).
         """
         if not lemmas or (only is not None and not only):
             return []
         query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
-        among = ""
+        sql = "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts"
+        conds, params = ["chunks_fts MATCH ?"], []
+        if where is not None:
+            sql += " JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
+            conds.append(f"({where[0]})")
+            params = list(where[1])
         if only is not None:
-            among = f" AND rowid IN ({','.join(str(int(i)) for i in only)})"
+            conds.append(f"chunks_fts.rowid IN ({','.join(str(int(i)) for i in only)})")
         rows = self.conn.execute(
-            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ?"
-            f"{among} ORDER BY s LIMIT ?",
-            (query, limit),
+            f"{sql} WHERE {' AND '.join(conds)} ORDER BY s LIMIT ?", (query, *params, limit)
         ).fetchall()
         # FTS5's bm25() is negated so that ORDER BY ascending puts the best first.
         return [(rowid, -score) for rowid, score in rows]
+
+    def chunk_ids_where(self, where: SqlFilter) -> list[int]:
+        """Ids of the chunks whose article matches ``where`` (a condition over the article row ``a``)."""
+        rows = self.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where[0]}", list(where[1])
+        )
+        return [r[0] for r in rows]
+
+    def article_list(self) -> list[tuple[str, str, str | None]]:
+        """(id, title, date) of every article, by id."""
+        return self.conn.execute("SELECT id, title, date FROM articles ORDER BY id").fetchall()
 
     def meta_json(self, key: str) -> object | None:
         value = self.get_meta().get(key)

@@ -9,6 +9,7 @@ reader never pairs a database with a half-written vector file.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
@@ -58,11 +59,23 @@ def index_ids(index: faiss.Index) -> np.ndarray:
     return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """Top-``k`` (chunk id, cosine) pairs for one normalized query vector."""
-    if index.ntotal == 0:
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
+) -> list[tuple[int, float]]:
+    """Top-``k`` (chunk id, cosine) pairs for one normalized query vector.
+
+    With ``allowed``, only those chunk ids compete (an exact search over the subset,
+    so a filter never costs results the way post-filtering a top-k list would).
+    """
+    if index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
         return []
-    scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal))
+    params = None
+    if allowed is not None:
+        # The selector must stay referenced while faiss searches.
+        selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+        params = faiss.SearchParameters(sel=selector)
+        k = min(k, len(allowed))
+    scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
 
 

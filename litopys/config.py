@@ -103,6 +103,12 @@ class ServerSettings(BaseModel):
     port: int = Field(7860, ge=1, le=65535)
 
 
+class UISettings(BaseModel):
+    """The chat's look."""
+
+    language: Literal["uk", "en"] = Field("uk", description="Language of the chat's labels: uk | en.")
+
+
 class Settings(BaseSettings):
     """All Litopys settings."""
 
@@ -126,6 +132,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     server: ServerSettings = ServerSettings()
+    ui: UISettings = UISettings()
 
     @classmethod
     def settings_customise_sources(

@@ -29,3 +29,14 @@ class CorpusError(LitopysError):
     """The corpus folder is missing or unusable as a whole."""
 
     exit_code = 2
+
+
+class FilterError(LitopysError):
+    """A retrieval filter the user must correct; ``field`` names it so a UI can say it in its language."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, field: str, value: str = "") -> None:
+        super().__init__(message)
+        self.field = field  # "date_from", "date_to" or "range"
+        self.value = value

@@ -20,7 +20,7 @@ from rag.citations import (
 from rag.followup import Turn, needs_history, rewrite_question
 from rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
 from rag.prompt import build_prompt, refusal_for
-from rag.retrieval import Passage, Retriever
+from rag.retrieval import Passage, RetrievalFilter, Retriever
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +109,14 @@ class Answerer:
         return rewritten
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None
+        self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None,
+        filters: RetrievalFilter | None = None,
     ) -> Iterator[Delta | Answer]:
         """Yield ``Delta`` pieces as the model writes, then the final ``Answer``.
 
         ``history`` holds the earlier turns of a conversation; a follow-up that
         depends on them is rewritten into a standalone question before retrieval.
+        ``filters`` restricts retrieval to a date range and/or some articles or folders.
         """
         question = question.strip()
         if not question:
@@ -123,7 +125,7 @@ class Answerer:
         rewritten = self.standalone(question, history)
         query = rewritten or question
         t_rewritten = time.perf_counter()
-        passages = self.retriever.for_answer(query)
+        passages = self.retriever.for_answer(query, filters)
         t_retrieved = time.perf_counter()
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
         prompt = build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from index import vectors
 from index.lemmatize import query_lemmas
 from index.reader import IndexReader
+from index.store import SqlFilter
 from litopys.config import RetrievalSettings
+from litopys.errors import FilterError
 from rag.fusion import rrf_fusion, zscore_fusion
 
 
@@ -31,6 +36,75 @@ class Passage:
         return asdict(self)
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str | None, field: str) -> str | None:
+    """``YYYY-MM-DD`` (or empty -> None); anything else is a FilterError for ``field``."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if not _ISO_DATE.match(text):
+            raise ValueError
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        what = field.replace("_", " ")
+        raise FilterError(
+            f"{what}: {text!r} is not a date in the form YYYY-MM-DD (e.g. 2024-11-14)", field, text
+        ) from None
+
+
+@dataclass(frozen=True)
+class RetrievalFilter:
+    """Search only articles dated within [date_from, date_to] and/or among ``articles``/``folders``.
+
+    Article ids are paths relative to the corpus folder; a folder matches every id under
+    it. Articles and folders combine with OR, the date range with AND. An article
+    without a date never matches a date range (its date is unknown).
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    articles: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls, date_from: str | None = None, date_to: str | None = None, paths: Iterable[str] = ()
+    ) -> RetrievalFilter:
+        """Validate user input; ``paths`` ending in ``/`` are folders, the others article ids."""
+        start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
+        if start and end and start > end:
+            raise FilterError(f"the date range is empty: {start} is after {end}", "range", f"{start} > {end}")
+        cleaned = [p.strip().lstrip("/") for p in paths if p and p.strip().strip("/")]
+        folders = tuple(sorted({p.rstrip("/") + "/" for p in cleaned if p.endswith("/")}))
+        articles = tuple(sorted({p for p in cleaned if not p.endswith("/")}))
+        return cls(start, end, articles, folders)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.articles or self.folders)
+
+    def sql(self) -> SqlFilter:
+        """The condition over the article row ``a`` that this filter means."""
+        conds: list[str] = []
+        params: list[object] = []
+        if self.date_from:
+            conds.append("a.date >= ?")
+            params.append(self.date_from)
+        if self.date_to:
+            conds.append("a.date <= ?")
+            params.append(self.date_to)
+        which = ["a.id = ?" for _ in self.articles] + ["substr(a.id, 1, ?) = ?" for _ in self.folders]
+        if which:
+            conds.append("(" + " OR ".join(which) + ")")
+            params += list(self.articles)
+            for folder in self.folders:
+                params += [len(folder), folder]
+        return (" AND ".join(conds) or "1", params)
+
+
 class Retriever:
     """Hybrid retrieval over a published index."""
 
@@ -40,15 +114,28 @@ class Retriever:
         self.settings = settings
         self._db_lock = threading.Lock()
 
-    def lexical(self, question: str, limit: int) -> list[tuple[int, float]]:
+    def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
         with self._db_lock:
-            return self.reader.store.bm25(query_lemmas(question), limit)
+            return self.reader.store.bm25(query_lemmas(question), limit, self._where(filters))
 
-    def dense(self, question: str, limit: int) -> list[tuple[int, float]]:
+    def dense(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
         snapshot = self.reader.refresh()
-        return vectors.search(snapshot.vectors, self.embedder.encode_query(question), limit)
+        return vectors.search(snapshot.vectors, self.embedder.encode_query(question), limit, self._allowed(filters))
 
-    def _signals(self, question: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    @staticmethod
+    def _where(filters: RetrievalFilter | None):
+        return filters.sql() if filters and filters.active else None
+
+    def _allowed(self, filters: RetrievalFilter | None):
+        """The chunk ids a filter lets the dense search see (None: all)."""
+        if not (filters and filters.active):
+            return None
+        with self._db_lock:
+            return self.reader.store.chunk_ids_where(filters.sql())
+
+    def _signals(
+        self, question: str, filters: RetrievalFilter | None = None
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """Both rankings over the union of their candidates, each candidate scored by both signals.
 
         A candidate found by one signal only is scored exactly by the other (BM25 restricted to
@@ -58,13 +145,14 @@ class Retriever:
         """
         s = self.settings
         lemmas = query_lemmas(question)
+        where = self._where(filters)
         with self._db_lock:
-            lexical = self.reader.store.bm25(lemmas, s.candidates)
+            lexical = self.reader.store.bm25(lemmas, s.candidates, where)
         if s.dense_weight <= 0:
             return lexical, []
         snapshot = self.reader.refresh()
         query = self.embedder.encode_query(question)
-        dense = vectors.search(snapshot.vectors, query, s.candidates)
+        dense = vectors.search(snapshot.vectors, query, s.candidates, self._allowed(filters))
         if s.fusion != "zscore":  # rank fusion needs no scores for the other side's candidates
             return lexical, dense
         lex_ids, dense_ids = {c for c, _ in lexical}, {c for c, _ in dense}
@@ -76,7 +164,7 @@ class Retriever:
         dense = dense + vectors.scores_for(snapshot.vectors, query, sorted(lex_ids - dense_ids))
         return lexical, dense
 
-    def for_answer(self, question: str) -> list[Passage]:
+    def for_answer(self, question: str, filters: RetrievalFilter | None = None) -> list[Passage]:
         """The passages to put before the LLM: the top ones, minus those far weaker than the best.
 
         A small model is easily led astray by a weak passage (and every passage costs prompt
@@ -84,20 +172,25 @@ class Retriever:
         When nothing stands out, the question may have no answer here: all ``top_k`` stay,
         and their plain irrelevance helps the model say so.
         """
-        passages = self.search(question)
+        passages = self.search(question, filters=filters)
         s = self.settings
         if s.min_relative_score <= 0 or not passages or passages[0].score < s.confident_score:
             return passages
         floor = passages[0].score * s.min_relative_score
         return [p for p in passages if p.score >= floor]
 
-    def search(self, question: str, top_k: int | None = None) -> list[Passage]:
-        """The best ``top_k`` passages for ``question``, at most ``per_article_cap`` per article."""
+    def search(
+        self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None
+    ) -> list[Passage]:
+        """The best ``top_k`` passages for ``question``, at most ``per_article_cap`` per article.
+
+        With ``filters``, both signals search only the matching articles' chunks.
+        """
         s = self.settings
         top_k = top_k or s.top_k
         with self._db_lock:
             self.reader.refresh()
-        lexical, dense = self._signals(question)
+        lexical, dense = self._signals(question, filters)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:

@@ -17,59 +17,58 @@ import gradio as gr
 from index.upload import accept_uploads
 from litopys.errors import LitopysError
 from litopys.runtime import index_corpus, index_status
+from ui.strings import UK
 
 log = logging.getLogger(__name__)
 
-STAGES = {"chunking": "Розбиття на фрагменти", "embedding": "Обчислення векторів"}
 
-
-def status_html(status: dict[str, object]) -> str:
+def status_html(status: dict[str, object], s: dict[str, str] = UK) -> str:
     """The index panel: article and chunk counts, embedder, last build time."""
-    if not status:
-        return "<div class='lt-status'>Індексу ще немає: додайте статті або оновіть індекс.</div>"
     e = html.escape
+    if not status:
+        return f"<div class='lt-status'>{e(s['lib_no_index'])}</div>"
     rows = [
-        ("Статей", status.get("articles")),
-        ("Фрагментів", status.get("chunks")),
-        ("Модель векторів", f"{status.get('embedder')} ({status.get('dim')}-вимірна)"),
-        ("Остання побудова", f"{status.get('built_at')} (UTC), покоління {status.get('generation')}"),
-        ("Тека статей", status.get("corpus_dir")),
+        (s["lib_articles"], status.get("articles")),
+        (s["lib_chunks"], status.get("chunks")),
+        (s["lib_embedder"], s["lib_embedder_value"].format(**status)),
+        (s["lib_built"], s["lib_built_value"].format(**status)),
+        (s["lib_corpus"], status.get("corpus_dir")),
     ]
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
     return f"<table class='lt-status' id='lt-status-table'>{body}</table>"
 
 
-def report_html(report=None, upload=None, error: str | None = None) -> str:
+def report_html(report=None, upload=None, error: str | None = None, s: dict[str, str] = UK) -> str:
     """What an upload and/or index run did, with every rejected or skipped file and its reason."""
     e = html.escape
     parts = ["<div class='lt-report'>"]
     if error:
-        parts.append(f"<p class='lt-error'>Помилка: {e(error)}</p>")
+        parts.append(f"<p class='lt-error'>{e(s['lib_error'].format(error=error))}</p>")
     if upload is not None:
         if upload.saved:
-            parts.append(f"<p>Збережено у теку статей: {len(upload.saved)}</p><ul>")
+            parts.append(f"<p>{e(s['lib_saved'].format(n=len(upload.saved)))}</p><ul>")
             parts += [f"<li class='lt-saved'>{e(name)}</li>" for name in upload.saved]
             parts.append("</ul>")
         if upload.unchanged:
-            parts.append(f"<p>Вже є в теці (той самий вміст): {e(', '.join(upload.unchanged))}</p>")
+            parts.append(f"<p>{e(s['lib_unchanged'].format(names=', '.join(upload.unchanged)))}</p>")
         if upload.rejected:
-            parts.append(f"<p>Відхилено: {len(upload.rejected)}</p><ul>")
+            parts.append(f"<p>{e(s['lib_rejected'].format(n=len(upload.rejected)))}</p><ul>")
             parts += [
                 f"<li class='lt-rejected'><b>{e(i.path)}</b>: {e(i.reason)}</li>" for i in upload.rejected
             ]
             parts.append("</ul>")
     if report is not None:
         if report.full_rebuild_reason:
-            parts.append(f"<p>Повна перебудова: {e(report.full_rebuild_reason)}</p>")
-        parts.append(
-            f"<p class='lt-counts'>Додано {report.added}, оновлено {report.updated}, вилучено {report.removed}, "
-            f"без змін {report.unchanged}, пропущено {report.skipped}; обчислено векторів: {report.chunks_embedded} "
-            f"— за {report.seconds:.1f} с</p>"
+            parts.append(f"<p>{e(s['lib_full_reason'].format(reason=report.full_rebuild_reason))}</p>")
+        counts = s["lib_counts"].format(
+            added=report.added, updated=report.updated, removed=report.removed, unchanged=report.unchanged,
+            skipped=report.skipped, embedded=report.chunks_embedded, seconds=report.seconds,
         )
+        parts.append(f"<p class='lt-counts'>{e(counts)}</p>")
         if report.issues:
             parts.append("<ul>")
             parts += [
-                f"<li class='lt-issue'><b>{e(i.path)}</b>: {'пропущено, ' if i.skipped else ''}{e(i.reason)}</li>"
+                f"<li class='lt-issue'><b>{e(i.path)}</b>: {e(s['lib_skipped']) if i.skipped else ''}{e(i.reason)}</li>"
                 for i in report.issues
             ]
             parts.append("</ul>")
@@ -77,22 +76,23 @@ def report_html(report=None, upload=None, error: str | None = None) -> str:
     return "".join(parts)
 
 
-def build_library_tab(assistant) -> None:
-    """Add the upload / index controls to the current Blocks context."""
+def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
+    """Add the upload / index controls (labels from ``s``) to the current Blocks context."""
     settings = assistant.settings
+    stages = {"chunking": s["lib_stage_chunking"], "embedding": s["lib_stage_embedding"]}
 
     def run_index(force: bool, progress: gr.Progress):
         def update(stage: str, done: int, total: int) -> None:
-            progress((done, total), desc=STAGES.get(stage, stage))
+            progress((done, total), desc=stages.get(stage, stage))
 
-        progress(0, desc="Читання теки статей")
+        progress(0, desc=s["lib_reading"])
         report = index_corpus(settings, assistant.embedder, force_rebuild=force, progress=update)
         log.info("index updated from the UI: %s", report.as_dict())
         return report
 
     def upload(files: list[str] | None, progress=gr.Progress()):
         if not files:
-            gr.Warning("Оберіть файли статей (.txt або .md).")
+            gr.Warning(s["lib_pick_files"])
             return gr.skip(), gr.skip()
         result = accept_uploads(Path(settings.corpus_dir), [Path(f) for f in files], settings.max_file_bytes)
         report, error = None, None
@@ -100,37 +100,32 @@ def build_library_tab(assistant) -> None:
             try:
                 report = run_index(False, progress)
             except LitopysError as exc:
-                error = f"{exc}. Файли збережено; оновіть індекс пізніше."
-        return report_html(report, result, error), status_html(index_status(settings))
+                error = s["lib_saved_index_later"].format(error=exc)
+        return report_html(report, result, error, s), status_html(index_status(settings), s)
 
     def reindex(force: bool, progress=gr.Progress()):
         try:
             report = run_index(force, progress)
         except LitopysError as exc:
-            return report_html(error=str(exc)), status_html(index_status(settings))
-        return report_html(report), status_html(index_status(settings))
+            return report_html(error=str(exc), s=s), status_html(index_status(settings), s)
+        return report_html(report, s=s), status_html(index_status(settings), s)
 
-    gr.Markdown(
-        "Додайте статті (UTF-8 `.txt` або `.md`, перший рядок — заголовок, за бажанням "
-        "`date РРРР-ММ-ДД заголовок`). Файли перевіряються, зберігаються в теці статей "
-        f"(`{settings.corpus_dir}`/uploads) і одразу індексуються; чат відповідає далі з попереднього індексу, "
-        "доки новий не готовий."
-    )
+    gr.Markdown(s["lib_intro"].format(folder=settings.corpus_dir))
     with gr.Row():
         with gr.Column(scale=3):
             files = gr.File(
-                label="Статті", file_count="multiple", file_types=[".txt", ".md"], type="filepath",
+                label=s["lib_files"], file_count="multiple", file_types=[".txt", ".md"], type="filepath",
                 elem_id="lt-upload",
             )
-            add = gr.Button("Додати й проіндексувати", variant="primary", elem_id="lt-add")
+            add = gr.Button(s["lib_add"], variant="primary", elem_id="lt-add")
             with gr.Row():
-                full = gr.Checkbox(label="Перебудувати повністю (усі вектори заново)", value=False, elem_id="lt-full")
-                rebuild = gr.Button("Оновити індекс", elem_id="lt-reindex")
+                full = gr.Checkbox(label=s["lib_full"], value=False, elem_id="lt-full")
+                rebuild = gr.Button(s["lib_reindex"], elem_id="lt-reindex")
             report = gr.HTML("", elem_id="lt-index-report")
         with gr.Column(scale=2):
-            gr.Markdown("### Індекс")
-            status = gr.HTML(status_html(index_status(settings)), elem_id="lt-index-status")
-            refresh = gr.Button("Оновити відомості", size="sm", elem_id="lt-status-refresh")
+            gr.Markdown(f"### {s['lib_index']}")
+            status = gr.HTML(status_html(index_status(settings), s), elem_id="lt-index-status")
+            refresh = gr.Button(s["lib_refresh"], size="sm", elem_id="lt-status-refresh")
     add.click(upload, [files], [report, status], concurrency_id="index", concurrency_limit=1)
     rebuild.click(reindex, [full], [report, status], concurrency_id="index", concurrency_limit=1)
-    refresh.click(lambda: status_html(index_status(settings)), None, status, queue=False)
+    refresh.click(lambda: status_html(index_status(settings), s), None, status, queue=False)

@@ -1,0 +1,99 @@
+"""The chat's HTML: everything from articles and the model is escaped; markers and the viewer point right."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from index.corpus import Article
+from rag.answer import finish_answer
+from rag.retrieval import Passage, RetrievalFilter
+from ui import render
+from ui.strings import EN, UK
+
+S = UK
+HOSTILE = '<script>window.__xss=1</script> <img src=x onerror="alert(1)"> [a](javascript:alert(2)) ${1+1}'
+BODY = "Перший абзац статті.\n\nУ Миколаєві народилося слоненя Бонд. " + HOSTILE + "\n\nОстанній абзац."
+
+
+def _passage(n: int, text: str, start: int) -> Passage:
+    return Passage(n, f"folder/{n}.txt", f"Стаття {n} <b>", "2024-11-14", text, start, start + len(text), 2.5 - n)
+
+
+def _answer(raw: str):
+    hit = BODY.index("У Миколаєві")
+    passages = [_passage(1, BODY[hit:], hit), _passage(2, "Перший абзац статті.", 0)]
+    return finish_answer("Хто народився?", raw, passages)
+
+
+def _tags(fragment: str) -> set[str]:
+    return set(re.findall(r"<([a-z0-9]+)", fragment))
+
+
+def test_markers_become_buttons_and_the_rest_stays_text():
+    out = render.with_markers("Слоненя Бонд <img src=x> [1] і [1, 2]; [9]", render.answer_targets(_answer("Бонд [1]")))
+    assert out.count("class='lt-cite'") == 3 and "&lt;img src=x&gt;" in out
+    assert "<span class='lt-cite pending'>[9]</span>" in out  # no such passage: not clickable
+    assert _tags(out) == {"button", "span"}
+
+
+def test_answer_and_sources_escape_model_and_article_text():
+    answer = _answer("Народилося слоненя Бонд <script>alert(1)</script> [1].")
+    chat = render.answer_message(answer, S)
+    sources = render.sources_html(answer, RetrievalFilter.build(paths=["folder/"]), S)
+    for fragment in (chat, sources):
+        assert "<script" not in fragment and "<img" not in fragment and "<b>" not in fragment
+        assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in fragment
+    assert _tags(chat) <= {"div", "button", "span", "ul", "li"}
+    assert _tags(sources) <= {"div", "p", "h4"}
+    # Cited first, then the others; each card names its score and grounding state.
+    assert sources.index("data-n='1'") < sources.index("data-n='2'")
+    assert "оцінка 1.50" in sources and "не цитовано" in sources and "лише: folder/" in sources
+
+
+def test_targets_round_trip_through_the_escaped_attribute():
+    target = render.Target("тека/стаття 'a'\".txt", 5, 10, 3)
+    attr = re.search(r"data-target='([^']*)'", f"<b data-target='{target.attr()}'>").group(1)
+    assert render.Target.parse(html.unescape(attr)) == target
+    assert render.Target.parse("{not json") is None and render.Target.parse('{"id": 1}') is None
+
+
+def test_viewer_highlights_exactly_the_span_and_escapes_the_article():
+    article = Article("folder/1.txt", "Заголовок <i>", "2024-11-14", BODY, "hash")
+    start = BODY.index("У Миколаєві")
+    end = start + len("У Миколаєві народилося слоненя Бонд.")
+    out = render.viewer_html(article, render.Target(article.id, start, end, 1), S)
+    mark = re.search(r"<mark class='lt-hit'>(.*?)</mark>", out, re.S).group(1)
+    assert html.unescape(mark) == BODY[start:end]
+    assert html.unescape(re.sub(r"</?mark[^>]*>", "", re.search(r"lt-article-body'>(.*)</div>", out, re.S).group(1))) == BODY
+    assert "<script" not in out and "<img" not in out and "<i>" not in out
+    # Offsets outside the body are clamped, a missing article says so.
+    assert "<mark class='lt-hit'></mark>" in render.viewer_html(article, render.Target(article.id, 10**6, 10**6), S)
+    assert UK["article_gone"] in render.viewer_html(None, render.Target("gone.txt", 0, 1), S)
+
+
+def test_both_languages_have_every_label():
+    assert UK.keys() == EN.keys()
+    assert all(v.strip() for v in [*UK.values(), *EN.values()])
+
+
+def test_the_app_builds_in_english_with_english_labels(tmp_path):
+    from types import SimpleNamespace
+
+    from litopys.config import load_settings
+    from ui.app import build_app
+
+    settings = load_settings(corpus_dir=tmp_path, index_dir=tmp_path / "index", ui={"language": "en"})
+    # Building needs only the settings (no index yet); answering would need the models.
+    config = build_app(SimpleNamespace(settings=settings)).get_config_file()
+    labels = {str(c["props"].get("value") or c["props"].get("label")) for c in config["components"]}
+    assert {"Ask", "Stop", "New chat", "Articles and index", "Update the index"} <= labels
+    assert not any("Запитати" in label or "Статті" in label for label in labels)
+
+
+def test_a_withheld_draft_is_explained_as_text():
+    p = _passage(1, "Фінал чемпіонату області з міні-футболу <b>.", 0)
+    answer = finish_answer("Хто виграв чемпіонат світу 2018 року?", "Виграла команда <b> [1].", [p])
+    chat = render.answer_message(answer, S)
+    assert answer.refused and "2018" in chat and "Виграла команда &lt;b&gt;" in chat
+    assert "<b>" not in chat
