@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,26 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True, stdin: str | No
     if check and proc.returncode != 0:
         raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
     return proc
+
+
+@contextmanager
+def seed_retriever(tmp_path_factory, model_cache: Path, articles: dict[str, str]) -> Iterator[object]:
+    """A Retriever over a fresh index of the seed article plus ``articles`` (id -> file text)."""
+    from index.reader import IndexReader
+    from litopys.config import load_settings
+    from litopys.runtime import index_corpus, load_embedder
+    from rag.retrieval import Retriever
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
+    for article_id, text in articles.items():
+        (corpus / article_id).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / article_id).write_text(text, encoding="utf-8")
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache)
+    embedder = load_embedder(settings)
+    index_corpus(settings, embedder)
+    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+    try:
+        yield Retriever(reader, embedder, settings.retrieval)
+    finally:
+        reader.close()

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
-from conftest import SEED_ID, SEEDS
+from conftest import seed_retriever
 from index import vectors
 from index.lemmatize import query_lemmas
-from index.reader import IndexReader
-from litopys.config import load_settings
-from litopys.runtime import index_corpus, load_embedder
 from rag.retrieval import Retriever
 
 pytestmark = pytest.mark.slow
@@ -28,16 +23,8 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory, model_cache):
-    corpus = tmp_path_factory.mktemp("corpus")
-    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
-    for name, text in ARTICLES.items():
-        (corpus / name).write_text(text, encoding="utf-8")
-    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache)
-    embedder = load_embedder(settings)
-    index_corpus(settings, embedder)
-    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
-    yield Retriever(reader, embedder, settings.retrieval)
-    reader.close()
+    with seed_retriever(tmp_path_factory, model_cache, ARTICLES) as retriever:
+        yield retriever
 
 
 def test_bm25_restricted_to_ids_gives_the_same_scores(retriever):

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from conftest import SEED_ID, SEED_QUESTION, SEEDS
+from conftest import SEED_ID, SEED_QUESTION, seed_retriever
 
-from litopys.config import load_settings
 from litopys.errors import FilterError
 from rag.retrieval import RetrievalFilter
 
@@ -34,21 +31,9 @@ def _text(date: str | None, city: str) -> str:
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory, model_cache):
-    from index.reader import IndexReader
-    from litopys.runtime import index_corpus, load_embedder
-    from rag.retrieval import Retriever
-
-    corpus = tmp_path_factory.mktemp("corpus")
-    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
-    for article_id, (date, city) in ARTICLES.items():
-        (corpus / article_id).parent.mkdir(parents=True, exist_ok=True)
-        (corpus / article_id).write_text(_text(date, city), encoding="utf-8")
-    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache)
-    embedder = load_embedder(settings)
-    index_corpus(settings, embedder)
-    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
-    yield Retriever(reader, embedder, settings.retrieval)
-    reader.close()
+    texts = {article_id: _text(date, city) for article_id, (date, city) in ARTICLES.items()}
+    with seed_retriever(tmp_path_factory, model_cache, texts) as retriever:
+        yield retriever
 
 
 def _articles(passages) -> set[str]:
