@@ -29,3 +29,9 @@ class CorpusError(LitopysError):
     """The corpus folder is missing or unusable as a whole."""
 
     exit_code = 2
+
+
+class UnsafeServerError(LitopysError):
+    """The server settings would expose the chat without a login (exit code 7)."""
+
+    exit_code = 7

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
-
-from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -24,12 +22,6 @@ XSS_ARTICLE = """date 2024-11-14 Шкідлива стаття про зоопа
 Доглядачі кажуть: <img src=x onerror="window.__xss=2"> слоненя важить 90 кілограмів.
 [клік](javascript:window.__xss=3) ![піксель](http://127.0.0.1:9/pixel.png)
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +43,7 @@ def server(tmp_path_factory, model_cache):
     )
     index_corpus(settings)
     assistant = open_assistant(settings)
-    port = _free_port()
+    port = free_port()
     app = build_app(assistant).queue(default_concurrency_limit=1)
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, quiet=True)
     yield f"http://127.0.0.1:{port}"

@@ -158,15 +158,3 @@ def build_app(assistant) -> gr.Blocks:
         clear.click(lambda: ([], EMPTY_SOURCES, "", []), None, [chat, sources, question, turns], queue=False)
     return app
 
-
-def launch(assistant) -> None:
-    """Serve the chat on the configured host and port (blocks)."""
-    server = assistant.settings.server
-    app = build_app(assistant)
-    # One local LLM generates at a time; other users wait in the queue.
-    app.queue(default_concurrency_limit=1)
-    log.info("serving the chat on http://%s:%d", server.host, server.port)
-    app.launch(
-        server_name=server.host, server_port=server.port, share=False, show_error=True,
-        css=CSS, theme=gr.themes.Soft(), footer_links=[], max_file_size=assistant.settings.max_file_bytes,
-    )
