@@ -22,6 +22,7 @@ from index.corpus import (
     read_article,
     read_regular,
 )
+from litopys.integrity import fsync_dir
 
 UPLOAD_FOLDER = "uploads"
 STAGING_FOLDER = ".incoming"  # hidden: the corpus scan never sees half-written files
@@ -122,4 +123,6 @@ def _publish(staged: Path, target: Path, result: UploadResult, corpus_dir: Path)
         os.link(staged, target)
     except FileExistsError:
         raise ArticleFormatError(f"{rel} was just created by another upload; try again") from None
+    # The new name must survive a crash too, not only the file's bytes.
+    fsync_dir(target.parent)
     result.saved.append(rel)

@@ -15,7 +15,7 @@ import faiss
 import numpy as np
 
 from litopys.errors import IndexStateError
-from litopys.integrity import file_sha256
+from litopys.integrity import file_sha256, fsync_dir
 
 
 def new_index(dim: int) -> faiss.IndexIDMap2:
@@ -34,11 +34,7 @@ def write_index(index: faiss.Index, path: Path) -> None:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
 
 
 def read_index(path: Path, dim: int, sha256: str | None = None) -> faiss.Index:

@@ -55,9 +55,17 @@ def refusal_for(question: str) -> str:
     return REFUSAL_EN if len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question)) else REFUSAL_UK
 
 
+_DELIMITER_RUN = re.compile(r"<{3,}|>{3,}")
+
+
+def neutralize_delimiters(text: str) -> str:
+    """Article text cannot close or reopen the data block: runs of 3+ ``<``/``>`` become ``‹``/``›``."""
+    return _DELIMITER_RUN.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
 def format_passage(n: int, title: str, date: str | None, text: str) -> str:
     when = f" ({date})" if date else ""
-    return f"[{n}] «{title}»{when}\n{text.strip()}"
+    return neutralize_delimiters(f"[{n}] «{title}»{when}\n{text.strip()}")
 
 
 def user_message(blocks: list[str], question: str) -> str:
