@@ -108,8 +108,9 @@ def make_workspace(root: Path, model_cache: Path, **extra_env: str) -> dict[str,
     env = cli_env(root / "corpus", root / "index", model_cache)
     env.update(
         LITOPYS_LLM__MODEL="bundled:qwen2.5-coder-0.5b", LITOPYS_LLM__MAX_TOKENS="48",
-        LITOPYS_RETRIEVAL__TOP_K="2", GRADIO_TEMP_DIR=str(root / "gradio-tmp"), **extra_env,
+        LITOPYS_RETRIEVAL__TOP_K="2", GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
     )
+    env.update(extra_env)
     run_cli(env, "index", "--json")
     return env
 
