@@ -276,7 +276,7 @@ def main() -> int:
     parser.add_argument("--questions", type=Path, required=True, help="JSON-lines question file (dev.jsonl).")
     parser.add_argument("--users", type=int, default=16, help="Concurrent simulated users.")
     parser.add_argument("--duration", type=float, default=300, help="Seconds during which users ask new questions.")
-    parser.add_argument("--drain", type=float, default=900, help="Seconds answers in flight may take after --duration.")
+    parser.add_argument("--drain", type=float, default=1200, help="Seconds answers in flight may take after --duration.")
     parser.add_argument("--max-requests", type=int, help="Stop asking after this many questions in all.")
     parser.add_argument("--startup-timeout", type=float, default=600, help="Seconds to wait for the server to come up.")
     parser.add_argument("--json", action="store_true", help="Print only the JSON summary.")
