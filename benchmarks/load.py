@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -36,8 +37,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.evaluation import load_questions  # noqa: E402
-from ui.server import is_loopback  # noqa: E402
+from rag.evaluation import load_questions
+from ui.server import is_loopback
 
 API_NAME = "/respond"
 POLL_S = 0.1
@@ -94,7 +95,7 @@ def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    k = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
     return ordered[k]
 
 
@@ -164,7 +165,7 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
                 req.complete = is_complete(text)
                 if not req.complete:
                     req.error = f"incomplete answer: {text[:80]!r}"
-            except Exception as exc:  # every failure is counted and reported, never fatal to the run
+            except Exception as exc:  # noqa: BLE001 (every failure is counted and reported, never fatal to the run)
                 req.finished = time.monotonic()
                 req.error = f"{type(exc).__name__}: {exc}"[:200]
     finally:

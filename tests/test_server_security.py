@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -19,8 +18,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import (
+    SEED_ID,
+    SEED_QUESTION,
+    SEEDS,
+    cli_env,
+    free_port,
+    run_cli,
+    wait_for,
+)
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, free_port, run_cli, wait_for
 from litopys.config import ServerSettings, load_settings
 from litopys.errors import UnsafeServerError
 from ui.server import is_loopback, login_pair
