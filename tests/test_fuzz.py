@@ -15,7 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.chunking import chunk_article
-from index.corpus import MAX_TITLE_CHARS, Article, ArticleFormatError, decode_text, parse_article
+from index.corpus import (
+    MAX_TITLE_CHARS,
+    Article,
+    ArticleFormatError,
+    decode_text,
+    parse_article,
+)
 from rag.answer import finish_answer
 from rag.citations import marker_numbers, resolve_citations, strip_invalid_markers
 from rag.prompt import build_prompt
