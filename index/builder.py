@@ -29,7 +29,8 @@ from index.corpus import Article, FileIssue, load_corpus
 from index.lemmatize import lemmas
 from index.store import SCHEMA_VERSION, Store
 from litopys.config import Settings
-from litopys.errors import IndexBusyError  # noqa: F401 (raised here, importable from here)
+from litopys.errors import IndexBusyError, IndexStateError
+from litopys.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -156,13 +157,37 @@ def build_index(
         log.warning("%s: %s%s", issue.path, "skipped, " if issue.skipped else "", issue.reason)
 
     with build_lock(index_dir):
-        store = Store(index_dir / DB_NAME)
+        store = _open_for_build(index_dir / DB_NAME, force_rebuild)
         try:
             _update(store, settings, embedder, articles, index_dir, report, force_rebuild, progress)
         finally:
             store.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _open_for_build(path: Path, force_rebuild: bool) -> Store:
+    """The index database for writing; a damaged one fails, or with ``force_rebuild`` is set aside."""
+    try:
+        store = Store(path)
+        problems = store.quick_check()
+        if not problems:
+            return store
+        store.close()
+        damage = IndexStateError(
+            f"index database {path} is damaged ({'; '.join(problems[:3])}); run `litopys index --rebuild`"
+        )
+    except IndexStateError as exc:
+        damage = exc
+    if not force_rebuild:
+        raise damage
+    # Kept, not deleted: a damaged file may still matter to whoever investigates.
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    os.replace(path, aside)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    log.warning("%s; moved it to %s and rebuilding from the corpus", damage, aside.name)
+    return Store(path)
 
 
 def _update(
@@ -181,7 +206,7 @@ def _update(
     generation = int(meta.get("generation", "0"))
     old_path = vectors.vectors_path(index_dir, generation)
     if reason is None and generation and old_path.exists():
-        index = vectors.read_index(old_path, embedder.dim)
+        index = vectors.read_index(old_path, embedder.dim, meta.get("vectors_sha256"))
         existing = store.article_hashes()
     else:
         if reason is None and generation:
@@ -241,11 +266,13 @@ def _update(
         if new_ids:
             index.add_with_ids(embeddings, np.asarray(new_ids, dtype=np.int64))
         new_generation = generation + 1
-        vectors.write_index(index, vectors.vectors_path(index_dir, new_generation))
+        new_path = vectors.vectors_path(index_dir, new_generation)
+        vectors.write_index(index, new_path)
         store.set_meta(
             {
                 **signature,
                 "generation": str(new_generation),
+                "vectors_sha256": file_sha256(new_path),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "corpus_dir": str(Path(settings.corpus_dir).resolve()),
                 "next_chunk_id": str(next_id),

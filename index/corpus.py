@@ -193,13 +193,20 @@ def _check_file(root: Path, path: Path) -> None:
         raise ArticleFormatError(f"not a regular file: {_file_kind(st.st_mode)}")
 
 
-def _read_regular(path: Path, max_bytes: int) -> bytes:
+def read_regular(path: Path, max_bytes: int, *, follow_links: bool = True) -> bytes:
     """The bytes of a regular file within the size limit.
 
     Opened non-blocking and checked again with fstat, so a pipe swapped in after
     the scan cannot block either; never reads more than ``max_bytes`` + 1 bytes.
+    With ``follow_links=False`` a symlink is refused instead of read through.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (0 if follow_links else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise ArticleFormatError("a symlink, not a file; links are not followed here") from None
+        raise
     with os.fdopen(fd, "rb") as fh:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -215,7 +222,7 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
 def read_article(root: Path, path: Path, max_bytes: int) -> tuple[Article, list[str]]:
     """Read and parse one file under ``root``; raises ArticleFormatError or OSError."""
     _check_file(root, path)
-    text, warnings = decode_text(_read_regular(path, max_bytes))
+    text, warnings = decode_text(read_regular(path, max_bytes))
     article, parse_warnings = parse_article(path.relative_to(root).as_posix(), text)
     return article, warnings + parse_warnings
 

@@ -50,7 +50,8 @@ class IndexReader:
         generation = int(meta["generation"])
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
-                index = vectors.read_index(vectors.vectors_path(self.index_dir, generation), self.dim)
+                path = vectors.vectors_path(self.index_dir, generation)
+                index = vectors.read_index(path, self.dim, meta.get("vectors_sha256"))
                 self._snapshot = Snapshot(generation, index, meta)
             return self._snapshot
 
@@ -89,12 +90,16 @@ def verify_index(index_dir: Path) -> list[str]:
     """
     store = Store(Path(index_dir) / DB_NAME, readonly=True)
     try:
+        damage = store.quick_check()  # first: reading a damaged table raises
+        if damage:
+            return [f"the database fails SQLite's check: {'; '.join(damage[:3])}"]
         meta = store.get_meta()
         if "generation" not in meta:
             return ["no published generation"]
         path = vectors.vectors_path(Path(index_dir), int(meta["generation"]))
         try:
-            index = vectors.read_index(path, int(meta["dim"]))
+            # The checksum is absent in indexes built before it was recorded.
+            index = vectors.read_index(path, int(meta["dim"]), meta.get("vectors_sha256"))
         except IndexStateError as exc:
             return [str(exc)]
         dense_list = vectors.index_ids(index).tolist()
@@ -117,3 +122,18 @@ def verify_index(index_dir: Path) -> list[str]:
     if orphans:
         problems.append(f"{orphans} chunks belong to no article")
     return problems
+
+
+def check_index(index_dir: Path) -> None:
+    """Refuse to start on a damaged index, naming the one-command repair.
+
+    A missing or empty index is left to IndexReader, which says to run `litopys index`.
+    """
+    if not (Path(index_dir) / DB_NAME).exists():
+        return
+    problems = verify_index(index_dir)
+    if problems and problems != ["no published generation"]:
+        raise IndexStateError(
+            f"the index at {index_dir} is damaged: {'; '.join(problems[:3])}. "
+            "Repair it with `litopys index --rebuild` (re-reads the corpus folder)"
+        )

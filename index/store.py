@@ -63,22 +63,33 @@ class Store:
 
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        if readonly:
-            if not self.path.exists():
-                raise IndexStateError(f"no index at {self.path.parent}; run `litopys index` first")
-            self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-        else:
+        if readonly and not self.path.exists():
+            raise IndexStateError(f"no index at {self.path.parent}; run `litopys index` first")
+        if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, check_same_thread=False)
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.executescript(_SCHEMA)
-        self.conn.execute("PRAGMA foreign_keys=ON")
         try:
+            if readonly:
+                self.conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            else:
+                self.conn = sqlite3.connect(self.path, check_same_thread=False)
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.executescript(_SCHEMA)
+            self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
         except sqlite3.DatabaseError as exc:
+            if hasattr(self, "conn"):
+                self.conn.close()
             raise IndexStateError(
                 f"index database {self.path} is damaged ({exc}); run `litopys index --rebuild`"
             ) from exc
+
+    def quick_check(self) -> list[str]:
+        """SQLite's own consistency check of every page (empty when the file is sound)."""
+        try:
+            rows = [r[0] for r in self.conn.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else rows
 
     def close(self) -> None:
         self.conn.close()

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.corpus import ARTICLE_SUFFIXES, ArticleFormatError, FileIssue, read_article
+from index.corpus import (
+    ARTICLE_SUFFIXES,
+    ArticleFormatError,
+    FileIssue,
+    read_article,
+    read_regular,
+)
+from litopys.integrity import fsync_dir
 
 UPLOAD_FOLDER = "uploads"
 STAGING_FOLDER = ".incoming"  # hidden: the corpus scan never sees half-written files
@@ -47,16 +53,21 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}"
 
 
-def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int) -> UploadResult:
+def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int, max_files: int | None = None) -> UploadResult:
     """Validate uploaded files and save the good ones under ``corpus_dir/uploads``.
 
     ``files`` are local paths (as Gradio hands them over) whose base names are
-    the names the user chose. A rejected file never touches the corpus.
+    the names the user chose. A rejected file never touches the corpus; more
+    than ``max_files`` files are all rejected (nothing is saved from such a batch).
     """
     corpus_dir = Path(corpus_dir)
     target_dir = corpus_dir / UPLOAD_FOLDER
     staging = corpus_dir / STAGING_FOLDER
     result = UploadResult()
+    if max_files is not None and len(files) > max_files:
+        reason = f"{len(files)} files in one upload, over the limit of {max_files}; upload them in smaller batches"
+        result.rejected = [FileIssue(Path(f).name, reason) for f in files]
+        return result
     for src in files:
         src = Path(src)
         shown = src.name
@@ -64,8 +75,8 @@ def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int) -> Uploa
             name = safe_name(shown)
             if not name.endswith(ARTICLE_SUFFIXES):
                 raise ArticleFormatError(f"not an article file (expected {', '.join(ARTICLE_SUFFIXES)})")
-            target_dir.mkdir(parents=True, exist_ok=True)
-            staging.mkdir(parents=True, exist_ok=True)
+            for folder in (target_dir, staging):
+                _ensure_own_folder(corpus_dir, folder)
             staged = staging / f"{uuid.uuid4().hex}-{name}"
             try:
                 _copy_limited(src, staged, max_bytes)
@@ -81,11 +92,18 @@ def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int) -> Uploa
     return result
 
 
+def _ensure_own_folder(corpus_dir: Path, folder: Path) -> None:
+    """Create ``folder`` inside the corpus; refuse one that is a link (it could lead anywhere)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.is_symlink() or folder.resolve().parent != corpus_dir.resolve():
+        raise ArticleFormatError(f"{folder.name}/ in the corpus folder is a link; uploads are not saved through links")
+
+
 def _copy_limited(src: Path, dst: Path, max_bytes: int) -> None:
-    size = src.stat().st_size
-    if size > max_bytes:
-        raise ArticleFormatError(f"file is {size} bytes, over the {max_bytes}-byte limit")
-    shutil.copyfile(src, dst)
+    """Copy a regular file of at most ``max_bytes``; a link as the source is refused, never followed."""
+    data = read_regular(src, max_bytes, follow_links=False)
+    with open(dst, "xb") as out:  # "x": never write through a name that appeared meanwhile
+        out.write(data)
 
 
 def _publish(staged: Path, target: Path, result: UploadResult, corpus_dir: Path) -> None:
@@ -105,4 +123,6 @@ def _publish(staged: Path, target: Path, result: UploadResult, corpus_dir: Path)
         os.link(staged, target)
     except FileExistsError:
         raise ArticleFormatError(f"{rel} was just created by another upload; try again") from None
+    # The new name must survive a crash too, not only the file's bytes.
+    fsync_dir(target.parent)
     result.saved.append(rel)

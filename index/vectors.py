@@ -16,6 +16,7 @@ import faiss
 import numpy as np
 
 from litopys.errors import IndexStateError
+from litopys.integrity import file_sha256, fsync_dir
 
 
 def new_index(dim: int) -> faiss.IndexIDMap2:
@@ -34,17 +35,18 @@ def write_index(index: faiss.Index, path: Path) -> None:
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    fsync_dir(path.parent)
 
 
-def read_index(path: Path, dim: int) -> faiss.Index:
-    """Load a vector file and check its dimension; damage is reported, not raised raw."""
+def read_index(path: Path, dim: int, sha256: str | None = None) -> faiss.Index:
+    """Load a vector file and check its dimension (and checksum, if given); damage is reported, not raised raw."""
     if not path.exists():
         raise IndexStateError(f"vector file {path} is missing; run `litopys index --rebuild`")
+    if sha256 and file_sha256(path) != sha256:
+        raise IndexStateError(
+            f"vector file {path} does not match the checksum recorded when it was published (damaged); "
+            "run `litopys index --rebuild`"
+        )
     try:
         index = faiss.read_index(str(path))
     except RuntimeError as exc:

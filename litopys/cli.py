@@ -290,10 +290,14 @@ def serve(
     port: Optional[int] = typer.Option(None, "--port", help="Port (default 7860)."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Folder of article files to index before serving."),
     skip_index: bool = typer.Option(False, "--no-index", help="Serve the existing index without updating it first."),
+    allow_anonymous: bool = typer.Option(
+        False, "--allow-anonymous",
+        help="Allow a non-loopback --host without a login (LITOPYS_SERVER__AUTH_USER/_PASSWORD).",
+    ),
 ) -> None:
     """Index the corpus if needed, then serve the web chat."""
     from litopys.runtime import open_assistant
-    from ui.app import launch
+    from ui.server import launch, login_pair
 
     settings = _settings(ctx)
     if host:
@@ -302,7 +306,10 @@ def serve(
         settings.server.port = port
     if corpus:
         settings.corpus_dir = corpus
+    if allow_anonymous:
+        settings.server.allow_anonymous = True
     try:
+        login_pair(settings.server)  # refuse unsafe settings before minutes of indexing and loading
         embedder = None
         if not skip_index:
             embedder, report = _run_index(settings, None, False, show_progress=True)
@@ -311,9 +318,9 @@ def serve(
                 f"unchanged {report.unchanged}, skipped {report.skipped}"
             )
         assistant = open_assistant(settings, embedder)
+        launch(assistant)
     except LitopysError as exc:
         _fail(exc)
-    launch(assistant)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,11 +96,22 @@ class LLMSettings(BaseModel):
     temperature: float = Field(0.1, ge=0.0)
     seed: int = 42
     hub_timeout_s: float = Field(3.0, gt=0)
+    sha256: str | None = Field(
+        None, description="Expected sha256 of a local or Hub .gguf, checked before loading (bundled models carry theirs)."
+    )
 
 
 class ServerSettings(BaseModel):
-    host: str = "127.0.0.1"
+    """The web chat server: where it listens, who may use it, how much it takes at once."""
+
+    host: str = Field("127.0.0.1", description="Interface to bind; anything but loopback needs auth or allow_anonymous.")
     port: int = Field(7860, ge=1, le=65535)
+    concurrency_limit: int = Field(1, ge=1, description="Answers generated at once (one local LLM: keep 1).")
+    max_queue: int = Field(64, ge=1, description="Requests waiting beyond this are told the server is busy.")
+    auth_user: str | None = Field(None, description="Username for the login page (with auth_password).")
+    auth_password: SecretStr | None = Field(None, description="Password for the login page; never logged.")
+    allow_anonymous: bool = Field(False, description="Serve a non-loopback interface without a login.")
+    max_upload_files: int = Field(20, ge=1, description="Article files accepted per upload.")
 
 
 class UISettings(BaseModel):

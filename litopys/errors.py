@@ -40,3 +40,9 @@ class FilterError(LitopysError):
         super().__init__(message)
         self.field = field  # "date_from", "date_to" or "range"
         self.value = value
+
+
+class UnsafeServerError(LitopysError):
+    """The server settings would expose the chat without a login (exit code 7)."""
+
+    exit_code = 7

@@ -75,11 +75,12 @@ def index_status(settings: Settings) -> dict[str, object]:
 
 def open_assistant(settings: Settings, embedder=None) -> Assistant:
     """Load the models and open the published index for answering."""
-    from index.reader import IndexReader
+    from index.reader import IndexReader, check_index
     from rag.answer import Answerer
     from rag.gguf import load_llm
     from rag.retrieval import Retriever
 
+    check_index(settings.index_dir)  # before minutes of model loading
     times: dict[str, float] = {}
     t = time.perf_counter()
     embedder = embedder or load_embedder(settings)

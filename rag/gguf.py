@@ -16,6 +16,7 @@ from pathlib import Path
 
 from litopys.config import LLMSettings
 from litopys.errors import ModelUnavailableError
+from litopys.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,12 @@ def assemble(model: BundledModel, cache_dir: Path, *, show_progress: bool = True
     target = Path(cache_dir) / "models" / f"{model.name}.gguf"
     if _verified(target, model):
         return target
+    if target.exists():
+        # Changed since it was verified (truncated, overwritten): never hand it to llama.cpp.
+        log.warning(
+            "%s is damaged or incomplete (%d bytes, expected %d, or changed since it was verified); assembling it again",
+            target, target.stat().st_size, model.size,
+        )
     parts = part_paths(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".gguf.tmp{os.getpid()}")
@@ -128,8 +135,24 @@ def check_gguf(path: Path) -> Path:
     return path
 
 
-def resolve_gguf(spec: str, cache_dir: Path, *, timeout_s: float = 3.0, show_progress: bool = True) -> Path:
-    """Local path of the GGUF named by ``spec`` (bundled name, local path, or hf:OWNER/REPO/FILE.gguf)."""
+def check_sha256(path: Path, expected: str) -> Path:
+    """``path`` if its sha256 is ``expected``, else an actionable error (checked before llama.cpp sees it)."""
+    actual = file_sha256(path)
+    if actual != expected.strip().lower():
+        raise ModelUnavailableError(
+            f"model file {path} does not match the expected sha256 ({path.stat().st_size} bytes, "
+            f"sha256 {actual}): it is truncated or damaged; download or copy it again"
+        )
+    return path
+
+
+def resolve_gguf(
+    spec: str, cache_dir: Path, *, timeout_s: float = 3.0, show_progress: bool = True, sha256: str | None = None
+) -> Path:
+    """Local path of the GGUF named by ``spec`` (bundled name, local path, or hf:OWNER/REPO/FILE.gguf).
+
+    Bundled models are verified against their own sha256; other files against ``sha256`` when given.
+    """
     spec = spec.strip()
     if spec in BUNDLED:
         return assemble(BUNDLED[spec], cache_dir, show_progress=show_progress)
@@ -141,15 +164,17 @@ def resolve_gguf(spec: str, cache_dir: Path, *, timeout_s: float = 3.0, show_pro
         parts = spec[3:].split("/", 2)
         if len(parts) != 3 or not parts[2]:
             raise ModelUnavailableError(f"Hub model {spec!r} must look like hf:OWNER/REPO/FILE.gguf")
-        return check_gguf(hub_file(f"{parts[0]}/{parts[1]}", parts[2], timeout_s=timeout_s))
-    return check_gguf(Path(spec).expanduser())
+        path = check_gguf(hub_file(f"{parts[0]}/{parts[1]}", parts[2], timeout_s=timeout_s))
+    else:
+        path = check_gguf(Path(spec).expanduser())
+    return check_sha256(path, sha256) if sha256 else path
 
 
 def load_llm(settings: LLMSettings, cache_dir: Path):
     """A llama.cpp model ready for chat completion."""
     from llama_cpp import Llama
 
-    path = resolve_gguf(settings.model, cache_dir, timeout_s=settings.hub_timeout_s)
+    path = resolve_gguf(settings.model, cache_dir, timeout_s=settings.hub_timeout_s, sha256=settings.sha256)
     try:
         return Llama(
             model_path=str(path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,

@@ -55,9 +55,37 @@ def refusal_for(question: str) -> str:
     return REFUSAL_EN if len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question)) else REFUSAL_UK
 
 
+_DELIMITER_RUN = re.compile(r"<{3,}|>{3,}")
+_SENTENCE_END = r"(?:[.!?…]+(?=\s|$)|$)"
+# Sentences that address the assistant instead of reporting news: the common prompt-injection
+# forms (the small LLM obeys them despite rule 5). News text almost never matches.
+_INJECTION = re.compile(
+    r"(?:^|(?<=[.!?…]))[ \t]*(?:system|assistant|developer)[ \t]*:.*$"
+    r"|[^\n.!?]*?\b(?:ігнору\w*|проігнору\w*|забудь\w*|игнориру\w*|ignore|disregard|forget)\b[^\n.!?]*?"
+    r"\b(?:інструкці\w*|вказівк\w*|правил\w*|инструкци\w*|instructions?|rules|prompts?)\b.*?" + _SENTENCE_END
+    + r"|[^\n.!?]*?\b(?:you are now|(?:ти тепер|тепер ти|відтепер ти)\s+(?:—\s*)?(?:\w+\s+)?"
+    r"(?:асистент|помічник|бот|модель)\w*)\b.*?" + _SENTENCE_END,
+    re.IGNORECASE | re.MULTILINE,
+)
+INJECTION_NOTE = "[вилучено: вказівка асистентові в тексті статті]"
+
+
+def neutralize_delimiters(text: str) -> str:
+    """Article text cannot close or reopen the data block: runs of 3+ ``<``/``>`` become ``‹``/``›``."""
+    return _DELIMITER_RUN.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+
+
+def defang(text: str) -> str:
+    """Passage text for the prompt: forged delimiters neutralized, instructions to the assistant cut out."""
+    def note(match: re.Match[str]) -> str:
+        return (" " if match.group(0)[:1].isspace() else "") + INJECTION_NOTE
+
+    return _INJECTION.sub(note, neutralize_delimiters(text))
+
+
 def format_passage(n: int, title: str, date: str | None, text: str) -> str:
     when = f" ({date})" if date else ""
-    return f"[{n}] «{title}»{when}\n{text.strip()}"
+    return defang(f"[{n}] «{title}»{when}\n{text.strip()}")
 
 
 def user_message(blocks: list[str], question: str) -> str:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,3 +82,30 @@ def seed_retriever(tmp_path_factory, model_cache: Path, articles: dict[str, str]
         yield Retriever(reader, embedder, settings.retrieval)
     finally:
         reader.close()
+
+
+def spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """Start `litopys ARGS` in the background; stdout is captured, stderr goes to ``log``."""
+    with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "litopys.cli", *args],
+            env=env, stdout=subprocess.PIPE, stderr=fh, text=True,
+        )
+
+
+def wait_for(condition, what: str, proc: subprocess.Popen | None = None, timeout: float = 300) -> None:
+    """Poll ``condition`` until true; fail if ``proc`` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"process exited {proc.returncode} before {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

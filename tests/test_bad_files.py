@@ -158,14 +158,14 @@ def _deny_unreadable_files(mp: pytest.MonkeyPatch) -> None:
     PermissionError is simulated at the point where the OS raises it
     (test_unreadable_file_is_refused_for_real checks the real thing).
     """
-    real = corpus_module._read_regular
+    real = corpus_module.read_regular
 
-    def read(path, max_bytes):
+    def read(path, max_bytes, **kw):
         if os.stat(path).st_mode & 0o777 == 0:
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real(path, max_bytes)
+        return real(path, max_bytes, **kw)
 
-    mp.setattr(corpus_module, "_read_regular", read)
+    mp.setattr(corpus_module, "read_regular", read)
 
 
 def _load_within(root: Path, seconds: float):

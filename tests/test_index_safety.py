@@ -11,15 +11,13 @@ import json
 import random
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli, spawn, wait_for
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
 from index.builder import DB_NAME, LOCK_NAME, build_index
 from index.reader import IndexReader, verify_index
 from index.store import Store
@@ -48,25 +46,6 @@ FAULT_POINTS = ["embedding", "vectors-written", "committed"]
 
 
 litopys = run_cli
-
-
-def spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
-    """Start `litopys ARGS` in the background; stdout is captured, stderr goes to ``log``."""
-    with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "litopys.cli", *args],
-            env=env, stdout=subprocess.PIPE, stderr=fh, text=True,
-        )
-
-
-def wait_for(condition, what: str, proc: subprocess.Popen | None = None, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"process exited {proc.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def corpus_ids(corpus: Path) -> set[str]:

@@ -6,12 +6,11 @@ import json
 import os
 import re
 import shutil
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS
+from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -28,12 +27,6 @@ XSS_ARTICLE = """date 2024-11-14 Шкідлива стаття про зоопа
 [клік](javascript:window.__xss=3) ![піксель](http://127.0.0.1:9/pixel.png)
 Шаблони: ${window.__xss=4} {{constructor.constructor('window.__xss=5')()}}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -61,7 +54,7 @@ def server(tmp_path_factory, model_cache):
     )
     index_corpus(settings)
     assistant = open_assistant(settings)
-    port = _free_port()
+    port = free_port()
     app = build_app(assistant).queue(default_concurrency_limit=1)
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, css=CSS, quiet=True)
     yield Server(f"http://127.0.0.1:{port}", assistant)

@@ -5,7 +5,7 @@ users or the model (no Markdown is rendered). The little JavaScript here only
 routes clicks on ``[n]`` markers and source cards to the viewer, counts the
 seconds while the model thinks, copies answers and keeps the chat scrolled.
 
-Answering runs in the queue one at a time (``concurrency_id="llm"``, one local
+Answering runs in the queue, ``server.concurrency_limit`` at a time (``concurrency_id="llm"``, one local
 LLM); the viewer, Stop and "new chat" bypass the queue so they respond while an
 answer is being generated. Stop sets a per-session ``threading.Event`` that the
 generation loop checks between tokens; cancelling the Gradio event alone would
@@ -306,7 +306,7 @@ def build_app(assistant) -> gr.Blocks:
             trigger(
                 respond, [question, messages, turns, date_from, date_to, paths],
                 [question, chat, sources, messages, turns, ask, stop_btn],
-                concurrency_id="llm", concurrency_limit=1, show_progress="hidden",
+                concurrency_id="llm", concurrency_limit=settings.server.concurrency_limit, show_progress="hidden",
             )
         stop_btn.click(stop, None, None, queue=False)
         clear.click(new_chat, None, [chat, sources, viewer, question, messages, turns, ask, stop_btn], queue=False)
@@ -317,15 +317,3 @@ def build_app(assistant) -> gr.Blocks:
         app.load(None, js=PAGE_JS)
     return app
 
-
-def launch(assistant) -> None:
-    """Serve the chat on the configured host and port (blocks)."""
-    server = assistant.settings.server
-    app = build_app(assistant)
-    # One local LLM generates at a time; other users wait in the queue.
-    app.queue(default_concurrency_limit=1)
-    log.info("serving the chat on http://%s:%d", server.host, server.port)
-    app.launch(
-        server_name=server.host, server_port=server.port, share=False, show_error=True,
-        css=CSS, theme=gr.themes.Soft(), footer_links=[], max_file_size=assistant.settings.max_file_bytes,
-    )

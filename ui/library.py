@@ -94,7 +94,10 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
         if not files:
             gr.Warning(s["lib_pick_files"])
             return gr.skip(), gr.skip()
-        result = accept_uploads(Path(settings.corpus_dir), [Path(f) for f in files], settings.max_file_bytes)
+        result = accept_uploads(
+            Path(settings.corpus_dir), [Path(f) for f in files], settings.max_file_bytes,
+            settings.server.max_upload_files,
+        )
         report, error = None, None
         if result.saved:
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass
 
 from index.corpus import Article
@@ -140,6 +141,21 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
         f"{e(s['copy'])}</button>{when}</div>"
     )
     return _bot("".join(parts), s, "stopped" if stopped else "done")
+
+
+def answer_from_chat(chat: str) -> tuple[str, str]:
+    """(state, plain text) of the last assistant message of a rendered chat.
+
+    For clients of the chat's ``/respond`` API (the load script, tests): ``state`` is
+    "thinking", "streaming", "done", "stopped" or "error".
+    """
+    start = chat.rfind("<div class='lt-msg bot' data-state='")
+    if start < 0:
+        return "", ""
+    last = chat[start:]
+    state = last.split("data-state='", 1)[1].split("'", 1)[0]
+    body = re.search(r"<div class='lt-body[^']*'>(.*?)</div>", last, re.S)
+    return state, html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) if body else ""
 
 
 def chat_html(messages: list[str], s: dict[str, str]) -> str:

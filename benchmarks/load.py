@@ -1,0 +1,347 @@
+"""Load test: N simulated users ask dev-set questions through the chat server's public API for D seconds.
+
+    .venv/bin/python benchmarks/load.py --questions ../shared/eval/dev.jsonl \\
+        --index-dir /tmp/idx [--users 16] [--duration 300] [--llm bundled:qwen2.5-coder-1.5b]
+    .venv/bin/python benchmarks/load.py --url http://127.0.0.1:7860 --server-pid PID --questions Q.jsonl
+
+Without --url it starts `litopys serve --no-index` on a free loopback port over
+--index-dir and stops it at the end; with --url it drives a running server
+(loopback only) and reads its memory from /proc/--server-pid. Each user is a
+gradio_client session calling the chat's /respond endpoint (the one the
+browser uses), one question at a time, each in a new conversation. New
+questions stop after --duration seconds; answers in flight may finish within
+--drain seconds, after which they count as failures.
+
+Reports requests, failures, complete answers, queue wait (submit -> the
+server starts the job) and latency (submit -> final answer) p50/p95, the
+largest queue position a user saw, and the server's RSS at start, end and
+maximum with a trend (least-squares slope over the run). Exit code 1 if any
+request failed or an answer was incomplete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.evaluation import load_questions
+from ui.server import is_loopback
+
+API_NAME = "/respond"
+POLL_S = 0.1
+
+
+@dataclass
+class Request:
+    """One question asked by one simulated user."""
+
+    user: int
+    question: str
+    submitted: float
+    started: float | None = None  # the server picked the job from the queue
+    finished: float | None = None
+    max_rank: int | None = None  # largest queue position shown to the user (0 = next)
+    complete: bool = False
+    error: str | None = None
+    answer_chars: int = 0
+
+
+@dataclass
+class RssSampler:
+    """Samples a process's resident memory from /proc every ``every_s`` seconds."""
+
+    pid: int | None
+    every_s: float = 2.0
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (seconds since start, MiB)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def rss_mib(self) -> float | None:
+        if self.pid is None:
+            return None
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            return None
+        return None
+
+    def run(self, t0: float) -> None:
+        while not self._stop.is_set():
+            value = self.rss_mib()
+            if value is not None:
+                self.samples.append((time.monotonic() - t0, value))
+            self._stop.wait(self.every_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def slope_per_min(samples: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of (seconds, MiB) samples, in MiB per minute."""
+    if len(samples) < 3:
+        return None
+    n = len(samples)
+    mx = sum(t for t, _ in samples) / n
+    my = sum(v for _, v in samples) / n
+    var = sum((t - mx) ** 2 for t, _ in samples)
+    return 60 * sum((t - mx) * (v - my) for t, v in samples) / var if var else None
+
+
+def final_text(result) -> tuple[str, str]:
+    """(state, text) of the assistant's last message in /respond's outputs (question box, chat, sources)."""
+    from ui.render import answer_from_chat
+
+    chat = result[1] if isinstance(result, (list, tuple)) and len(result) > 1 else ""
+    return answer_from_chat(chat or "")
+
+
+def is_complete(state: str, text: str) -> bool:
+    """A finished answer: generated to the end, not an error notice, not empty."""
+    return state == "done" and bool(text.strip())
+
+
+def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, drain_s: float,
+              max_requests: int | None, counter: list[int], lock: threading.Lock, out: list[Request]) -> None:
+    """One simulated user: ask, wait for the whole answer, ask the next question, until time is up."""
+    from gradio_client import Client
+    from gradio_client.utils import Status
+
+    client = Client(url, auth=auth, verbose=False)
+    n = user
+    try:
+        while time.monotonic() < stop_at:
+            with lock:
+                if max_requests is not None and counter[0] >= max_requests:
+                    return
+                counter[0] += 1
+            client.reset_session()  # a new conversation: no follow-up rewriting of unrelated questions
+            req = Request(user, questions[n % len(questions)], time.monotonic())
+            n += 1
+            out.append(req)
+            try:
+                job = client.submit(req.question, api_name=API_NAME)
+                deadline = stop_at + drain_s
+                while not job.done():
+                    status = job.status()
+                    if status.code == Status.IN_QUEUE and status.rank is not None:
+                        req.max_rank = max(req.max_rank or 0, status.rank)
+                    if req.started is None and status.code in (Status.PROCESSING, Status.ITERATING, Status.PROGRESS):
+                        req.started = time.monotonic()
+                    if time.monotonic() > deadline:
+                        job.cancel()
+                        raise TimeoutError(f"no answer within the {drain_s:.0f} s drain after the run")
+                    time.sleep(POLL_S)
+                state, text = final_text(job.result(timeout=60))
+                req.finished = time.monotonic()
+                req.started = req.started or req.finished
+                req.answer_chars = len(text)
+                req.complete = is_complete(state, text)
+                if not req.complete:
+                    req.error = f"incomplete answer: {text[:80]!r}"
+            except Exception as exc:  # noqa: BLE001 (every failure is counted and reported, never fatal to the run)
+                req.finished = time.monotonic()
+                req.error = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        client.close()
+
+
+def start_server(args, port: int) -> tuple[subprocess.Popen, Path]:
+    """`litopys serve --no-index` over --index-dir on a loopback port; its log goes to a temp file."""
+    env = {k: v for k, v in os.environ.items()}
+    env.update(LITOPYS_INDEX_DIR=str(args.index_dir), HF_HUB_OFFLINE="1")
+    if args.llm:
+        env["LITOPYS_LLM__MODEL"] = args.llm
+    if args.max_tokens:
+        env["LITOPYS_LLM__MAX_TOKENS"] = str(args.max_tokens)
+    log = Path(tempfile.mkstemp(prefix="litopys-load-", suffix=".log")[1])
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "litopys.cli", "serve", "--no-index", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT,
+        )
+    return proc, log
+
+
+def wait_until_up(url: str, proc: subprocess.Popen | None, log: Path | None, timeout: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            sys.exit(f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:] if log else ''}")
+        try:
+            if httpx.get(url + "/", timeout=5).status_code in (200, 401):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    sys.exit(f"the server at {url} did not answer within {timeout:.0f} s")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def summarize(requests: list[Request], rss: RssSampler, args, wall_s: float) -> dict[str, object]:
+    done = [r for r in requests if r.error is None]
+    waits = [r.started - r.submitted for r in requests if r.started is not None and r.error is None]
+    latencies = [r.finished - r.submitted for r in done if r.finished is not None]
+    errors: dict[str, int] = {}
+    for r in requests:
+        if r.error:
+            key = r.error.split(":")[0]
+            errors[key] = errors.get(key, 0) + 1
+    samples = rss.samples
+    third = max(1, len(samples) // 3)
+
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 1) if values else None
+
+    def r1(x: float | None) -> float | None:
+        return None if x is None else round(x, 1)
+
+    return {
+        "users": args.users,
+        "duration_s": args.duration,
+        "wall_s": round(wall_s, 1),
+        "requests": len(requests),
+        "failures": sum(1 for r in requests if r.error),
+        "failure_kinds": errors,
+        "complete_answers": sum(1 for r in requests if r.complete),
+        "answers_per_min": round(60 * len(done) / wall_s, 2) if wall_s else None,
+        "queue_wait_s": {"p50": r1(percentile(waits, 50)), "p95": r1(percentile(waits, 95)), "max": r1(max(waits, default=None))},
+        "latency_s": {"p50": r1(percentile(latencies, 50)), "p95": r1(percentile(latencies, 95)), "max": r1(max(latencies, default=None))},
+        "max_queue_position_seen": max((r.max_rank for r in requests if r.max_rank is not None), default=None),
+        "server_rss_mib": {
+            "start": r1(samples[0][1]) if samples else None,
+            "end": r1(samples[-1][1]) if samples else None,
+            "max": r1(max(v for _, v in samples)) if samples else None,
+            "first_third_mean": mean([v for _, v in samples[:third]]),
+            "last_third_mean": mean([v for _, v in samples[-third:]]),
+            "trend_mib_per_min": r1(slope_per_min(samples)),
+            # The first minutes include one-time growth (LLM buffers, caches); the second half shows a leak.
+            "trend_second_half_mib_per_min": r1(slope_per_min(samples[len(samples) // 2:])),
+            "samples": len(samples),
+        },
+    }
+
+
+def print_report(summary: dict[str, object], requests: list[Request]) -> None:
+    for r in requests:
+        wait = f"{r.started - r.submitted:6.1f}" if r.started else "     -"
+        total = f"{r.finished - r.submitted:6.1f}" if r.finished else "     -"
+        mark = "OK  " if r.complete else "FAIL"
+        print(f"{mark} user {r.user:2d} wait {wait} s total {total} s pos {r.max_rank if r.max_rank is not None else '-'}"
+              f" {r.question[:60]}" + (f" -> {r.error}" if r.error else ""))
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="A running server on loopback (default: start one over --index-dir).")
+    parser.add_argument("--server-pid", type=int, help="With --url: the server's pid, for its RSS.")
+    parser.add_argument("--index-dir", type=Path, help="Index to serve when the script starts the server.")
+    parser.add_argument("--llm", help="LLM for the started server (default: the settings' model).")
+    parser.add_argument("--max-tokens", type=int, help="Answer length cap for the started server.")
+    parser.add_argument("--questions", type=Path, required=True, help="JSON-lines question file (dev.jsonl).")
+    parser.add_argument("--users", type=int, default=16, help="Concurrent simulated users.")
+    parser.add_argument("--duration", type=float, default=300, help="Seconds during which users ask new questions.")
+    parser.add_argument("--drain", type=float, default=1200, help="Seconds answers in flight may take after --duration.")
+    parser.add_argument("--max-requests", type=int, help="Stop asking after this many questions in all.")
+    parser.add_argument("--startup-timeout", type=float, default=600, help="Seconds to wait for the server to come up.")
+    parser.add_argument("--json", action="store_true", help="Print only the JSON summary.")
+    args = parser.parse_args()
+
+    questions = [q.question for q in load_questions(args.questions)]
+    if not questions:
+        sys.exit(f"no questions in {args.questions}")
+    auth = None
+    if os.environ.get("LITOPYS_SERVER__AUTH_USER"):
+        auth = (os.environ["LITOPYS_SERVER__AUTH_USER"], os.environ.get("LITOPYS_SERVER__AUTH_PASSWORD", ""))
+    proc, log = None, None
+    if args.url:
+        host = urlparse(args.url).hostname or ""
+        if not is_loopback(host):
+            sys.exit(f"refusing to load-test {host}: loopback servers only")
+        url, pid = args.url.rstrip("/"), args.server_pid
+    else:
+        if not args.index_dir:
+            sys.exit("give --url of a running server or --index-dir to start one")
+        port = free_port()
+        proc, log = start_server(args, port)
+        url, pid = f"http://127.0.0.1:{port}", proc.pid
+    try:
+        t_up = time.monotonic()
+        wait_until_up(url, proc, log, args.startup_timeout)
+        if not args.json:
+            print(f"server {url} up after {time.monotonic() - t_up:.1f} s; {args.users} users for {args.duration:.0f} s",
+                  flush=True)
+        rss = RssSampler(pid)
+        t0 = time.monotonic()
+        sampler = threading.Thread(target=rss.run, args=(t0,), daemon=True)
+        sampler.start()
+        requests: list[Request] = []
+        lock, counter = threading.Lock(), [0]
+        stop_at = t0 + args.duration
+        users = [
+            threading.Thread(target=user_loop, args=(u, url, auth, questions, stop_at, args.drain, args.max_requests,
+                                                     counter, lock, requests))
+            for u in range(args.users)
+        ]
+        for t in users:
+            t.start()
+        for t in users:
+            t.join()
+        wall = time.monotonic() - t0
+        rss.stop()
+        sampler.join(timeout=10)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if log is not None:
+                log.unlink(missing_ok=True)
+    requests.sort(key=lambda r: r.submitted)
+    summary = summarize(requests, rss, args, wall)
+    if args.json:
+        detail = [{**asdict(r), **{k: round(getattr(r, k) - t0, 2) for k in ("submitted", "started", "finished")
+                                   if getattr(r, k) is not None}} for r in requests]
+        print(json.dumps({**summary, "requests_detail": detail}, ensure_ascii=False))
+    else:
+        print_report(summary, requests)
+    return 0 if summary["failures"] == 0 and summary["complete_answers"] == summary["requests"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

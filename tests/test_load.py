@@ -1,0 +1,44 @@
+"""A short run of benchmarks/load.py: 4 users through the real server's public API, nothing fails."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import DEV_QUESTIONS, ROOT, cli_env, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_four_users_get_complete_answers_and_see_their_queue_position(ner_uk, tmp_path, model_cache):
+    if not DEV_QUESTIONS.is_file():
+        pytest.skip(f"needs the dev questions at {DEV_QUESTIONS}")
+    # The articles the dev questions are about: a small index that still answers them.
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        article = json.loads(line).get("article") if line.strip() else None
+        if article:
+            shutil.copy(ner_uk / article, corpus / article)
+    env = cli_env(corpus, tmp_path / "index", model_cache)
+    run_cli(env, "index", "--json")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--index-dir", str(tmp_path / "index"),
+         "--llm", "bundled:qwen2.5-coder-0.5b", "--max-tokens", "48", "--questions", str(DEV_QUESTIONS),
+         "--users", "4", "--duration", "30", "--drain", "900", "--json"],
+        env=env, capture_output=True, text=True, timeout=1800, check=False,
+    )
+    assert proc.stdout.strip(), proc.stderr[-3000:]
+    summary = json.loads(proc.stdout)
+    print({k: v for k, v in summary.items() if k != "requests_detail"})
+    assert summary["requests"] >= 4
+    assert summary["failures"] == 0, summary["failure_kinds"]
+    assert summary["complete_answers"] == summary["requests"]
+    assert proc.returncode == 0
+    # Four users at once with one answer at a time: someone waited and was shown a place in the queue.
+    assert summary["max_queue_position_seen"] is not None and summary["max_queue_position_seen"] >= 1
+    assert summary["queue_wait_s"]["p95"] > 0
+    assert summary["server_rss_mib"]["samples"] > 0 and summary["server_rss_mib"]["max"] > 100
