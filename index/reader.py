@@ -11,6 +11,7 @@ import faiss
 from index import vectors
 from index.builder import DB_NAME
 from index.store import Store
+from litopys.config import HNSW_THRESHOLD
 from litopys.errors import IndexStateError
 
 
@@ -26,10 +27,12 @@ class Snapshot:
 class IndexReader:
     """Read access that follows new generations as builds publish them."""
 
-    def __init__(self, index_dir: Path, embedder_spec: str, dim: int) -> None:
+    def __init__(self, index_dir: Path, embedder_spec: str, dim: int,
+                 hnsw_threshold: int = HNSW_THRESHOLD) -> None:
         self.index_dir = Path(index_dir)
         self.embedder_spec = embedder_spec
         self.dim = dim
+        self.hnsw_threshold = hnsw_threshold
         self.store = Store(self.index_dir / DB_NAME, readonly=True)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -50,6 +53,9 @@ class IndexReader:
         with self._lock:
             if self._snapshot is None or self._snapshot.generation != generation:
                 index = vectors.read_index(vectors.vectors_path(self.index_dir, generation), self.dim)
+                index = vectors.searchable(
+                    index, self.hnsw_threshold, vectors.hnsw_path(self.index_dir, generation)
+                )
                 self._snapshot = Snapshot(generation, index, meta)
             return self._snapshot
 
