@@ -212,9 +212,10 @@ def _memory(report: BenchReport, settings: Settings, question: str) -> None:
         report.notes.append(f"memory probe failed: {proc.stderr.strip()[-300:]}")
         return
     rss_mb = json.loads(proc.stdout.strip().splitlines()[-1])["max_rss_mb"]
-    gguf_mb = resolve_gguf(settings.llm.model, settings.cache_dir).stat().st_size / 2**20
+    in_process = settings.llm.backend == "llama_cpp"
+    gguf_mb = resolve_gguf(settings.llm.model, settings.cache_dir).stat().st_size / 2**20 if in_process else None
     report.add(Figure("memory.serve_peak_rss_mb", "peak RSS: serve's models + index + chat app, one answer",
-                      rss_mb, "MB", gguf_mb, "LLM file size", "",
+                      rss_mb, "MB", gguf_mb, "LLM file size" if in_process else "", "",
                       "same process content as `litopys serve` (Gradio app built, not bound to a port)"))
 
 

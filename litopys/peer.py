@@ -8,6 +8,7 @@ LlamaIndex ``BaseEmbedding``: both sides spend the same model time per text.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[
     from llama_index.vector_stores.faiss import FaissVectorStore
 
     Settings.llm = None  # retrieval only: no LLM is called, none must be loaded
+    # Plain .txt/.md need no extra readers; without this, one warning per file about llama-index-readers-file.
+    logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
     embed_model = _wrap(embedder)
     started = time.perf_counter()
     documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt", ".md"]).load_data()
