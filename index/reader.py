@@ -12,6 +12,7 @@ from index import vectors
 from index.builder import DB_NAME
 from index.corpus import Article
 from index.store import Store
+from litopys.config import HNSW_THRESHOLD
 from litopys.errors import IndexStateError
 
 
@@ -27,10 +28,12 @@ class Snapshot:
 class IndexReader:
     """Read access that follows new generations as builds publish them."""
 
-    def __init__(self, index_dir: Path, embedder_spec: str, dim: int) -> None:
+    def __init__(self, index_dir: Path, embedder_spec: str, dim: int,
+                 hnsw_threshold: int = HNSW_THRESHOLD) -> None:
         self.index_dir = Path(index_dir)
         self.embedder_spec = embedder_spec
         self.dim = dim
+        self.hnsw_threshold = hnsw_threshold
         self.store = Store(self.index_dir / DB_NAME, readonly=True)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -52,6 +55,7 @@ class IndexReader:
             if self._snapshot is None or self._snapshot.generation != generation:
                 path = vectors.vectors_path(self.index_dir, generation)
                 index = vectors.read_index(path, self.dim, meta.get("vectors_sha256"))
+                index = vectors.searchable(index, self.hnsw_threshold, vectors.hnsw_path(self.index_dir, generation))
                 self._snapshot = Snapshot(generation, index, meta)
             return self._snapshot
 

@@ -28,6 +28,58 @@ def vectors_path(index_dir: Path, generation: int) -> Path:
     return Path(index_dir) / f"vectors.{generation}.faiss"
 
 
+def hnsw_path(index_dir: Path, generation: int) -> Path:
+    """Where the search graph derived from a generation's flat vectors is cached."""
+    return Path(index_dir) / f"vectors.{generation}.hnsw.faiss"
+
+
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_SEARCH = 128
+
+
+def all_vectors(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
+    """(vectors, chunk ids) stored in a flat IndexIDMap, in insertion order."""
+    return index.index.reconstruct_n(0, index.ntotal), index_ids(index)
+
+
+def hnsw_from_flat(index: faiss.IndexIDMap2) -> faiss.Index:
+    """An approximate (HNSW graph) index over the same vectors and ids: sub-linear search."""
+    graph = faiss.IndexHNSWFlat(index.d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    graph.hnsw.efSearch = HNSW_EF_SEARCH
+    # IDMap2 keeps the id -> vector map, so candidates can be scored exactly (scores_for).
+    out = faiss.IndexIDMap2(graph)
+    vecs, ids = all_vectors(index)
+    out.add_with_ids(vecs, ids)
+    return out
+
+
+def searchable(index: faiss.Index, hnsw_threshold: int, cache: Path | None = None) -> faiss.Index:
+    """The index to search: the exact flat one below ``hnsw_threshold`` vectors, an HNSW graph above.
+
+    The flat IndexIDMap2 stays the stored truth (it supports removals for incremental
+    builds); the graph is derived from it once per generation and cached in ``cache``.
+    """
+    if index.ntotal < hnsw_threshold:
+        return index
+    if cache is not None and cache.exists():
+        try:
+            graph = faiss.read_index(str(cache))
+            if isinstance(graph, faiss.IndexIDMap2) and graph.ntotal == index.ntotal and graph.d == index.d:
+                faiss.downcast_index(graph.index).hnsw.efSearch = HNSW_EF_SEARCH
+                return graph
+        except RuntimeError:
+            pass  # damaged cache: rebuild it below
+    graph = hnsw_from_flat(index)
+    if cache is not None:
+        try:
+            write_index(graph, cache)
+        except OSError:  # a read-only index folder: keep the graph in memory only
+            pass
+    return graph
+
+
 def write_index(index: faiss.Index, path: Path) -> None:
     """Write ``index`` to ``path`` atomically (temp file + fsync + rename)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -72,6 +124,9 @@ def search(
     if index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
         return []
     params = None
+    if allowed is not None and not isinstance(faiss.downcast_index(index.index), faiss.IndexFlat):
+        # A graph search restricted by a selector can miss allowed ids; score the subset exactly.
+        return sorted(scores_for(index, query, list(allowed)), key=lambda kv: (-kv[1], kv[0]))[:k]
     if allowed is not None:
         # The selector must stay referenced while faiss searches.
         selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))

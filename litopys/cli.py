@@ -237,7 +237,7 @@ def evaluate(
             from index.reader import IndexReader
             from rag.retrieval import Retriever
 
-            reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+            reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
             result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
         else:
             from litopys.runtime import open_assistant
@@ -281,6 +281,40 @@ def _eval_settings(settings: Settings) -> dict[str, object]:
         "chunking": settings.chunking.model_dump(),
         "retrieval": settings.retrieval.model_dump(),
     }
+
+
+@app.command()
+def bench(
+    ctx: typer.Context,
+    quick: bool = typer.Option(False, "--quick", help="Subsets of each section (under 10 minutes on 2 cores)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to measure on (default: setting corpus_dir)."),
+    questions: Optional[Path] = typer.Option(
+        None, "--questions", help="JSON-lines question file (default: article titles as questions)."
+    ),
+) -> None:
+    """Measure indexing, retrieval, answering, waiting time, memory and a peer; every figure with a same-run reference."""
+    from rich.console import Console as RichConsole
+
+    from litopys.bench import run_bench
+
+    settings = _settings(ctx)
+    corpus = Path(corpus or settings.corpus_dir)
+    if not corpus.is_dir():
+        print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        report = run_bench(settings, corpus, questions, quick, say=lambda s: err.print(s, highlight=False))
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    out = RichConsole(width=160)
+    out.print(report.table())
+    for note in report.notes:
+        out.print(f"note: {note}", highlight=False)
+    out.print("section seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in report.seconds.items()), highlight=False)
 
 
 @app.command()

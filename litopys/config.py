@@ -60,6 +60,10 @@ class ChunkSettings(BaseModel):
     overlap_tokens: int = Field(30, ge=0, description="Sentence overlap between chunks, in tokens.")
 
 
+# Below this many vectors exact (flat) search is fast enough; above, an HNSW graph (see `litopys bench`).
+HNSW_THRESHOLD = 50_000
+
+
 class RetrievalSettings(BaseModel):
     """Hybrid (BM25 + dense) retrieval."""
 
@@ -78,17 +82,29 @@ class RetrievalSettings(BaseModel):
     confident_score: float = Field(
         2.0, description="Prune weak passages only when the best one's fused score reaches this (z-score units).",
     )
+    hnsw_threshold: int = Field(
+        HNSW_THRESHOLD, ge=1, description="Search an HNSW graph instead of exact FAISS from this many chunks on.",
+    )
 
 
 class LLMSettings(BaseModel):
-    """The local answering model (llama.cpp)."""
+    """The answering model: in-process llama.cpp, or an OpenAI-compatible server."""
 
+    backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp", description="llama_cpp: load the GGUF in-process; openai: call base_url's chat completions."
+    )
     model: str = Field(
         "bundled:qwen2.5-coder-1.5b",
         description=(
             "bundled:qwen2.5-coder-1.5b | bundled:qwen2.5-coder-0.5b | a local .gguf path | "
-            "hf:OWNER/REPO/FILE.gguf"
+            "hf:OWNER/REPO/FILE.gguf; with backend openai: the server's model name"
         ),
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1.")
+    api_key: SecretStr | None = Field(None, description="Bearer token for base_url, if the server wants one.")
+    request_timeout_s: float = Field(600.0, gt=0, description="Read timeout of one request to base_url.")
+    keep_prefix_cache: bool = Field(
+        True, description="Keep the evaluated system prompt (KV cache) across follow-up rewrites (llama_cpp)."
     )
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(max(1, os.cpu_count() or 1), ge=1)

@@ -77,7 +77,7 @@ def open_assistant(settings: Settings, embedder=None) -> Assistant:
     """Load the models and open the published index for answering."""
     from index.reader import IndexReader, check_index
     from rag.answer import Answerer
-    from rag.gguf import load_llm
+    from rag.llm import open_chat_model
     from rag.retrieval import Retriever
 
     check_index(settings.index_dir)  # before minutes of model loading
@@ -85,10 +85,10 @@ def open_assistant(settings: Settings, embedder=None) -> Assistant:
     t = time.perf_counter()
     embedder = embedder or load_embedder(settings)
     times["embedder_s"] = time.perf_counter() - t
-    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
+    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
     retriever = Retriever(reader, embedder, settings.retrieval)
     t = time.perf_counter()
-    llm = load_llm(settings.llm, settings.cache_dir)
+    llm = open_chat_model(settings.llm, settings.cache_dir)
     times["llm_s"] = time.perf_counter() - t
     answerer = Answerer(retriever, llm, settings.llm)
     log.info("assistant ready: embedder %.1f s, LLM %.1f s", times["embedder_s"], times["llm_s"])

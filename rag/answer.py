@@ -19,6 +19,7 @@ from rag.citations import (
 )
 from rag.followup import Turn, needs_history, rewrite_question
 from rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
+from rag.llm import ChatModel, Sampling
 from rag.prompt import build_prompt, refusal_for
 from rag.retrieval import Passage, RetrievalFilter, Retriever
 
@@ -88,16 +89,21 @@ class Delta:
 
 
 class Answerer:
-    """Answers questions from the index with a local llama.cpp model. Thread-safe (one generation at a time)."""
+    """Answers questions from the index with the configured LLM. Thread-safe (one generation at a time)."""
 
-    def __init__(self, retriever: Retriever, llm, settings: LLMSettings) -> None:
+    def __init__(self, retriever: Retriever, llm: ChatModel, settings: LLMSettings) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings
         self._llm_lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        return self.llm.count_tokens(text)
+
+    @property
+    def sampling(self) -> Sampling:
+        s = self.settings
+        return Sampling(max_tokens=s.max_tokens, temperature=s.temperature, seed=s.seed)
 
     def standalone(self, question: str, history: Sequence[Turn]) -> str | None:
         """The follow-up ``question`` rewritten to stand alone, or None when it already does."""
@@ -107,6 +113,11 @@ class Answerer:
             rewritten = rewrite_question(self.llm, question, history, seed=self.settings.seed)
         log.info("follow-up %r rewritten as %r", question, rewritten)
         return rewritten
+
+    def prompt_for(self, query: str, passages: list[Passage]):
+        """The chat prompt for ``query`` over ``passages``, trimmed to the context window."""
+        budget = self.settings.n_ctx - self.settings.max_tokens - 64
+        return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None,
@@ -127,28 +138,17 @@ class Answerer:
         t_rewritten = time.perf_counter()
         passages = self.retriever.for_answer(query, filters)
         t_retrieved = time.perf_counter()
-        budget = self.settings.n_ctx - self.settings.max_tokens - 64
-        prompt = build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+        prompt = self.prompt_for(query, passages)
         pieces: list[str] = []
         t_first = None
         with self._llm_lock:
             t_start = time.perf_counter()
-            chunks = self.llm.create_chat_completion(
-                messages=prompt.messages,
-                stream=True,
-                temperature=self.settings.temperature,
-                max_tokens=self.settings.max_tokens,
-                seed=self.settings.seed,
-                # Answers copy names and numbers from the passages; a repeat penalty would fight that.
-                repeat_penalty=1.0,
-            )
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content") or ""
-                if piece:
-                    if t_first is None:
-                        t_first = time.perf_counter()
-                    pieces.append(piece)
-                    yield Delta(piece)
+            # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
+            for piece in self.llm.stream(prompt.messages, self.sampling, slot="answer"):
+                if t_first is None:
+                    t_first = time.perf_counter()
+                pieces.append(piece)
+                yield Delta(piece)
                 if stop is not None and stop.is_set():
                     break
         t_done = time.perf_counter()
@@ -159,6 +159,7 @@ class Answerer:
             "rewrite_s": t_rewritten - t0,
             "retrieval_s": t_retrieved - t_rewritten,
             "first_token_s": (t_first or t_done) - t_start,
+            "first_token_from_question_s": (t_first or t_done) - t0,
             "generation_s": t_done - t_start,
             "total_s": t_done - t0,
             "completion_chars": float(len(answer.text)),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from index.lemmatize import query_lemmas, words
 from rag.citations import MARKER
+from rag.llm import ChatModel, Sampling, complete
 
 MAX_REWRITE_TOKENS = 48
 _ANAPHORA = frozenset(
@@ -105,13 +106,8 @@ def clean_rewrite(raw: str, question: str, history: Sequence[Turn]) -> str:
     return f"{history[-1].question.strip()} {question.strip()}"
 
 
-def rewrite_question(llm, question: str, history: Sequence[Turn], seed: int = 0) -> str:
+def rewrite_question(llm: ChatModel, question: str, history: Sequence[Turn], seed: int = 0) -> str:
     """A standalone version of ``question`` (one short, greedy LLM call)."""
-    result = llm.create_chat_completion(
-        messages=rewrite_messages(question, history),
-        temperature=0.0,
-        max_tokens=MAX_REWRITE_TOKENS,
-        seed=seed,
-        repeat_penalty=1.0,
-    )
-    return clean_rewrite(result["choices"][0]["message"]["content"] or "", question, history)
+    sampling = Sampling(max_tokens=MAX_REWRITE_TOKENS, temperature=0.0, seed=seed)
+    text = complete(llm, rewrite_messages(question, history), sampling, slot="rewrite")
+    return clean_rewrite(text, question, history)

@@ -1,0 +1,291 @@
+"""`litopys bench`: how long users wait, measured against the raw components and a peer in the same run.
+
+Sections: indexing overhead, retrieval latency at ~10k and ~100k chunks (flat vs
+HNSW, recall), answering (our ask vs a bare llama.cpp call, prompt-prefix
+cache), user-felt waiting on a question set vs a naive pipeline, peak RSS of
+the serving process, and LlamaIndex as a peer. Machines are noisy: every
+figure is paired with a reference measured in the same run, and ratios carry
+the targets. Scratch indexes live under ``<cache_dir>/bench`` and are reused
+while the corpus and settings are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import median
+
+from index.corpus import load_corpus
+from litopys.benchreport import BenchReport, Figure, pct
+from litopys.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+TILE_COPIES = 10
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """How much of each section to run (``--quick`` takes subsets)."""
+
+    quick: bool
+    index_texts: int | None  # None: the whole corpus
+    ask_questions: int | None
+    bare_questions: int
+    cache_questions: int
+    naive_questions: int
+    query_repeats: int
+
+    @classmethod
+    def make(cls, quick: bool) -> BenchPlan:
+        if quick:  # sized for under 10 minutes on 2 busy cores, with the scratch indexes cached
+            return cls(True, 60, 4, 2, 1, 1, 2)
+        return cls(False, None, None, 6, 4, 5, 4)
+
+
+def _questions(path: Path | None, corpus: Path, settings: Settings) -> tuple[list[str], str]:
+    if path is not None:
+        from rag.evaluation import load_questions
+
+        return [q.question for q in load_questions(path)], f"questions from {path.name}"
+    articles, _ = load_corpus(corpus, settings.max_file_bytes)
+    return [a.title for a in articles[:20]], "article titles as questions (no --questions given)"
+
+
+def _subset_corpus(corpus: Path, n: int | None, target: Path) -> Path:
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in (".txt", ".md"))
+    if n is not None:
+        files = files[:n]
+    for f in files:
+        dest = target / f.relative_to(corpus)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, dest)
+    return target
+
+
+def run_bench(settings: Settings, corpus: Path, questions_path: Path | None, quick: bool,
+              say: Callable[[str], None] = lambda s: None) -> BenchReport:
+    """Run every section and return the report."""
+    from litopys.runtime import load_embedder
+
+    plan = BenchPlan.make(quick)
+    report = BenchReport(quick)
+    bench_dir = Path(settings.cache_dir) / "bench"
+    bench_dir.mkdir(parents=True, exist_ok=True)
+    questions, source = _questions(questions_path, corpus, settings)
+    report.notes.append(f"corpus {corpus}; {source} ({len(questions)})")
+    report.notes.append(f"load average at start {_load()} on {os.cpu_count()} cores (absolute times scale with it)")
+
+    def section(name: str):
+        say(f"bench: {name} ...")
+        return _Timer(report, name)
+
+    embedder = load_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="litopys-bench-") as tmp:
+        tmp_dir = Path(tmp)
+        subset = _subset_corpus(corpus, plan.index_texts, tmp_dir / "corpus")
+        with section("indexing"):
+            built = _indexing(report, settings, embedder, subset, tmp_dir / "index", plan)
+        with section("peer"):
+            _peer(report, settings, embedder, subset, tmp_dir, questions, built)
+    with section("retrieval"):
+        full_index = _full_index(settings, embedder, corpus, bench_dir)
+        _retrieval(report, settings, embedder, full_index, bench_dir, questions * plan.query_repeats)
+    run = settings.model_copy(update={"index_dir": full_index, "corpus_dir": corpus})
+    with section("memory"):
+        _memory(report, run, questions[0])
+    with section("answering"):
+        _answering(report, run, embedder, corpus, questions, plan)
+    report.notes.append(f"load average at end {_load()}")
+    return report
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class _Timer:
+    def __init__(self, report: BenchReport, name: str) -> None:
+        self.report, self.name = report, name
+
+    def __enter__(self) -> None:
+        self.t = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self.report.seconds[self.name] = time.perf_counter() - self.t
+
+
+def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, index_dir: Path,
+              plan: BenchPlan):
+    from index.bench import indexing_overhead
+
+    run = indexing_overhead(settings, embedder, subset, index_dir)
+    note = f"{run.articles} texts, {run.chunks} chunks" + (" (subset: first texts of the corpus)" if plan.quick else "")
+    report.add(
+        Figure("index.overhead_ratio", "indexing: full pipeline (parse, chunk, lemmatize, embed, write)",
+               run.pipeline_s, "s", run.raw_encode_s, "raw SentenceTransformer.encode", "<= 1.10", note),
+        Figure("index.chunks_per_s", "indexing throughput", run.chunks / run.pipeline_s, "chunks/s"),
+    )
+    return run
+
+
+def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions, built) -> None:
+    from index.bench import retrieval_latency
+    from litopys import peer
+
+    why = peer.available()
+    if why:
+        report.notes.append(f"peer section skipped: {why}")
+        return
+    c = settings.chunking
+    run = peer.llamaindex_run(embedder, subset, tmp / "llamaindex", questions, c.target_tokens,
+                              c.overlap_tokens, settings.retrieval.top_k)
+    ours = retrieval_latency(settings, embedder, tmp / "index", questions)
+    report.add(
+        Figure("peer.build_ratio", "LlamaIndex build (read, split, embed, persist FAISS)", run.build_s, "s",
+               built.pipeline_s, "ours (incl. lemmatized BM25)", ">= 2",
+               f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours"),
+        Figure("peer.query_ratio", "LlamaIndex query p50 (dense top-k)", pct(run.query_ms, 50), "ms",
+               pct(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
+               "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared"),
+    )
+
+
+def _full_index(settings: Settings, embedder, corpus: Path, bench_dir: Path) -> Path:
+    from index.builder import build_index
+
+    index_dir = bench_dir / "index-full"
+    report = build_index(settings.model_copy(update={"corpus_dir": corpus, "index_dir": index_dir}), embedder)
+    log.info("bench index: %d chunks (%d texts embedded now)", report.chunks_total, report.added + report.updated)
+    return index_dir
+
+
+def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Path, bench_dir: Path,
+               queries: list[str]) -> None:
+    from index.bench import retrieval_latency, tiled_index
+
+    small = retrieval_latency(settings, embedder, index_dir, queries)
+    t = time.perf_counter()
+    big_dir = tiled_index(index_dir, bench_dir / f"index-x{TILE_COPIES}", TILE_COPIES)
+    tile_s = time.perf_counter() - t
+    big = retrieval_latency(settings, embedder, big_dir, queries)
+    n = len(queries)
+    threshold = settings.retrieval.hnsw_threshold
+    for run, size in ((small, "10k"), (big, "100k")):
+        report.add(
+            Figure(f"retrieval.p95_ms_{size}", f"query p95 at {run.chunks:,} chunks, {run.index_type}",
+                   pct(run.total_ms, 95), "ms", pct(run.embed_ms, 95), "query embedding alone", "",
+                   f"p50 {pct(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + fetch)"),
+            Figure(f"retrieval.search_p95_ms_{size}", f"the same without the query embedding, p95 at {size}",
+                   pct(run.search_ms, 95), "ms", target="<= 50",
+                   note=f"BM25 p95 {pct(run.bm25_ms, 95):.1f} ms, FAISS p95 {pct(run.dense_ms, 95):.2f} ms"),
+        )
+    report.add(
+        Figure("retrieval.faiss_p95_ms_100k", f"FAISS search p95 at {big.chunks:,} ({big.index_type})",
+               pct(big.dense_ms, 95), "ms", pct(big.exact_dense_ms, 95), "exact flat search", "",
+               f"HNSW from {threshold:,} chunks (retrieval.hnsw_threshold); graph built+cached in {big.open_s:.0f} s "
+               f"on first open; tiled index ({TILE_COPIES} copies, reused embeddings) ready in {tile_s:.0f} s"),
+    )
+    if big.recall_at_10 is not None:
+        report.add(Figure("retrieval.recall_at_10_100k", "HNSW recall@10 vs exact flat", big.recall_at_10, "",
+                          target=">= 0.98"))
+
+
+def _memory(report: BenchReport, settings: Settings, question: str) -> None:
+    """Peak RSS of a process holding what `serve` holds: both models, the index, the Gradio app."""
+    from rag.gguf import resolve_gguf
+
+    payload = json.dumps({"settings": settings.model_dump(mode="json", exclude={"llm": {"api_key"}}),
+                          "question": question})
+    proc = subprocess.run([sys.executable, "-m", "litopys.bench", "--rss-probe"], input=payload,
+                          capture_output=True, text=True, timeout=1800, check=False)
+    if proc.returncode != 0:
+        report.notes.append(f"memory probe failed: {proc.stderr.strip()[-300:]}")
+        return
+    rss_mb = json.loads(proc.stdout.strip().splitlines()[-1])["max_rss_mb"]
+    in_process = settings.llm.backend == "llama_cpp"
+    gguf_mb = resolve_gguf(settings.llm.model, settings.cache_dir).stat().st_size / 2**20 if in_process else None
+    report.add(Figure("memory.serve_peak_rss_mb", "peak RSS: serve's models + index + chat app, one answer",
+                      rss_mb, "MB", gguf_mb, "LLM file size" if in_process else "", "",
+                      "same process content as `litopys serve` (Gradio app built, not bound to a port)"))
+
+
+def _rss_probe() -> None:
+    import resource
+
+    from litopys.runtime import open_assistant
+    from ui.app import build_app
+
+    data = json.loads(sys.stdin.read())
+    assistant = open_assistant(load_settings(None, **data["settings"]))
+    build_app(assistant)
+    assistant.answerer.ask(data["question"])
+    print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str],
+               plan: BenchPlan) -> None:
+    from litopys.runtime import open_assistant
+    from rag.bench import NaiveBM25, ask_vs_bare, naive_answer, prefix_cache_gain
+    from rag.llm import LlamaCppChat
+
+    assistant = open_assistant(settings, embedder)
+    answerer = assistant.answerer
+    if not isinstance(answerer.llm, LlamaCppChat):
+        report.notes.append("answering sections need llm.backend = 'llama_cpp' (the bare reference runs in-process)")
+        return
+    asked = questions[: plan.ask_questions]
+    runs = ask_vs_bare(answerer, asked, plan.bare_questions)
+    with_bare = [r for r in runs if r.bare]
+    subset = " (subset)" if plan.quick else ""
+    report.add(
+        Figure("answer.ttft_ratio", "time to first token, our ask (from the question: retrieval + prompt + LLM)",
+               median(r.ours.ttft_s for r in with_bare), "s", median(r.bare.ttft_s for r in with_bare),
+               "bare Llama.create_chat_completion, identical prompt", "<= 1.05",
+               f"median of {len(with_bare)} questions{subset}, both from the same KV state; from the LLM call "
+               f"alone {median(r.ours_generation.ttft_s for r in with_bare):.2f} s"),
+        Figure("answer.decode_ratio", "decode rate, our ask", median(r.ours_generation.decode_tps for r in with_bare),
+               "tok/s", median(r.bare.decode_tps for r in with_bare), "bare call", ">= 0.95"),
+    )
+    # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
+    cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
+    report.add(Figure(
+        "answer.prefix_cache_ttft_gain", "TTFT after a follow-up rewrite, system prompt snapshot restored",
+        median(c.restored_s for c in cache), "s", median(c.evicted_s for c in cache),
+        "re-evaluated (llama.cpp's own prefix reuse only)", "<= 0.5",
+        f"median of {len(cache)} questions{subset}; ratio < 1 is the gain",
+    ))
+    articles, _ = load_corpus(corpus, settings.max_file_bytes)
+    bm25 = NaiveBM25(articles)
+    naive_qs = asked[: plan.naive_questions]
+    naive = [naive_answer(answerer.llm, bm25, q) for q in naive_qs]
+    ours_same = [r.ours for r in runs[: len(naive)]]
+    ours = [r.ours for r in runs]
+    report.add(
+        Figure("wait.prompt_tokens_median", "prompt tokens per answer, median", median(r.prompt_tokens for r in ours),
+               "tok", median(n.prompt_tokens for n in naive), "naive pipeline", "",
+               f"p90 {pct([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
+               f"{median(r.new_prompt_tokens for r in ours):.0f}; target median <= 600"),
+        Figure("wait.ttft_s_median", "time to first token, median", median(r.ttft_s for r in ours), "s",
+               median(n.ttft_s for n in naive), "naive pipeline", "",
+               f"p90 {pct([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+        Figure("wait.total_s_median", "complete answer, median", median(r.total_s for r in ours), "s",
+               note=f"p90 {pct([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+        Figure("wait.total_ratio_vs_naive", "complete answer vs naive, same questions, median",
+               median(r.total_s for r in ours_same), "s", median(n.total_s for n in naive), "naive pipeline",
+               "< 0.40", f"{len(naive)} questions{subset}; naive: paragraph BM25 top 5, no few-shot, 160 tokens"),
+    )
+    assistant.close()
+
+
+if __name__ == "__main__" and "--rss-probe" in sys.argv:
+    _rss_probe()

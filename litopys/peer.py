@@ -1,0 +1,93 @@
+"""The peer in `litopys bench`: the same corpus and embedder through LlamaIndex with its FAISS store.
+
+Needs the optional extra ``bench`` (llama-index-core, llama-index-vector-stores-faiss).
+LlamaIndex's HuggingFace embedding cannot load the bundled USE-m3 (a custom
+sentence-transformers module, offline), so our embedder is wrapped as a
+LlamaIndex ``BaseEmbedding``: both sides spend the same model time per text.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def available() -> str | None:
+    """None when LlamaIndex is importable, else why not."""
+    from importlib.util import find_spec
+
+    for module in ("llama_index.core", "llama_index.vector_stores.faiss"):
+        try:
+            found = find_spec(module) is not None
+        except ModuleNotFoundError:  # a parent package is missing
+            found = False
+        if not found:
+            return f"LlamaIndex is not installed ({module}); pip install -e '.[bench]'"
+    return None
+
+
+@dataclass(frozen=True)
+class PeerRun:
+    """LlamaIndex build seconds and per-query retrieval latencies (ms)."""
+
+    nodes: int
+    build_s: float
+    query_ms: list[float]
+
+
+def _wrap(embedder):
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    class LitopysEmbedding(BaseEmbedding):
+        """Our sentence embedder behind LlamaIndex's embedding interface."""
+
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return embedder.encode_query(query).tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return embedder.encode_passages([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return embedder.encode_passages(texts).tolist()
+
+    return LitopysEmbedding(model_name=embedder.spec, embed_batch_size=embedder.batch_size)
+
+
+def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[str],
+                   chunk_tokens: int, overlap_tokens: int, top_k: int) -> PeerRun:
+    """Read, split, embed and persist ``corpus`` the LlamaIndex way, then time top-k retrieval."""
+    import faiss
+    from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    Settings.llm = None  # retrieval only: no LLM is called, none must be loaded
+    # Plain .txt/.md need no extra readers; without this, one warning per file about llama-index-readers-file.
+    logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
+    embed_model = _wrap(embedder)
+    started = time.perf_counter()
+    documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt", ".md"]).load_data()
+    # Chunk sizes in the embedder's tokens, like ours (the default tiktoken counts English BPE tokens).
+    splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap_tokens,
+                                tokenizer=lambda text: [0] * embedder.count_tokens(text))
+    store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(embedder.dim))
+    context = StorageContext.from_defaults(vector_store=store)
+    index = VectorStoreIndex.from_documents(documents, storage_context=context, embed_model=embed_model,
+                                            transformations=[splitter])
+    index.storage_context.persist(persist_dir=str(persist_dir))
+    build_s = time.perf_counter() - started
+    retriever = index.as_retriever(similarity_top_k=top_k)
+    for q in queries[:3]:
+        retriever.retrieve(q)
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        retriever.retrieve(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return PeerRun(len(index.docstore.docs), build_s, times)

@@ -1,0 +1,77 @@
+"""The parts of `litopys bench` that decide things: targets on ratios, index type by size, recall, naive BM25.
+
+No timings are asserted here (those are printed by the bench, never tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from index import vectors
+from index.bench import recall_at
+from index.corpus import Article
+from litopys.benchreport import BenchReport, Figure
+from rag.bench import NaiveBM25, Timed
+
+
+def _flat(n: int, dim: int = 16, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    vecs = rng.normal(size=(n, dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    index = vectors.new_index(dim)
+    index.add_with_ids(vecs, np.arange(100, 100 + n, dtype=np.int64))
+    return index, vecs
+
+
+def test_target_is_checked_on_the_ratio_when_there_is_a_reference():
+    slower = Figure("x.ratio", "ours", 11.5, "s", 10.0, "raw", "<= 1.10")
+    assert round(slower.ratio, 2) == 1.15 and slower.met is False
+    assert Figure("x.ratio", "ours", 10.5, "s", 10.0, "raw", "<= 1.10").met is True
+    assert Figure("r", "recall", 0.99, target=">= 0.98").met is True  # no reference: the value itself
+    assert Figure("n", "info", 3.0).met is None
+    out = BenchReport(True, [slower]).as_dict()
+    assert out["figures"]["x.ratio"]["ratio"] == 1.15 and out["figures"]["x.ratio"]["met"] is False
+
+
+def test_index_type_follows_the_threshold_and_keeps_ids(tmp_path):
+    index, vecs = _flat(300)
+    assert vectors.searchable(index, 1000) is index  # small: exact search
+    graph = vectors.searchable(index, 200, tmp_path / "g.faiss")
+    assert graph is not index and (tmp_path / "g.faiss").exists()
+    assert vectors.search(graph, vecs[7], 1)[0][0] == 107  # the same chunk ids as the flat index
+    cached = vectors.searchable(index, 200, tmp_path / "g.faiss")
+    assert cached.ntotal == 300 and vectors.search(cached, vecs[7], 1)[0][0] == 107
+
+
+def test_graph_index_scores_candidates_and_filters_exactly():
+    index, vecs = _flat(300)
+    graph = vectors.searchable(index, 200)
+    # Hybrid fusion scores the other signal's candidates by id: the graph must support it too.
+    ids = [105, 250, 399]
+    np.testing.assert_allclose([s for _, s in vectors.scores_for(graph, vecs[7], ids)],
+                               [s for _, s in vectors.scores_for(index, vecs[7], ids)], rtol=1e-5)
+    # A filtered search over the graph returns what exact search over the subset returns.
+    allowed = list(range(100, 400, 7))
+    assert [c for c, _ in vectors.search(graph, vecs[7], 5, allowed)] == [c for c, _ in vectors.search(index, vecs[7], 5, allowed)]
+
+
+def test_recall_is_one_for_exact_search_and_counts_ties():
+    index, vecs = _flat(200)
+    assert recall_at(index, index, vecs[:20], 10) == 1.0
+    twins = vectors.new_index(16)  # every vector twice: any of the twins is a correct hit
+    twins.add_with_ids(np.vstack([vecs, vecs]), np.arange(400, dtype=np.int64))
+    assert recall_at(twins, twins, vecs[:5], 10) == 1.0
+
+
+def test_decode_rate_excludes_the_first_token():
+    assert Timed(ttft_s=2.0, total_s=4.0, tokens=5).decode_tps == 2.0
+    assert np.isnan(Timed(ttft_s=2.0, total_s=2.0, tokens=1).decode_tps)
+
+
+def test_naive_bm25_returns_paragraphs_of_at_most_700_characters():
+    body = "Міст через Дніпро відкрили у Києві.\n\n" + "Слово " * 300 + "\nПогода була сонячна."
+    articles = [Article("a.txt", "Новий міст", None, body, "h1"),
+                Article("b.txt", "Погода", None, "Дощ у Львові.", "h2")]
+    top = NaiveBM25(articles).top("Де відкрили міст через Дніпро?")
+    assert top[0] == ("Новий міст", "Міст через Дніпро відкрили у Києві.")
+    assert all(len(text) <= 700 for _, text in NaiveBM25(articles).top("слово"))
