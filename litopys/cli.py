@@ -138,6 +138,8 @@ def _print_sources(answer) -> None:
     print()
     if answer.rewritten_question:
         print(f"(searched for: {answer.rewritten_question})")
+    if answer.low_evidence:
+        print("\n(no retrieved passage stands out from the others, so the model was not asked)")
     if answer.withheld:
         print(f"\nWITHHELD: the cited passages do not mention {', '.join(answer.withheld_missing)}, "
               f"so the draft above does not answer the question.\n{answer.text}")

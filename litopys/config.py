@@ -82,6 +82,13 @@ class RetrievalSettings(BaseModel):
     confident_score: float = Field(
         2.0, description="Prune weak passages only when the best one's fused score reaches this (z-score units).",
     )
+    min_answer_score: float = Field(
+        1.5, ge=0.0,
+        description=(
+            "Refuse without asking the LLM when the best passage's fused score is below this "
+            "(nothing stands out from the candidates; z-score fusion only; 0 turns it off)."
+        ),
+    )
     hnsw_threshold: int = Field(
         HNSW_THRESHOLD, ge=1, description="Search an HNSW graph instead of exact FAISS from this many chunks on.",
     )

@@ -48,6 +48,8 @@ class Answer:
     # cited passages lack (shown to the user, so the refusal is explained).
     withheld: str | None = None
     withheld_missing: tuple[str, ...] = ()
+    # Refused before generation: no retrieved passage stood out (see Retriever.evidence).
+    low_evidence: bool = False
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -68,6 +70,7 @@ class Answer:
             "invalid_citations": self.invalid_citations,
             "withheld": self.withheld,
             "withheld_missing": list(self.withheld_missing),
+            "low_evidence": self.low_evidence,
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
@@ -136,8 +139,23 @@ class Answerer:
         rewritten = self.standalone(question, history)
         query = rewritten or question
         t_rewritten = time.perf_counter()
-        passages = self.retriever.for_answer(query, filters)
+        evidence = self.retriever.evidence(query, filters)
+        passages = evidence.passages
         t_retrieved = time.perf_counter()
+        if not evidence.stands_out:
+            # Nothing stands out from the candidates: the articles most likely do not answer,
+            # and the small model would answer anyway from whatever it is shown.
+            answer = Answer(question, refusal_for(query), [], passages, True, low_evidence=True)
+            answer.rewritten_question = rewritten
+            waited = t_retrieved - t0
+            answer.timings = {
+                "rewrite_s": t_rewritten - t0, "retrieval_s": t_retrieved - t_rewritten, "first_token_s": 0.0,
+                "first_token_from_question_s": waited, "generation_s": 0.0, "total_s": waited,
+                "completion_chars": float(len(answer.text)), "completion_tokens": 0.0,
+            }
+            yield Delta(answer.text)
+            yield answer
+            return
         prompt = self.prompt_for(query, passages)
         pieces: list[str] = []
         t_first = None

@@ -105,6 +105,18 @@ class RetrievalFilter:
         return (" AND ".join(conds) or "1", params)
 
 
+MIN_POOL = 40  # fused candidates needed before a low best score means "nothing stands out"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for one question: the passages for the LLM and whether one stands out."""
+
+    passages: list[Passage]
+    stands_out: bool
+    pool: int
+
+
 class Retriever:
     """Hybrid retrieval over a published index."""
 
@@ -165,19 +177,27 @@ class Retriever:
         return lexical, dense
 
     def for_answer(self, question: str, filters: RetrievalFilter | None = None) -> list[Passage]:
-        """The passages to put before the LLM: the top ones, minus those far weaker than the best.
+        """The passages to put before the LLM (see ``evidence``)."""
+        return self.evidence(question, filters).passages
+
+    def evidence(self, question: str, filters: RetrievalFilter | None = None) -> Evidence:
+        """The passages for the LLM, and whether any of them stands out from the candidates.
 
         A small model is easily led astray by a weak passage (and every passage costs prompt
         time), so when retrieval is confident (the best passage stands out) the weak ones go.
         When nothing stands out, the question may have no answer here: all ``top_k`` stay,
         and their plain irrelevance helps the model say so.
         """
-        passages = self.search(question, filters=filters)
+        passages, pool = self._search(question, None, filters)
         s = self.settings
-        if s.min_relative_score <= 0 or not passages or passages[0].score < s.confident_score:
-            return passages
-        floor = passages[0].score * s.min_relative_score
-        return [p for p in passages if p.score >= floor]
+        # A fused z-score is relative to the candidate pool: a small pool (a tiny corpus, a
+        # narrow filter) cannot produce a high one, so the bar only applies to a full pool.
+        judged = s.fusion == "zscore" and s.min_answer_score > 0 and pool >= MIN_POOL
+        stands_out = bool(passages) and not (judged and passages[0].score < s.min_answer_score)
+        if s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
+            floor = passages[0].score * s.min_relative_score
+            passages = [p for p in passages if p.score >= floor]
+        return Evidence(passages, stands_out, pool)
 
     def search(
         self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None
@@ -186,6 +206,12 @@ class Retriever:
 
         With ``filters``, both signals search only the matching articles' chunks.
         """
+        return self._search(question, top_k, filters)[0]
+
+    def _search(
+        self, question: str, top_k: int | None, filters: RetrievalFilter | None
+    ) -> tuple[list[Passage], int]:
+        """The best passages and the size of the fused candidate pool they were chosen from."""
         s = self.settings
         top_k = top_k or s.top_k
         with self._db_lock:
@@ -215,4 +241,4 @@ class Retriever:
             )
             if len(out) >= top_k:
                 break
-        return out
+        return out, len(fused)

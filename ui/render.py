@@ -116,6 +116,8 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
     parts = [f"<div class='lt-body lt-answer-text'>{with_markers(answer.text or s['empty_answer'], targets)}</div>"]
     if stopped:
         parts.append(f"<div class='lt-note'>{e(s['stopped'])}</div>")
+    if answer.low_evidence:
+        parts.append(f"<div class='lt-note lt-low-evidence'>{e(s['low_evidence'])}</div>")
     if answer.withheld:
         note = s["withheld"].format(words=", ".join(answer.withheld_missing), draft=answer.withheld)
         parts.append(f"<div class='lt-warn lt-withheld'>{e(note)}</div>")

@@ -1,0 +1,58 @@
+"""When no retrieved passage stands out, the assistant refuses without asking the LLM."""
+
+from __future__ import annotations
+
+from litopys.config import LLMSettings, RetrievalSettings
+from rag.answer import Answer, Answerer
+from rag.prompt import REFUSAL_UK
+from rag.retrieval import MIN_POOL, Passage, Retriever
+
+
+def _passage(n: int, score: float) -> Passage:
+    return Passage(n, f"{n}.txt", "Заголовок", None, f"Текст фрагмента {n}.", 0, 20, score)
+
+
+class FixedRanking(Retriever):
+    """The real decision logic of Retriever.evidence over a given ranking (no index needed)."""
+
+    def __init__(self, scores: list[float], pool: int, **settings) -> None:
+        super().__init__(None, None, RetrievalSettings(**settings))
+        self._ranking = ([_passage(n, s) for n, s in enumerate(scores, 1)], pool)
+
+    def _search(self, question, top_k, filters):
+        return self._ranking
+
+
+def test_a_low_best_score_in_a_full_pool_does_not_stand_out():
+    assert not FixedRanking([1.2, 1.1, 1.0], MIN_POOL).evidence("q").stands_out
+    assert FixedRanking([1.6, 1.1, 1.0], MIN_POOL).evidence("q").stands_out
+    # A small pool cannot produce a high z-score: no verdict from it.
+    assert FixedRanking([1.2, 1.1], MIN_POOL - 1).evidence("q").stands_out
+    assert FixedRanking([1.2], MIN_POOL, min_answer_score=0.0).evidence("q").stands_out
+    assert FixedRanking([1.2], MIN_POOL, fusion="rrf").evidence("q").stands_out
+    assert not FixedRanking([], 0).evidence("q").stands_out
+
+
+def test_a_confident_best_passage_drops_far_weaker_ones():
+    kept = FixedRanking([4.0, 2.5, 1.5], MIN_POOL).evidence("q").passages
+    assert [p.score for p in kept] == [4.0, 2.5]
+    unsure = FixedRanking([1.9, 1.7, 0.5], MIN_POOL).evidence("q").passages
+    assert len(unsure) == 3  # nothing stands out enough to prune
+
+
+class NoLLM:
+    """Fails the test if the answerer calls the model."""
+
+    def stream(self, *args, **kwargs):
+        raise AssertionError("the LLM must not be asked")
+
+    def count_tokens(self, text: str) -> int:
+        raise AssertionError("the LLM must not be asked")
+
+
+def test_the_answerer_refuses_without_the_llm_and_keeps_the_passages():
+    answerer = Answerer(FixedRanking([1.2, 1.0], MIN_POOL), NoLLM(), LLMSettings())
+    answer = answerer.ask("Скільки населення має Австралія?")
+    assert isinstance(answer, Answer) and answer.refused and answer.low_evidence
+    assert answer.text == REFUSAL_UK and not answer.citations and len(answer.passages) == 2
+    assert answer.as_dict()["low_evidence"] is True
