@@ -142,7 +142,8 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
             n += 1
             out.append(req)
             try:
-                job = client.submit(req.question, api_name=API_NAME)
+                # The chat's inputs besides the question: no date range, no article filter.
+                job = client.submit(req.question, "", "", [], api_name=API_NAME)
                 deadline = stop_at + drain_s
                 while not job.done():
                     status = job.status()
@@ -164,6 +165,7 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
             except Exception as exc:  # noqa: BLE001 (every failure is counted and reported, never fatal to the run)
                 req.finished = time.monotonic()
                 req.error = f"{type(exc).__name__}: {exc}"[:200]
+                time.sleep(1.0)  # an instant failure must not turn the user into a busy loop
     finally:
         client.close()
 

@@ -190,11 +190,11 @@ class Retriever:
         """
         passages, pool = self._search(question, None, filters)
         s = self.settings
-        # A fused z-score is relative to the candidate pool: a small pool (a tiny corpus, a
-        # narrow filter) cannot produce a high one, so the bar only applies to a full pool.
-        judged = s.fusion == "zscore" and s.min_answer_score > 0 and pool >= MIN_POOL
-        stands_out = bool(passages) and not (judged and passages[0].score < s.min_answer_score)
-        if s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
+        # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
+        # narrow filter) it says little, so both the bar and the pruning need a full pool.
+        full = s.fusion == "zscore" and pool >= MIN_POOL
+        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and passages[0].score < s.min_answer_score)
+        if full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
         return Evidence(passages, stands_out, pool)

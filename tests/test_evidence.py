@@ -38,6 +38,8 @@ def test_a_confident_best_passage_drops_far_weaker_ones():
     assert [p.score for p in kept] == [4.0, 2.5]
     unsure = FixedRanking([1.9, 1.7, 0.5], MIN_POOL).evidence("q").passages
     assert len(unsure) == 3  # nothing stands out enough to prune
+    small = FixedRanking([4.0, 2.5, 1.5], MIN_POOL - 1).evidence("q").passages
+    assert len(small) == 3  # z-scores of a small pool say too little to drop anything
 
 
 class NoLLM:

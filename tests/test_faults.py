@@ -199,7 +199,7 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache):
         assert "uploads/zhyrafy.txt" in report and "Додано 1" in report, report
         saved = corpus / "uploads" / "zhyrafy.txt"
 
-        job = client.submit("Хто відкрив музей синіх жирафів у Полтаві? Розкажи докладно.", api_name="/respond")
+        job = client.submit("Хто відкрив музей синіх жирафів у Полтаві? Розкажи докладно.", "", "", [], api_name="/respond")
         def streaming() -> bool:
             return any(answer_from_chat(out[1])[0] == "streaming" for out in job.outputs())
 
@@ -225,7 +225,7 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache):
     try:
         assert httpx.get(restarted.url + "/config", timeout=30).status_code == 200
         client = Client(restarted.url, verbose=False)
-        _, chat, sources = client.predict("Хто відкрив музей синіх жирафів у Полтаві?", api_name="/respond")
+        _, chat, sources = client.predict("Хто відкрив музей синіх жирафів у Полтаві?", "", "", [], api_name="/respond")
         client.close()
         # The uploaded article is among the passages it found (the small LLM's wording is not the point here).
         assert "uploads/zhyrafy.txt" in sources

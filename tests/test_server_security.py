@@ -192,7 +192,7 @@ def test_every_route_needs_the_login(server):
     for path in ("/config", "/gradio_api/info", f"/gradio_api/file={server.index_dir}/litopys.sqlite3"):
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.post("/gradio_api/upload", files={"files": ("a.txt", ARTICLE.encode())}).status_code == 401
-    assert anonymous.post("/gradio_api/call/respond", json={"data": [SEED_QUESTION]}).status_code == 401
+    assert anonymous.post("/gradio_api/call/respond", json={"data": [SEED_QUESTION, "", "", []]}).status_code == 401
     assert anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"}).status_code == 401
     wrong = anonymous.post("/login", data={"username": USER, "password": PASSWORD + "x"})
     assert wrong.status_code in (400, 401) and "cookie" not in str(wrong.headers).lower()
@@ -279,7 +279,7 @@ def test_waiting_users_see_their_position_and_a_full_queue_says_busy(server):
     from gradio_client.utils import QueueError, Status
 
     clients = [Client(server.url, auth=(USER, PASSWORD), verbose=False) for _ in range(5)]
-    jobs = [c.submit(SEED_QUESTION, api_name="/respond") for c in clients]
+    jobs = [c.submit(SEED_QUESTION, "", "", [], api_name="/respond") for c in clients]
     ranks: dict[int, set[int]] = {n: set() for n in range(len(jobs))}
 
     def watch(n: int, job) -> None:
