@@ -87,6 +87,22 @@ def page(browser, server):
 FINISHED = "#lt-chat .lt-msg.bot:is([data-state=done], [data-state=stopped], [data-state=error])"
 
 
+def new_chat(page) -> None:
+    """Press "new chat" and wait until the server's reply has landed.
+
+    The reset is an un-queued request: asking before it lands races with it (a late reset would
+    cancel the new answer, and the count of finished answers would be read from the old chat).
+    The question box is filled first so that its emptying proves the reply arrived.
+    """
+    page.fill("#lt-question textarea", "(new chat)")
+    page.click("#lt-clear")
+    page.wait_for_function(
+        "() => document.querySelector('#lt-question textarea').value === ''"
+        " && !document.querySelector('#lt-chat .lt-msg') && !document.querySelector('#lt-ask').disabled",
+        timeout=30_000,
+    )
+
+
 def ask(page, question: str) -> None:
     """Ask and wait until the answer is finished (a new finished message, and Ask usable again)."""
     before = page.locator(FINISHED).count()
@@ -98,9 +114,12 @@ def ask(page, question: str) -> None:
             " && !document.querySelector('#lt-ask').disabled",
             arg=[FINISHED, before], timeout=240_000,
         )
-    except Exception:
+    except Exception as exc:
         page.screenshot(path=str(ARTIFACTS / "ask-timeout.png"), full_page=True)
-        raise
+        # What the page showed, so a failure in CI explains itself without the screenshot.
+        chat = page.locator("#lt-chat").inner_text()
+        disabled = page.evaluate("() => document.querySelector('#lt-ask').disabled")
+        raise AssertionError(f"no finished answer to {question!r} (Ask disabled: {disabled}); chat:\n{chat}") from exc
 
 
 def last_answer(page):
@@ -182,7 +201,7 @@ def assert_inert(page, where: str) -> None:
 
 
 def test_article_html_and_scripts_render_as_inert_text(page):
-    page.click("#lt-clear")
+    new_chat(page)
     ask(page, "Скільки важить слоненя Бонд у зоопарку Миколаєва?")
     page.screenshot(path=str(ARTIFACTS / "chat-xss.png"), full_page=True)
     assert_inert(page, "#lt-sources")
@@ -203,7 +222,7 @@ def test_article_html_and_scripts_render_as_inert_text(page):
 
 
 def test_filters_restrict_the_sources_and_are_shown(page):
-    page.click("#lt-clear")
+    new_chat(page)
     page.click("#lt-filters button, #lt-filters .label-wrap")
     page.fill("#lt-date-from textarea, #lt-date-from input", "2024-13-01")
     page.fill("#lt-question textarea", SEED_QUESTION)
@@ -242,7 +261,7 @@ def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, mo
             yield event
 
     monkeypatch.setattr(server.assistant.answerer, "stream", spy)
-    page.click("#lt-clear")
+    new_chat(page)
     page.fill("#lt-question textarea", "Розкажи докладно все, що відомо про переговори у Майамі, і поясни кожну деталь.")
     page.click("#lt-ask")
     # The thinking state counts seconds before the first token.
@@ -319,7 +338,7 @@ def test_uploaded_articles_are_validated_indexed_and_answerable(page, tmp_path):
 
     # The running chat answers from the new index without a restart.
     page.get_by_role("tab", name="Чат").click()
-    page.click("#lt-clear")
+    new_chat(page)
     ask(page, "Хто відкрив музей гончарства у Черкасах?")
     assert "uploads/Музей гончарства.txt" in page.locator("#lt-sources").text_content()
 
