@@ -119,14 +119,17 @@ def ensure_not_busy(index_dir: Path) -> None:
         pass
 
 
-def build_signature(settings: Settings, embedder_spec: str, dim: int) -> dict[str, str]:
+def build_signature(settings: Settings, embedder_spec: str, dim: int, embedder_revision: str = "") -> dict[str, str]:
     """The build facts that must match for an index to be updated incrementally."""
-    return {
+    signature = {
         "schema": SCHEMA_VERSION,
         "embedder": embedder_spec,
         "dim": str(dim),
         "chunking": json.dumps(settings.chunking.model_dump(), sort_keys=True),
     }
+    if embedder_revision:  # same model, other vectors (e.g. another tokenizer)
+        signature["embedder_revision"] = embedder_revision
+    return signature
 
 
 def _rebuild_reason(meta: dict[str, str], signature: dict[str, str]) -> str | None:
@@ -203,7 +206,7 @@ def _update(
     progress: ProgressFn | None,
 ) -> None:
     meta = store.get_meta()
-    signature = build_signature(settings, embedder.spec, embedder.dim)
+    signature = build_signature(settings, embedder.spec, embedder.dim, embedder.revision)
     reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
     generation = int(meta.get("generation", "0"))
     old_path = vectors.vectors_path(index_dir, generation)

@@ -28,6 +28,8 @@ class Embedder:
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
         self.batch_size = batch_size
+        # Changes when the same model name starts making other vectors (an index then rebuilds).
+        self.revision = str(getattr(model[0], "revision", "")) if len(model) else ""
 
     def encode_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
         """Embeddings of passages, one row each."""

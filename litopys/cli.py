@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -306,7 +307,9 @@ def bench(
         print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
         raise typer.Exit(2)
     try:
-        report = run_bench(settings, corpus, questions, quick, say=lambda s: err.print(s, highlight=False))
+        # Libraries print to stdout (LlamaIndex does); stdout carries only the report.
+        with contextlib.redirect_stdout(sys.stderr):
+            report = run_bench(settings, corpus, questions, quick, say=lambda s: err.print(s, highlight=False))
     except LitopysError as exc:
         _fail(exc)
     if as_json:

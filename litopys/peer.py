@@ -1,6 +1,7 @@
 """The peer in `litopys bench`: the same corpus and embedder through LlamaIndex with its FAISS store.
 
-Needs the optional extra ``bench`` (llama-index-core, llama-index-vector-stores-faiss).
+Needs the optional extra ``bench`` (llama-index-core, llama-index-vector-stores-faiss,
+llama-index-retrievers-bm25).
 LlamaIndex's HuggingFace embedding cannot load the bundled USE-m3 (a custom
 sentence-transformers module, offline), so our embedder is wrapped as a
 LlamaIndex ``BaseEmbedding``: both sides spend the same model time per text.
@@ -19,7 +20,7 @@ def available() -> str | None:
     """None when LlamaIndex is importable, else why not."""
     from importlib.util import find_spec
 
-    for module in ("llama_index.core", "llama_index.vector_stores.faiss"):
+    for module in ("llama_index.core", "llama_index.vector_stores.faiss", "llama_index.retrievers.bm25"):
         try:
             found = find_spec(module) is not None
         except ModuleNotFoundError:  # a parent package is missing
@@ -34,8 +35,9 @@ class PeerRun:
     """LlamaIndex build seconds and per-query retrieval latencies (ms)."""
 
     nodes: int
-    build_s: float
-    query_ms: list[float]
+    build_s: float  # read, split, embed, persist FAISS, and build the BM25 retriever
+    query_ms: list[float]  # hybrid: BM25 + dense, fused (what our search does)
+    dense_query_ms: list[float]  # dense top-k only
 
 
 def _wrap(embedder):
@@ -64,10 +66,13 @@ def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[
     """Read, split, embed and persist ``corpus`` the LlamaIndex way, then time top-k retrieval."""
     import faiss
     from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
+    from llama_index.core.llms import MockLLM
     from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.retrievers.bm25 import BM25Retriever
     from llama_index.vector_stores.faiss import FaissVectorStore
 
-    Settings.llm = None  # retrieval only: no LLM is called, none must be loaded
+    Settings.llm = MockLLM()  # retrieval only: no LLM is called, none must be loaded
     # Plain .txt/.md need no extra readers; without this, one warning per file about llama-index-readers-file.
     logging.getLogger("llama_index.core.readers.file.base").setLevel(logging.ERROR)
     embed_model = _wrap(embedder)
@@ -81,13 +86,22 @@ def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[
     index = VectorStoreIndex.from_documents(documents, storage_context=context, embed_model=embed_model,
                                             transformations=[splitter])
     index.storage_context.persist(persist_dir=str(persist_dir))
+    # LlamaIndex's own hybrid: its BM25 retriever (bm25s) fused with the vector retriever,
+    # no LLM query generation (num_queries=1): the same work as our search.
+    bm25 = BM25Retriever.from_defaults(docstore=index.docstore, similarity_top_k=top_k)
     build_s = time.perf_counter() - started
-    retriever = index.as_retriever(similarity_top_k=top_k)
-    for q in queries[:3]:
+    dense = index.as_retriever(similarity_top_k=top_k)
+    hybrid = QueryFusionRetriever([dense, bm25], similarity_top_k=top_k, num_queries=1, mode="relative_score",
+                                  use_async=False)
+    return PeerRun(len(index.docstore.docs), build_s, _latencies(hybrid, queries), _latencies(dense, queries))
+
+
+def _latencies(retriever, queries: Sequence[str]) -> list[float]:
+    for q in queries[:3]:  # warm up, as for ours
         retriever.retrieve(q)
     times = []
     for q in queries:
         t = time.perf_counter()
         retriever.retrieve(q)
         times.append((time.perf_counter() - t) * 1000)
-    return PeerRun(len(index.docstore.docs), build_s, times)
+    return times

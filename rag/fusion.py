@@ -7,7 +7,7 @@ give the lexical side ``1 - w``.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Sequence
 
 Ranking = Sequence[tuple[int, float]]  # (chunk id, score), best first
@@ -17,8 +17,9 @@ def _zscores(ranking: Ranking) -> dict[int, float]:
     if not ranking:
         return {}
     scores = [s for _, s in ranking]
-    mean = statistics.fmean(scores)
-    std = statistics.pstdev(scores) or 1.0
+    # Plain floats: statistics.pstdev computes exactly with fractions, ~0.3 ms per call here.
+    mean = math.fsum(scores) / len(scores)
+    std = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / len(scores)) or 1.0
     return {cid: (s - mean) / std for cid, s in ranking}
 
 

