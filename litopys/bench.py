@@ -48,7 +48,7 @@ class BenchPlan:
     @classmethod
     def make(cls, quick: bool) -> BenchPlan:
         if quick:  # sized for under 10 minutes on 2 busy cores, with the scratch indexes cached
-            return cls(True, 60, 4, 2, 1, 2, 4)
+            return cls(True, 60, 4, 2, 1, 4, 4)
         return cls(False, None, None, 6, 4, 5, 4)
 
 
