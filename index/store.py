@@ -178,41 +178,27 @@ class Store:
                 out[row[0]] = StoredChunk(*row)
         return out
 
-    def _bm25_sql(self, lemmas: Sequence[str], where: SqlFilter | None) -> tuple[str, list[object]]:
+    def bm25_scores(self, lemmas: Sequence[str], where: SqlFilter | None = None) -> dict[int, float]:
+        """BM25 score of every chunk matching any of ``lemmas`` (and ``where``), by chunk id.
+
+        ``where`` (a condition over the article row ``a`` and its parameters) keeps only the
+        chunks of matching articles; BM25 statistics still cover the whole index. One pass
+        serves both the top of the ranking and the exact scores of chunks found by another
+        signal: FTS5 computes its term statistics per statement, so a second query restricted
+        to a few rows costs as much as the first (measured at 100k chunks). FTS5's bm25() is
+        negated, so higher is better here.
+        """
+        if not lemmas:
+            return {}
         query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
-        sql = "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts"
+        sql = "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, 0.3) FROM chunks_fts"
         params: list[object] = [query]
         cond = "chunks_fts MATCH ?"
         if where is not None:
             sql += " JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"
             cond += f" AND ({where[0]})"
             params += list(where[1])
-        return f"{sql} WHERE {cond}", params
-
-    def bm25(self, lemmas: Sequence[str], limit: int, where: SqlFilter | None = None) -> list[tuple[int, float]]:
-        """The best ``limit`` chunk ids and BM25 scores (higher is better) for any of ``lemmas``.
-
-        ``where`` (a condition over the article row ``a`` and its parameters) keeps only
-        the chunks of matching articles; BM25 statistics still cover the whole index.
-        """
-        if not lemmas:
-            return []
-        sql, params = self._bm25_sql(lemmas, where)
-        rows = self.conn.execute(f"{sql} ORDER BY s LIMIT ?", (*params, limit)).fetchall()
-        # FTS5's bm25() is negated so that ORDER BY ascending puts the best first.
-        return [(rowid, -score) for rowid, score in rows]
-
-    def bm25_scores(self, lemmas: Sequence[str], where: SqlFilter | None = None) -> dict[int, float]:
-        """BM25 score of every chunk matching any of ``lemmas`` (and ``where``), by chunk id.
-
-        One pass serves both the top of the ranking and the exact scores of chunks found by
-        another signal: FTS5 computes its term statistics per statement, so a second query
-        restricted to a few rows costs as much as the first (measured at 100k chunks).
-        """
-        if not lemmas:
-            return {}
-        sql, params = self._bm25_sql(lemmas, where)
-        return {rowid: -score for rowid, score in self.conn.execute(sql, params)}
+        return {rowid: -score for rowid, score in self.conn.execute(f"{sql} WHERE {cond}", params)}
 
     def chunk_ids_where(self, where: SqlFilter) -> list[int]:
         """Ids of the chunks whose article matches ``where`` (a condition over the article row ``a``)."""

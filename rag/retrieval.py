@@ -129,8 +129,16 @@ class Retriever:
         self._db_lock = threading.Lock()
 
     def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
+        """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""
+        return self._bm25(query_lemmas(question), limit, filters)[0]
+
+    def _bm25(
+        self, lemmas: list[str], limit: int, filters: RetrievalFilter | None
+    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
+        """The top ``limit`` (chunk id, BM25 score) pairs, and the scores of every matching chunk."""
         with self._db_lock:
-            return self.reader.store.bm25(query_lemmas(question), limit, self._where(filters))
+            matched = self.reader.store.bm25_scores(lemmas, self._where(filters))
+        return heapq.nlargest(limit, matched.items(), key=itemgetter(1)), matched
 
     def dense(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
         snapshot = self.reader.refresh()
@@ -152,20 +160,17 @@ class Retriever:
     ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
         """Both rankings over the union of their candidates, each candidate scored by both signals.
 
-        A candidate found by one signal only is scored exactly by the other (BM25 restricted to
-        those rows, cosine of its stored vector) instead of being given a guessed floor: with a
-        floor, a chunk the dense side likes but whose words miss the question could outrank a
-        strong lexical match (title task R@5 0.982 with a floor, 0.993 exact, BM25 alone 0.991).
+        A candidate found by one signal only is scored exactly by the other (its BM25 score from
+        the same pass over every match, cosine of its stored vector) instead of a guessed floor:
+        with a floor, a chunk the dense side likes but whose words miss the question could outrank
+        a strong lexical match (title task R@5 0.982 with a floor, 0.993 exact, BM25 alone 0.991).
         """
         s = self.settings
-        lemmas = query_lemmas(question)
-        where = self._where(filters)
         with self._db_lock:
-            matched = self.reader.store.bm25_scores(lemmas, where)
-        lexical = heapq.nlargest(s.candidates, matched.items(), key=itemgetter(1))
+            snapshot = self.reader.refresh()  # follows a newly published generation
+        lexical, matched = self._bm25(query_lemmas(question), s.candidates, filters)
         if s.dense_weight <= 0:
             return lexical, []
-        snapshot = self.reader.refresh()
         query = self.embedder.encode_query(question)
         dense = vectors.search(snapshot.vectors, query, s.candidates, self._allowed(filters))
         if s.fusion != "zscore":  # rank fusion needs no scores for the other side's candidates
@@ -214,8 +219,6 @@ class Retriever:
         """The best passages and the size of the fused candidate pool they were chosen from."""
         s = self.settings
         top_k = top_k or s.top_k
-        with self._db_lock:
-            self.reader.refresh()
         lexical, dense = self._signals(question, filters)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
