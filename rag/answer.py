@@ -147,12 +147,8 @@ class Answerer:
             # and the small model would answer anyway from whatever it is shown.
             answer = Answer(question, refusal_for(query), [], passages, True, low_evidence=True)
             answer.rewritten_question = rewritten
-            waited = t_retrieved - t0
-            answer.timings = {
-                "rewrite_s": t_rewritten - t0, "retrieval_s": t_retrieved - t_rewritten, "first_token_s": 0.0,
-                "first_token_from_question_s": waited, "generation_s": 0.0, "total_s": waited,
-                "completion_chars": float(len(answer.text)), "completion_tokens": 0.0,
-            }
+            # No generation: it starts, gives its first token and ends when retrieval does.
+            answer.timings = _timings(t0, t_rewritten, t_retrieved, t_retrieved, t_retrieved, t_retrieved, answer, 0)
             yield Delta(answer.text)
             yield answer
             return
@@ -173,17 +169,8 @@ class Answerer:
         # Grounding treats only the user's own words as given, not the model's rewrite.
         answer = finish_answer(question, "".join(pieces), prompt.passages)
         answer.rewritten_question = rewritten
-        answer.timings = {
-            "rewrite_s": t_rewritten - t0,
-            "retrieval_s": t_retrieved - t_rewritten,
-            "first_token_s": (t_first or t_done) - t_start,
-            "first_token_from_question_s": (t_first or t_done) - t0,
-            "generation_s": t_done - t_start,
-            "total_s": t_done - t0,
-            "completion_chars": float(len(answer.text)),
-            # llama.cpp streams one token per chunk.
-            "completion_tokens": float(len(pieces)),
-        }
+        # llama.cpp streams one token per piece.
+        answer.timings = _timings(t0, t_rewritten, t_retrieved, t_start, t_first or t_done, t_done, answer, len(pieces))
         yield answer
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
@@ -194,6 +181,21 @@ class Answerer:
                 final = event
         assert final is not None
         return final
+
+
+def _timings(t0: float, t_rewritten: float, t_retrieved: float, t_start: float, t_first: float, t_done: float,
+             answer: Answer, tokens: int) -> dict[str, float]:
+    """Seconds of each stage of one answer, from the perf_counter readings taken along the way."""
+    return {
+        "rewrite_s": t_rewritten - t0,
+        "retrieval_s": t_retrieved - t_rewritten,
+        "first_token_s": t_first - t_start,
+        "first_token_from_question_s": t_first - t0,
+        "generation_s": t_done - t_start,
+        "total_s": t_done - t0,
+        "completion_chars": float(len(answer.text)),
+        "completion_tokens": float(tokens),
+    }
 
 
 def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:

@@ -44,9 +44,13 @@ def _stream_timed(pieces, started: float) -> Timed:
     return Timed((first or done) - started, done - started, n)
 
 
-def bare_call(chat: LlamaCppChat, messages: list[dict[str, str]], sampling: Sampling) -> Timed:
-    """The reference: llama_cpp.Llama.create_chat_completion streamed on ``messages``, nothing else."""
-    started = time.perf_counter()
+def bare_call(chat: LlamaCppChat, messages: list[dict[str, str]], sampling: Sampling,
+              started: float | None = None) -> Timed:
+    """The reference: llama_cpp.Llama.create_chat_completion streamed on ``messages``, nothing else.
+
+    Times are counted from ``started`` (default: the call).
+    """
+    started = time.perf_counter() if started is None else started
     chunks = chat.llama.create_chat_completion(
         messages=messages, stream=True, max_tokens=sampling.max_tokens, temperature=sampling.temperature,
         seed=sampling.seed, repeat_penalty=sampling.repeat_penalty,
@@ -167,9 +171,5 @@ def naive_answer(chat: LlamaCppChat, bm25: NaiveBM25, question: str) -> Timed:
         {"role": "user", "content": f"Фрагменти:\n{body}\n\nЗапитання: {question}"},
     ]
     n_prompt = chat.count_tokens("\n".join(m["content"] for m in messages))
-    chunks = chat.llama.create_chat_completion(
-        messages=messages, stream=True, max_tokens=NAIVE_SAMPLING.max_tokens,
-        temperature=NAIVE_SAMPLING.temperature, seed=NAIVE_SAMPLING.seed,
-    )
-    timed = _stream_timed((c for c in chunks if c["choices"][0]["delta"].get("content")), started)
+    timed = bare_call(chat, messages, NAIVE_SAMPLING, started)
     return Timed(timed.ttft_s, timed.total_s, timed.tokens, n_prompt, n_prompt)
