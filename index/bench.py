@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,11 +51,8 @@ def indexing_overhead(settings: Settings, embedder, corpus: Path, index_dir: Pat
         lemma.cache_clear()  # each build starts as a new `litopys index` process does: nothing cached
         report = build_index(run, embedder, force_rebuild=True)
         pipeline.append(report.seconds)
-        store = Store(Path(index_dir) / DB_NAME, readonly=True)
-        try:
+        with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
             texts = [row[0] for row in store.conn.execute("SELECT text FROM chunks ORDER BY id")]
-        finally:
-            store.close()
         # The reference is what any indexer must at least spend: the bare model over the same texts.
         t = time.perf_counter()
         embedder.model.encode(texts, batch_size=settings.embedder.batch_size, normalize_embeddings=True,
@@ -64,12 +62,9 @@ def indexing_overhead(settings: Settings, embedder, corpus: Path, index_dir: Pat
 
 
 def _source_stamp(index_dir: Path) -> str:
-    store = Store(Path(index_dir) / DB_NAME, readonly=True)
-    try:
+    with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
         meta = store.get_meta()
         return f"{meta.get('embedder')}|{meta.get('generation')}|{meta.get('built_at')}|{store.counts()['chunks']}"
-    finally:
-        store.close()
 
 
 def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Path:
@@ -77,20 +72,16 @@ def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Pa
     stamp = f"{_source_stamp(source)}|x{copies}"
     db = target / DB_NAME
     if db.exists():
-        store = Store(db, readonly=True)
-        try:
+        with closing(Store(db, readonly=True)) as store:
             meta = store.get_meta()
-            path = vectors.vectors_path(target, int(meta.get("generation", "0")))
-            if meta.get("bench_source") == stamp and path.exists() and meta.get("vectors_sha256") == file_sha256(path):
-                return target
-        finally:
-            store.close()
+        path = vectors.vectors_path(target, int(meta.get("generation", "0")))
+        if meta.get("bench_source") == stamp and path.exists() and meta.get("vectors_sha256") == file_sha256(path):
+            return target
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    with sqlite3.connect(source / DB_NAME) as src, sqlite3.connect(db) as dst:
+    with closing(sqlite3.connect(source / DB_NAME)) as src, closing(sqlite3.connect(db)) as dst:
         src.backup(dst)
-    conn = sqlite3.connect(db)
-    try:
+    with closing(sqlite3.connect(db)) as conn:
         offset = conn.execute("SELECT MAX(id) FROM chunks").fetchone()[0] + 1
         with conn:
             for k in range(1, copies):
@@ -104,8 +95,6 @@ def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Pa
                              (k * offset, offset))
             generation = int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(copies * offset),))
-    finally:
-        conn.close()
     flat = vectors.read_index(vectors.vectors_path(source, generation), _dim(source))
     vecs, ids = vectors.all_vectors(flat)
     rng = np.random.default_rng(seed)
@@ -116,20 +105,16 @@ def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Pa
         big.add_with_ids(part.astype(np.float32), ids + k * offset)
     path = vectors.vectors_path(target, generation)
     vectors.write_index(big, path)
-    with sqlite3.connect(db) as conn:  # the copied metadata names the source's vector file checksum
+    with closing(sqlite3.connect(db)) as conn, conn:  # the copied metadata names the source's checksum
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('vectors_sha256', ?)", (file_sha256(path),))
         # Stamped last: an interrupted tiling is redone, never reused half-made.
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('bench_source', ?)", (stamp,))
-    conn.close()
     return target
 
 
 def _dim(index_dir: Path) -> int:
-    store = Store(Path(index_dir) / DB_NAME, readonly=True)
-    try:
+    with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
         return int(store.get_meta()["dim"])
-    finally:
-        store.close()
 
 
 @dataclass(frozen=True)

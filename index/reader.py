@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,22 +69,16 @@ def read_article(index_dir: Path, article_id: str) -> Article | None:
 
     Opens its own read-only connection, so a viewer never waits for a running search.
     """
-    store = Store(Path(index_dir) / DB_NAME, readonly=True)
-    try:
+    with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
         return store.get_article(article_id)
-    finally:
-        store.close()
 
 
 def list_articles(index_dir: Path) -> list[tuple[str, str, str | None]]:
     """(id, title, date) of every indexed article, by id; empty when there is no index yet."""
     if not (Path(index_dir) / DB_NAME).exists():
         return []
-    store = Store(Path(index_dir) / DB_NAME, readonly=True)
-    try:
+    with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
         return store.article_list()
-    finally:
-        store.close()
 
 
 def verify_index(index_dir: Path) -> list[str]:
