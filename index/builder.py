@@ -25,14 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from index import vectors
-from index.chunking import Chunk, chunk_article
-from index.corpus import Article, FileIssue, load_corpus
-from index.lemmatize import lemmas
-from index.store import SCHEMA_VERSION, Store
-from litopys.config import Settings
-from litopys.errors import IndexBusyError, IndexStateError
-from litopys.integrity import file_sha256
+from litopys.index import vectors
+from litopys.index.chunking import Chunk, chunk_article
+from litopys.index.corpus import Article, FileIssue, load_corpus
+from litopys.index.lemmatize import lemmas
+from litopys.index.store import SCHEMA_VERSION, Store
+from litopys.core.config import Settings
+from litopys.core.errors import IndexBusyError, IndexStateError
+from litopys.core.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 

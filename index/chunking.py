@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import tokenize_uk
 
-from index.corpus import Article
+from litopys.index.corpus import Article
 
 TokenCounter = Callable[[str], int]
 

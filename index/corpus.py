@@ -20,7 +20,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from litopys.errors import CorpusError
+from litopys.core.errors import CorpusError
 
 ARTICLE_SUFFIXES = (".txt", ".md")
 MAX_TITLE_CHARS = 300

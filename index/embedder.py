@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from litopys.config import EmbedderSettings
-from litopys.errors import ModelUnavailableError
+from litopys.core.config import EmbedderSettings
+from litopys.core.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def load_embedder(settings: EmbedderSettings) -> Embedder:
 
     spec = settings.model.strip()
     if spec == "bundled:use-m3":
-        from index.use_m3 import UseM3Module
+        from litopys.index.use_m3 import UseM3Module
 
         model = SentenceTransformer(modules=[UseM3Module()], device="cpu")
     elif spec == "bundled:minilm":
@@ -91,7 +91,7 @@ def load_embedder(settings: EmbedderSettings) -> Embedder:
         spec = str(path)
         model = _load_dir(SentenceTransformer, path)
     else:
-        from litopys.hub import hub_snapshot
+        from litopys.core.hub import hub_snapshot
 
         repo_id = spec.removeprefix("hf:")
         if repo_id.count("/") != 1 or Path(spec).suffix:

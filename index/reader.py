@@ -9,12 +9,12 @@ from pathlib import Path
 
 import faiss
 
-from index import vectors
-from index.builder import DB_NAME
-from index.corpus import Article
-from index.store import Store
-from litopys.config import HNSW_THRESHOLD
-from litopys.errors import IndexStateError
+from litopys.index import vectors
+from litopys.index.builder import DB_NAME
+from litopys.index.corpus import Article
+from litopys.index.store import Store
+from litopys.core.config import HNSW_THRESHOLD
+from litopys.core.errors import IndexStateError
 
 
 @dataclass

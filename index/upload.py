@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.corpus import (
+from litopys.index.corpus import (
     ARTICLE_SUFFIXES,
     ArticleFormatError,
     FileIssue,
     read_article,
     read_regular,
 )
-from litopys.integrity import fsync_dir
+from litopys.core.integrity import fsync_dir
 
 UPLOAD_FOLDER = "uploads"
 STAGING_FOLDER = ".incoming"  # hidden: the corpus scan never sees half-written files

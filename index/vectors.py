@@ -16,8 +16,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from litopys.errors import IndexStateError
-from litopys.integrity import file_sha256, fsync_dir
+from litopys.core.errors import IndexStateError
+from litopys.core.integrity import file_sha256, fsync_dir
 
 
 # One query at a time needs no thread team; FAISS's OpenMP threads spin after each search and

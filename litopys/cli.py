@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from litopys.config import Settings, load_settings
-from litopys.errors import LitopysError
+from litopys.core.config import Settings, load_settings
+from litopys.core.errors import LitopysError
 
 app = typer.Typer(
     add_completion=False,
@@ -76,7 +76,7 @@ def _progress_bar(enabled: bool):
 
 
 def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
-    from index.builder import ensure_not_busy
+    from litopys.index.builder import ensure_not_busy
     from litopys.runtime import index_corpus, load_embedder
 
     ensure_not_busy(Path(settings.index_dir))  # fail in a second, not after loading the embedder
@@ -119,7 +119,7 @@ def index(
 
 def _answer_one(assistant, question: str, history, as_json: bool):
     """Stream one answer to stdout (text mode) and return the final Answer."""
-    from rag.answer import Answer, Delta
+    from litopys.rag.answer import Answer, Delta
 
     answer: Answer | None = None
     for event in assistant.answerer.stream(question, history):
@@ -185,7 +185,7 @@ def chat(
 ) -> None:
     """A conversation in the terminal: one question per line; follow-ups keep the context. Empty line or Ctrl-D ends it."""
     from litopys.runtime import open_assistant
-    from rag.followup import Turn
+    from litopys.rag.followup import Turn
 
     settings = _settings(ctx)
     try:
@@ -221,7 +221,7 @@ def evaluate(
     ),
 ) -> None:
     """Measure retrieval, answer correctness, citations, refusals and time on a question set."""
-    from rag.evaluation import answer_metrics, load_questions, retrieval_metrics
+    from litopys.rag.evaluation import answer_metrics, load_questions, retrieval_metrics
 
     settings = _settings(ctx)
     if corpus:
@@ -237,8 +237,8 @@ def evaluate(
         embedder, report = _run_index(settings, None, False, show_progress=not as_json)
         result: dict[str, object] = {"questions": len(qs), "settings": _eval_settings(settings)}
         if retrieval_only:
-            from index.reader import IndexReader
-            from rag.retrieval import Retriever
+            from litopys.index.reader import IndexReader
+            from litopys.rag.retrieval import Retriever
 
             reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
             result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
@@ -267,7 +267,7 @@ def evaluate(
 
 def _title_task(settings: Settings, limit: int | None, as_json: bool) -> None:
     from litopys.runtime import load_embedder
-    from rag.title_task import title_task
+    from litopys.rag.title_task import title_task
 
     try:
         result = title_task(settings, load_embedder(settings), Path(settings.corpus_dir), limit)
@@ -299,7 +299,7 @@ def bench(
     """Measure indexing, retrieval, answering, waiting time, memory and a peer; every figure with a same-run reference."""
     from rich.console import Console as RichConsole
 
-    from litopys.bench import run_bench
+    from litopys.bench.suite import run_bench
 
     settings = _settings(ctx)
     corpus = Path(corpus or settings.corpus_dir)
@@ -336,7 +336,7 @@ def serve(
 ) -> None:
     """Index the corpus if needed, then serve the web chat."""
     from litopys.runtime import open_assistant
-    from ui.server import launch, login_pair
+    from litopys.ui.server import launch, login_pair
 
     settings = _settings(ctx)
     if host:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from litopys.config import Settings
+from litopys.core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class Assistant:
 
 def load_embedder(settings: Settings):
     """The configured sentence embedder (import deferred: torch is slow to import)."""
-    from index.embedder import load_embedder as _load
+    from litopys.index.embedder import load_embedder as _load
 
     return _load(settings.embedder)
 
@@ -41,7 +41,7 @@ def load_embedder(settings: Settings):
 def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None = None,
                  force_rebuild: bool = False, progress=None):
     """Run an incremental index build; returns the IndexReport."""
-    from index.builder import build_index
+    from litopys.index.builder import build_index
 
     embedder = embedder or load_embedder(settings)
     return build_index(settings, embedder, corpus_dir=corpus_dir, force_rebuild=force_rebuild,
@@ -50,8 +50,8 @@ def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None =
 
 def index_status(settings: Settings) -> dict[str, object]:
     """Counts and build facts of the published index (empty dict when there is none yet)."""
-    from index.builder import DB_NAME
-    from index.store import Store
+    from litopys.index.builder import DB_NAME
+    from litopys.index.store import Store
 
     path = Path(settings.index_dir) / DB_NAME
     if not path.exists():
@@ -75,10 +75,10 @@ def index_status(settings: Settings) -> dict[str, object]:
 
 def open_assistant(settings: Settings, embedder=None) -> Assistant:
     """Load the models and open the published index for answering."""
-    from index.reader import IndexReader, check_index
-    from rag.answer import Answerer
-    from rag.llm import open_chat_model
-    from rag.retrieval import Retriever
+    from litopys.index.reader import IndexReader, check_index
+    from litopys.rag.answer import Answerer
+    from litopys.rag.llm import open_chat_model
+    from litopys.rag.retrieval import Retriever
 
     check_index(settings.index_dir)  # before minutes of model loading
     times: dict[str, float] = {}

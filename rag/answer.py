@@ -9,19 +9,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from litopys.config import LLMSettings
-from rag.citations import (
+from litopys.core.config import LLMSettings
+from litopys.rag.citations import (
     Citation,
     attribute_citations,
     is_refusal,
     resolve_citations,
     strip_invalid_markers,
 )
-from rag.followup import Turn, needs_history, rewrite_question
-from rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
-from rag.llm import ChatModel, Sampling
-from rag.prompt import build_prompt, refusal_for
-from rag.retrieval import Passage, RetrievalFilter, Retriever
+from litopys.rag.followup import Turn, needs_history, rewrite_question
+from litopys.rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
+from litopys.rag.llm import ChatModel, Sampling
+from litopys.rag.prompt import build_prompt, refusal_for
+from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 
 log = logging.getLogger(__name__)
 

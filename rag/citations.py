@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from index.lemmatize import QUERY_STOPWORDS, lemmas
-from rag.retrieval import Passage
+from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
+from litopys.rag.retrieval import Passage
 
 MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

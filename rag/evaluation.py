@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from litopys.errors import LitopysError
+from litopys.core.errors import LitopysError
 
 RECALL_AT = (1, 5, 10)
 
@@ -95,7 +95,7 @@ def answer_metrics(
     answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None
 ) -> tuple[dict[str, dict[str, float]], list[dict]]:
     """Ask every question; score correctness, citations, refusals and time."""
-    from rag.answer import Answer
+    from litopys.rag.answer import Answer
 
     rows: list[dict] = []
     for q in questions:

@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.lemmatize import query_lemmas, words
-from rag.citations import MARKER
-from rag.llm import ChatModel, Sampling, complete
+from litopys.index.lemmatize import query_lemmas, words
+from litopys.rag.citations import MARKER
+from litopys.rag.llm import ChatModel, Sampling, complete
 
 MAX_REWRITE_TOKENS = 48
 _ANAPHORA = frozenset(

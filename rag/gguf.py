@@ -14,9 +14,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from litopys.config import LLMSettings
-from litopys.errors import ModelUnavailableError
-from litopys.integrity import file_sha256
+from litopys.core.config import LLMSettings
+from litopys.core.errors import ModelUnavailableError
+from litopys.core.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ def resolve_gguf(
     if spec.startswith("bundled:"):
         raise ModelUnavailableError(f"unknown bundled model {spec!r}; choose one of {', '.join(BUNDLED)}")
     if spec.startswith("hf:"):
-        from litopys.hub import hub_file
+        from litopys.core.hub import hub_file
 
         parts = spec[3:].split("/", 2)
         if len(parts) != 3 or not parts[2]:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from tokenize_uk import tokenize_sents
 
-from index.lemmatize import lemma, lemmas, words
-from rag.citations import MARKER, content_lemmas, marker_numbers
+from litopys.index.lemmatize import lemma, lemmas, words
+from litopys.rag.citations import MARKER, content_lemmas, marker_numbers
 
 MIN_OVERLAP = 0.5  # share of a claim's content lemmas that its passages must contain
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

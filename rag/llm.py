@@ -24,8 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
-from litopys.config import LLMSettings
-from litopys.errors import ModelUnavailableError
+from litopys.core.config import LLMSettings
+from litopys.core.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,6 @@ def open_chat_model(settings: LLMSettings, cache_dir: Path) -> ChatModel:
             raise ModelUnavailableError("llm.backend = 'openai' needs llm.base_url (e.g. http://127.0.0.1:8000/v1)")
         key = settings.api_key.get_secret_value() if settings.api_key else None
         return OpenAIChat(settings.base_url, settings.model, key, settings.request_timeout_s)
-    from rag.gguf import load_llm
+    from litopys.rag.gguf import load_llm
 
     return LlamaCppChat(load_llm(settings, cache_dir), keep_prefix=settings.keep_prefix_cache)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.retrieval import Passage
+from litopys.rag.retrieval import Passage
 
 REFUSAL_UK = "У статтях немає відповіді на це запитання."
 REFUSAL_EN = "The articles do not contain the answer to this question."

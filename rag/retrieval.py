@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from operator import itemgetter
 
-from index import vectors
-from index.lemmatize import query_lemmas
-from index.reader import IndexReader
-from index.store import SqlFilter
-from litopys.config import RetrievalSettings
-from litopys.errors import FilterError
-from rag.fusion import rrf_fusion, zscore_fusion
+from litopys.index import vectors
+from litopys.index.lemmatize import query_lemmas
+from litopys.index.reader import IndexReader
+from litopys.index.store import SqlFilter
+from litopys.core.config import RetrievalSettings
+from litopys.core.errors import FilterError
+from litopys.rag.fusion import rrf_fusion, zscore_fusion
 
 
 @dataclass(frozen=True)

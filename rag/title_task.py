@@ -11,12 +11,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from index.builder import build_index
-from index.corpus import load_corpus
-from index.reader import IndexReader
-from litopys.config import Settings
-from rag.evaluation import article_rank, rank_metrics
-from rag.retrieval import Retriever
+from litopys.index.builder import build_index
+from litopys.index.corpus import load_corpus
+from litopys.index.reader import IndexReader
+from litopys.core.config import Settings
+from litopys.rag.evaluation import article_rank, rank_metrics
+from litopys.rag.retrieval import Retriever
 
 BODY_CHARS = 2000
 DEPTH = 30

@@ -64,10 +64,10 @@ def run_cli(env: dict[str, str], *args: str, check: bool = True, stdin: str | No
 @contextmanager
 def seed_retriever(tmp_path_factory, model_cache: Path, articles: dict[str, str]) -> Iterator[object]:
     """A Retriever over a fresh index of the seed article plus ``articles`` (id -> file text)."""
-    from index.reader import IndexReader
-    from litopys.config import load_settings
+    from litopys.index.reader import IndexReader
+    from litopys.core.config import load_settings
     from litopys.runtime import index_corpus, load_embedder
-    from rag.retrieval import Retriever
+    from litopys.rag.retrieval import Retriever
 
     corpus = tmp_path_factory.mktemp("corpus")
     shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-import index.corpus as corpus_module
+import litopys.index.corpus as corpus_module
 from conftest import SEED_ID, SEEDS, cli_env, run_cli
-from index.corpus import MAX_TITLE_CHARS, load_corpus
-from litopys.config import Settings
+from litopys.index.corpus import MAX_TITLE_CHARS, load_corpus
+from litopys.core.config import Settings
 
 MAX_BYTES = Settings.model_fields["max_file_bytes"].default  # the real default limit (5,000,000)
 LONG_TITLE = ("Довгий заголовок " * 300)[:5000]  # one line of exactly 5,000 characters

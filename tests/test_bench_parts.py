@@ -8,11 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import vectors
-from index.bench import recall_at
-from index.corpus import Article
-from litopys.benchreport import BenchReport, Figure
-from rag.bench import NaiveBM25, Timed
+from litopys.index import vectors
+from litopys.bench.indexing import recall_at
+from litopys.index.corpus import Article
+from litopys.bench.report import BenchReport, Figure
+from litopys.bench.answering import NaiveBM25, Timed
 
 
 def _flat(n: int, dim: int = 16, seed: int = 0):
@@ -82,9 +82,9 @@ def test_naive_bm25_returns_paragraphs_of_at_most_700_characters():
 def test_tiled_index_is_a_consistent_published_index(tmp_path_factory, model_cache):
     from conftest import seed_retriever
 
-    from index.bench import tiled_index
-    from index.reader import IndexReader, check_index, verify_index
-    from rag.retrieval import Retriever
+    from litopys.bench.indexing import tiled_index
+    from litopys.index.reader import IndexReader, check_index, verify_index
+    from litopys.rag.retrieval import Retriever
 
     article = {"zoo.txt": "date 2024-11-14 Слоненя\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд."}
     with seed_retriever(tmp_path_factory, model_cache, article) as retriever:

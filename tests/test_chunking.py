@@ -1,7 +1,7 @@
 """Sentence-aware chunking with spans into the article body."""
 
-from index.chunking import chunk_article
-from index.corpus import parse_article
+from litopys.index.chunking import chunk_article
+from litopys.index.corpus import parse_article
 
 
 def words(text: str) -> int:

@@ -1,8 +1,8 @@
 """Citation markers in answers -> passages."""
 
-from rag.answer import finish_answer
-from rag.citations import is_refusal, marker_numbers, resolve_citations, strip_invalid_markers
-from rag.retrieval import Passage
+from litopys.rag.answer import finish_answer
+from litopys.rag.citations import is_refusal, marker_numbers, resolve_citations, strip_invalid_markers
+from litopys.rag.retrieval import Passage
 
 
 def passage(n: int, text: str, article: str = "a.txt") -> Passage:

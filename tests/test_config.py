@@ -2,7 +2,7 @@
 
 import pytest
 
-from litopys.config import ConfigError, load_settings
+from litopys.core.config import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import ArticleFormatError, load_corpus, parse_article
+from litopys.index.corpus import ArticleFormatError, load_corpus, parse_article
 
 SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_0eb56f0bcda4d5b8.txt"
 
@@ -76,7 +76,7 @@ def test_load_corpus_skips_bad_files_and_goes_on(tmp_path):
 
 
 def test_missing_corpus_folder_is_a_clear_error(tmp_path):
-    from litopys.errors import CorpusError
+    from litopys.core.errors import CorpusError
 
     with pytest.raises(CorpusError, match="corpus folder not found"):
         load_corpus(tmp_path / "nope", max_bytes=1000)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
-from litopys.config import load_settings
+from litopys.core.config import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -100,8 +100,8 @@ def test_bad_file_is_skipped_with_reason_and_warning_exit(env, corpus, first_bui
 
 
 def test_other_embedder_refuses_to_mix(env, first_build):
-    from index.reader import IndexReader
-    from litopys.errors import IndexStateError
+    from litopys.index.reader import IndexReader
+    from litopys.core.errors import IndexStateError
 
     settings = load_settings(index_dir=env["LITOPYS_INDEX_DIR"])
     with pytest.raises(IndexStateError, match="run `litopys index`"):

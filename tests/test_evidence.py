@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from litopys.config import LLMSettings, RetrievalSettings
-from rag.answer import Answer, Answerer
-from rag.prompt import REFUSAL_UK
-from rag.retrieval import MIN_POOL, Passage, Retriever
+from litopys.core.config import LLMSettings, RetrievalSettings
+from litopys.rag.answer import Answer, Answerer
+from litopys.rag.prompt import REFUSAL_UK
+from litopys.rag.retrieval import MIN_POOL, Passage, Retriever
 
 
 def _passage(n: int, score: float) -> Passage:

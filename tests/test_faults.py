@@ -17,13 +17,13 @@ import pytest
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli, wait_for
 from test_server_security import ARTICLE, make_workspace, start_server
 
-from index.builder import DB_NAME
-from index.reader import check_index, verify_index
-from index.store import Store
-from litopys.config import LLMSettings
-from litopys.errors import IndexStateError, ModelUnavailableError
-from rag import gguf
-from ui.render import answer_from_chat
+from litopys.index.builder import DB_NAME
+from litopys.index.reader import check_index, verify_index
+from litopys.index.store import Store
+from litopys.core.config import LLMSettings
+from litopys.core.errors import IndexStateError, ModelUnavailableError
+from litopys.rag import gguf
+from litopys.ui.render import answer_from_chat
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +141,7 @@ def test_truncated_bundled_model_is_caught_before_loading(tmp_path, model_cache,
     monkeypatch.setitem(gguf.BUNDLED, SMALL, gguf.BundledModel(
         model.name, "litopys_no_such_part", "no-such-part", model.version, model.parts, model.size, model.sha256))
     _llama_must_not_be_called(monkeypatch)
-    with caplog.at_level(logging.WARNING, logger="rag.gguf"), \
+    with caplog.at_level(logging.WARNING, logger="litopys.rag.gguf"), \
             pytest.raises(ModelUnavailableError, match="no-such-part1==.* is not installed"):
         gguf.load_llm(LLMSettings(model=SMALL), tmp_path)
     assert f"{copy} is damaged or incomplete ({50 << 20} bytes, expected {model.size}" in caplog.text

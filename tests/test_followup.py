@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.followup import Turn, clean_rewrite, needs_history, rewrite_messages
+from litopys.rag.followup import Turn, clean_rewrite, needs_history, rewrite_messages
 
 HISTORY = [
     Turn(

@@ -1,6 +1,6 @@
 """Weighted fusion of lexical and dense rankings."""
 
-from rag.fusion import rrf_fusion, zscore_fusion
+from litopys.rag.fusion import rrf_fusion, zscore_fusion
 
 LEX = [(1, 12.0), (2, 9.0), (3, 3.0)]
 DENSE = [(3, 0.9), (4, 0.8), (1, 0.1)]

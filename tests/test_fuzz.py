@@ -14,18 +14,18 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.chunking import chunk_article
-from index.corpus import (
+from litopys.index.chunking import chunk_article
+from litopys.index.corpus import (
     MAX_TITLE_CHARS,
     Article,
     ArticleFormatError,
     decode_text,
     parse_article,
 )
-from rag.answer import finish_answer
-from rag.citations import marker_numbers, resolve_citations, strip_invalid_markers
-from rag.prompt import build_prompt
-from rag.retrieval import Passage
+from litopys.rag.answer import finish_answer
+from litopys.rag.citations import marker_numbers, resolve_citations, strip_invalid_markers
+from litopys.rag.prompt import build_prompt
+from litopys.rag.retrieval import Passage
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

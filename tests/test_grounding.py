@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from rag.answer import finish_answer
-from rag.grounding import check_answer, check_claim, split_claims, unmet_question_numbers
-from rag.prompt import REFUSAL_UK
-from rag.retrieval import Passage
+from litopys.rag.answer import finish_answer
+from litopys.rag.grounding import check_answer, check_claim, split_claims, unmet_question_numbers
+from litopys.rag.prompt import REFUSAL_UK
+from litopys.rag.retrieval import Passage
 
 SEED = (
     "Російську делегацію на переговорах у Майамі може очолити Кирило Дмитрієв, глава РФПІ. "

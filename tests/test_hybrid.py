@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import seed_retriever
-from index import vectors
-from index.lemmatize import query_lemmas
-from rag.retrieval import Retriever
+from litopys.index import vectors
+from litopys.index.lemmatize import query_lemmas
+from litopys.rag.retrieval import Retriever
 
 pytestmark = pytest.mark.slow
 

@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli, spawn, wait_for
 
-from index.builder import DB_NAME, LOCK_NAME, build_index
-from index.reader import IndexReader, verify_index
-from index.store import Store
-from litopys.config import Settings, load_settings
-from litopys.errors import IndexBusyError
-from rag.retrieval import Retriever
+from litopys.index.builder import DB_NAME, LOCK_NAME, build_index
+from litopys.index.reader import IndexReader, verify_index
+from litopys.index.store import Store
+from litopys.core.config import Settings, load_settings
+from litopys.core.errors import IndexBusyError
+from litopys.rag.retrieval import Retriever
 
 pytestmark = pytest.mark.slow
 

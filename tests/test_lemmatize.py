@@ -1,6 +1,6 @@
 """Ukrainian lemmas for BM25."""
 
-from index.lemmatize import lemmas, query_lemmas, words
+from litopys.index.lemmatize import lemmas, query_lemmas, words
 
 
 def test_inflected_forms_share_a_lemma():

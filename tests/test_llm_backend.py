@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
-from litopys.config import LLMSettings
-from litopys.errors import ModelUnavailableError
-from rag.llm import OpenAIChat, Sampling, open_chat_model
+from litopys.core.config import LLMSettings
+from litopys.core.errors import ModelUnavailableError
+from litopys.rag.llm import OpenAIChat, Sampling, open_chat_model
 
 SMALL = "bundled:qwen2.5-coder-0.5b"
 
@@ -43,7 +43,7 @@ def test_api_key_is_secret():
 
 @pytest.fixture(scope="module")
 def llm_server(model_cache, tmp_path_factory):
-    from rag.gguf import resolve_gguf
+    from litopys.rag.gguf import resolve_gguf
 
     pytest.importorskip("sse_starlette", reason="llama_cpp.server needs the test extra (sse-starlette)")
     path = resolve_gguf(SMALL, model_cache)

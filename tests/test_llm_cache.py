@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from litopys.config import load_settings
-from rag.llm import Sampling, complete, open_chat_model
+from litopys.core.config import load_settings
+from litopys.rag.llm import Sampling, complete, open_chat_model
 
 pytestmark = pytest.mark.slow
 

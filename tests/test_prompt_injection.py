@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.prompt import INJECTION_NOTE, build_prompt, defang, neutralize_delimiters
-from rag.retrieval import Passage
+from litopys.rag.prompt import INJECTION_NOTE, build_prompt, defang, neutralize_delimiters
+from litopys.rag.retrieval import Passage
 
 ARTICLE_ID = "vinnytsia-mist.txt"
 ATTACKS = [
@@ -58,7 +58,7 @@ def test_ordinary_news_sentences_are_kept(text):
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory, model_cache):
-    from litopys.config import load_settings
+    from litopys.core.config import load_settings
     from litopys.runtime import index_corpus, open_assistant
 
     corpus = tmp_path_factory.mktemp("hostile-corpus")

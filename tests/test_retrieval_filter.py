@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import SEED_ID, SEED_QUESTION, seed_retriever
 
-from litopys.errors import FilterError
-from rag.retrieval import RetrievalFilter
+from litopys.core.errors import FilterError
+from litopys.rag.retrieval import RetrievalFilter
 
 pytestmark = pytest.mark.slow
 

@@ -28,10 +28,10 @@ from conftest import (
     wait_for,
 )
 
-from litopys.config import ServerSettings, load_settings
-from litopys.errors import UnsafeServerError
-from ui.render import answer_from_chat
-from ui.server import is_loopback, login_pair
+from litopys.core.config import ServerSettings, load_settings
+from litopys.core.errors import UnsafeServerError
+from litopys.ui.render import answer_from_chat
+from litopys.ui.server import is_loopback, login_pair
 
 USER = "redaktor"
 PASSWORD = "Tsy-parol-ne-mae-potrapyty-v-zhurnal-7f3a"

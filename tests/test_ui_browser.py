@@ -41,9 +41,9 @@ def server(tmp_path_factory, model_cache):
         if os.environ.get("CI"):
             pytest.fail("/usr/bin/chromium is missing in CI: scripts/test.sh should have installed it")
         pytest.skip("BROWSER TESTS SKIPPED: /usr/bin/chromium is missing (apt-get install chromium)")
-    from litopys.config import load_settings
+    from litopys.core.config import load_settings
     from litopys.runtime import index_corpus, open_assistant
-    from ui.app import CSS, build_app
+    from litopys.ui.app import CSS, build_app
 
     corpus = tmp_path_factory.mktemp("corpus")
     shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
@@ -249,7 +249,7 @@ def test_filters_restrict_the_sources_and_are_shown(page):
 
 
 def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, monkeypatch):
-    from rag.answer import Answer
+    from litopys.rag.answer import Answer
 
     finished: list[Answer] = []
     original = server.assistant.answerer.stream

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from index.corpus import Article
-from rag.answer import finish_answer
-from rag.retrieval import Passage, RetrievalFilter
-from ui import render
-from ui.strings import EN, UK
+from litopys.index.corpus import Article
+from litopys.rag.answer import finish_answer
+from litopys.rag.retrieval import Passage, RetrievalFilter
+from litopys.ui import render
+from litopys.ui.strings import EN, UK
 
 S = UK
 HOSTILE = '<script>window.__xss=1</script> <img src=x onerror="alert(1)"> [a](javascript:alert(2)) ${1+1}'
@@ -80,8 +80,8 @@ def test_both_languages_have_every_label():
 def test_the_app_builds_in_english_with_english_labels(tmp_path):
     from types import SimpleNamespace
 
-    from litopys.config import load_settings
-    from ui.app import build_app
+    from litopys.core.config import load_settings
+    from litopys.ui.app import build_app
 
     settings = load_settings(corpus_dir=tmp_path, index_dir=tmp_path / "index", ui={"language": "en"})
     # Building needs only the settings (no index yet); answering would need the models.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from index.corpus import load_corpus
-from index.upload import STAGING_FOLDER, UPLOAD_FOLDER, accept_uploads, safe_name
+from litopys.index.corpus import load_corpus
+from litopys.index.upload import STAGING_FOLDER, UPLOAD_FOLDER, accept_uploads, safe_name
 
 GOOD = "date 2025-03-01 Нова стаття\nУ Львові відкрили нову бібліотеку для дітей.\n"
 

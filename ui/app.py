@@ -25,14 +25,14 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (the analytics switch must be set before import)
 
-from index.reader import list_articles, read_article  # noqa: E402
-from litopys.errors import FilterError, LitopysError  # noqa: E402
-from rag.answer import Answer, Delta  # noqa: E402
-from rag.followup import Turn  # noqa: E402
-from rag.retrieval import RetrievalFilter  # noqa: E402
-from ui import render  # noqa: E402
-from ui.library import build_library_tab  # noqa: E402
-from ui.strings import strings  # noqa: E402
+from litopys.index.reader import list_articles, read_article  # noqa: E402
+from litopys.core.errors import FilterError, LitopysError  # noqa: E402
+from litopys.rag.answer import Answer, Delta  # noqa: E402
+from litopys.rag.followup import Turn  # noqa: E402
+from litopys.rag.retrieval import RetrievalFilter  # noqa: E402
+from litopys.ui import render  # noqa: E402
+from litopys.ui.library import build_library_tab  # noqa: E402
+from litopys.ui.strings import strings  # noqa: E402
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from index.upload import accept_uploads
-from litopys.errors import LitopysError
+from litopys.index.upload import accept_uploads
+from litopys.core.errors import LitopysError
 from litopys.runtime import index_corpus, index_status
-from ui.strings import UK
+from litopys.ui.strings import UK
 
 log = logging.getLogger(__name__)
 

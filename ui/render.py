@@ -15,10 +15,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from index.corpus import Article
-from rag.answer import Answer
-from rag.citations import MARKER, marker_numbers
-from rag.retrieval import RetrievalFilter
+from litopys.index.corpus import Article
+from litopys.rag.answer import Answer
+from litopys.rag.citations import MARKER, marker_numbers
+from litopys.rag.retrieval import RetrievalFilter
 
 e = html.escape
 

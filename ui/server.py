@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from litopys.config import ServerSettings, Settings
-from litopys.errors import UnsafeServerError
-from ui.app import CSS, build_app  # imports gradio with its analytics switched off
+from litopys.core.config import ServerSettings, Settings
+from litopys.core.errors import UnsafeServerError
+from litopys.ui.app import CSS, build_app  # imports gradio with its analytics switched off
 
 if TYPE_CHECKING:
     import gradio as gr

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from index.corpus import load_corpus
-from litopys.benchreport import BenchReport, Figure, pct
-from litopys.config import Settings, load_settings
+from litopys.index.corpus import load_corpus
+from litopys.bench.report import BenchReport, Figure, pct
+from litopys.core.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class BenchPlan:
 
 def _questions(path: Path | None, corpus: Path, settings: Settings) -> tuple[list[str], str]:
     if path is not None:
-        from rag.evaluation import load_questions
+        from litopys.rag.evaluation import load_questions
 
         return [q.question for q in load_questions(path)], f"questions from {path.name}"
     articles, _ = load_corpus(corpus, settings.max_file_bytes)
@@ -126,7 +126,7 @@ class _Timer:
 
 def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, index_dir: Path,
               plan: BenchPlan):
-    from index.bench import indexing_overhead
+    from litopys.bench.indexing import indexing_overhead
 
     run = indexing_overhead(settings, embedder, subset, index_dir)
     note = (f"{run.articles} texts, {run.chunks} chunks" + (" (subset: first texts of the corpus)" if plan.quick else "")
@@ -140,8 +140,8 @@ def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, i
 
 
 def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions, built) -> None:
-    from index.bench import retrieval_latency
-    from litopys import peer
+    from litopys.bench.indexing import retrieval_latency
+    from litopys.bench import llamaindex_peer as peer
 
     why = peer.available()
     if why:
@@ -165,7 +165,7 @@ def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: 
 
 
 def _full_index(settings: Settings, embedder, corpus: Path, bench_dir: Path) -> Path:
-    from index.builder import build_index
+    from litopys.index.builder import build_index
 
     index_dir = bench_dir / "index-full"
     report = build_index(settings.model_copy(update={"corpus_dir": corpus, "index_dir": index_dir}), embedder)
@@ -175,7 +175,7 @@ def _full_index(settings: Settings, embedder, corpus: Path, bench_dir: Path) -> 
 
 def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Path, bench_dir: Path,
                queries: list[str]) -> None:
-    from index.bench import retrieval_latency, tiled_index
+    from litopys.bench.indexing import retrieval_latency, tiled_index
 
     small = retrieval_latency(settings, embedder, index_dir, queries)
     t = time.perf_counter()
@@ -207,11 +207,11 @@ def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Pat
 
 def _memory(report: BenchReport, settings: Settings, question: str) -> None:
     """Peak RSS of a process holding what `serve` holds: both models, the index, the Gradio app."""
-    from rag.gguf import resolve_gguf
+    from litopys.rag.gguf import resolve_gguf
 
     payload = json.dumps({"settings": settings.model_dump(mode="json", exclude={"llm": {"api_key"}}),
                           "question": question})
-    proc = subprocess.run([sys.executable, "-m", "litopys.bench", "--rss-probe"], input=payload,
+    proc = subprocess.run([sys.executable, "-m", "litopys.bench.suite", "--rss-probe"], input=payload,
                           capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         report.notes.append(f"memory probe failed: {proc.stderr.strip()[-300:]}")
@@ -228,7 +228,7 @@ def _rss_probe() -> None:
     import resource
 
     from litopys.runtime import open_assistant
-    from ui.app import build_app
+    from litopys.ui.app import build_app
 
     data = json.loads(sys.stdin.read())
     assistant = open_assistant(load_settings(None, **data["settings"]))
@@ -240,8 +240,8 @@ def _rss_probe() -> None:
 def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str],
                plan: BenchPlan) -> None:
     from litopys.runtime import open_assistant
-    from rag.bench import NaiveBM25, ask_vs_bare, naive_answer, prefix_cache_gain
-    from rag.llm import LlamaCppChat
+    from litopys.bench.answering import NaiveBM25, ask_vs_bare, naive_answer, prefix_cache_gain
+    from litopys.rag.llm import LlamaCppChat
 
     assistant = open_assistant(settings, embedder)
     answerer = assistant.answerer

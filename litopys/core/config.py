@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from litopys.errors import LitopysError
+from litopys.core.errors import LitopysError
 
 
 def _data_home() -> Path:

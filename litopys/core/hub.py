@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from litopys.errors import ModelUnavailableError
+from litopys.core.errors import ModelUnavailableError
 
 _HINT = "use a local path or a bundled model (e.g. bundled:use-m3, bundled:qwen2.5-coder-1.5b)"
 

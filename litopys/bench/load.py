@@ -34,11 +34,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
 
-from rag.evaluation import load_questions
-from ui.server import is_loopback
+from litopys.rag.evaluation import load_questions
+from litopys.ui.server import is_loopback
 
 API_NAME = "/respond"
 POLL_S = 0.1
@@ -112,7 +111,7 @@ def slope_per_min(samples: list[tuple[float, float]]) -> float | None:
 
 def final_text(result) -> tuple[str, str]:
     """(state, text) of the assistant's last message in /respond's outputs (question box, chat, sources)."""
-    from ui.render import answer_from_chat
+    from litopys.ui.render import answer_from_chat
 
     chat = result[1] if isinstance(result, (list, tuple)) and len(result) > 1 else ""
     return answer_from_chat(chat or "")

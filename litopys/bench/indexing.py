@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from index import vectors
-from index.builder import DB_NAME, build_index
-from index.lemmatize import lemma
-from index.reader import IndexReader
-from index.store import Store
-from litopys.config import Settings
-from litopys.integrity import file_sha256
+from litopys.index import vectors
+from litopys.index.builder import DB_NAME, build_index
+from litopys.index.lemmatize import lemma
+from litopys.index.reader import IndexReader
+from litopys.index.store import Store
+from litopys.core.config import Settings
+from litopys.core.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def _times(fn: Callable[[str], object], queries: Sequence[str]) -> list[float]:
 
 def retrieval_latency(settings: Settings, embedder, index_dir: Path, queries: Sequence[str]) -> LatencyRun:
     """p50/p95 material for ``queries`` against the index in ``index_dir`` (hybrid search, no LLM)."""
-    from rag.retrieval import Retriever
+    from litopys.rag.retrieval import Retriever
 
     t = time.perf_counter()
     reader = IndexReader(index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)

@@ -9,12 +9,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.corpus import Article
-from index.lemmatize import lemmas, query_lemmas
-from rag.answer import Answerer
-from rag.followup import Turn, rewrite_messages
-from rag.llm import LlamaCppChat, Sampling, complete
-from rag.prompt import SYSTEM_PROMPT
+from litopys.index.corpus import Article
+from litopys.index.lemmatize import lemmas, query_lemmas
+from litopys.rag.answer import Answerer
+from litopys.rag.followup import Turn, rewrite_messages
+from litopys.rag.llm import LlamaCppChat, Sampling, complete
+from litopys.rag.prompt import SYSTEM_PROMPT
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parents[2]
 
-from litopys.config import load_settings  # noqa: E402
+from litopys.core.config import load_settings  # noqa: E402
 from litopys.runtime import index_corpus, load_embedder  # noqa: E402
 
 NEW_ARTICLE = (

@@ -1,0 +1,1 @@
+"""The ground every layer stands on: settings, typed errors, file integrity, model download from the Hub."""
