@@ -49,3 +49,29 @@ def test_bad_settings_are_clear_errors(tmp_path, monkeypatch):
     (tmp_path / "litopys.toml").write_text("unknown_key = 1\n")
     with pytest.raises(ConfigError, match="unknown_key"):
         load_settings()
+
+
+def test_paths_expand_home(tmp_path, monkeypatch):
+    """`~` in a path setting is the home folder, from a TOML file, the environment or an override."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "litopys.toml").write_text(
+        'index_dir = "~/.local/share/litopys/index"\ncache_dir = "~/cache"\ncorpus_dir = "~/news"\n'
+        '[embedder]\nmodel = "~/models/e5"\n[llm]\nmodel = "~/models/qwen.gguf"\n'
+    )
+    s = load_settings()
+    assert s.index_dir == home / ".local/share/litopys/index"
+    assert (s.cache_dir, s.corpus_dir) == (home / "cache", home / "news")
+    assert s.embedder.model == str(home / "models/e5")
+    assert s.llm.model == str(home / "models/qwen.gguf")
+    monkeypatch.setenv("LITOPYS_INDEX_DIR", "~/idx")
+    monkeypatch.setenv("LITOPYS_LLM__MODEL", "~/other.gguf")
+    s = load_settings()
+    assert s.index_dir == home / "idx" and s.llm.model == str(home / "other.gguf")
+    assert load_settings(corpus_dir="~/x").corpus_dir == home / "x"
+    assert load_settings(embedder={"model": "bundled:use-m3"}).embedder.model == "bundled:use-m3"
+    cfg = home / "my.toml"
+    home.mkdir()
+    cfg.write_text("[server]\nport = 9001\n")
+    monkeypatch.setenv("LITOPYS_CONFIG", "~/my.toml")
+    assert load_settings().server.port == 9001

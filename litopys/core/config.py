@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +21,16 @@ from pydantic_settings import (
 )
 
 from litopys.core.errors import LitopysError
+
+
+# A path setting: a leading ``~`` means the user's home, as in a shell (``index_dir = "~/news-index"``
+# must not create a folder literally named ``~``).
+ExpandedPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
+
+
+def _expand_model_path(value: str) -> str:
+    """A model given as ``~/...`` is a local path: expand it; ids like ``bundled:...`` pass unchanged."""
+    return os.path.expanduser(value) if value.startswith("~") else value
 
 
 def _data_home() -> Path:
@@ -51,6 +61,11 @@ class EmbedderSettings(BaseModel):
     hub_timeout_s: float = Field(
         3.0, gt=0, description="How long to wait for the Hub before failing with a clear message."
     )
+
+    @field_validator("model")
+    @classmethod
+    def _expand_model(cls, value: str) -> str:
+        return _expand_model_path(value)
 
 
 class ChunkSettings(BaseModel):
@@ -123,6 +138,11 @@ class LLMSettings(BaseModel):
         None, description="Expected sha256 of a local or Hub .gguf, checked before loading (bundled models carry theirs)."
     )
 
+    @field_validator("model")
+    @classmethod
+    def _expand_model(cls, value: str) -> str:
+        return _expand_model_path(value)
+
 
 class ServerSettings(BaseModel):
     """The web chat server: where it listens, who may use it, how much it takes at once."""
@@ -153,9 +173,9 @@ class Settings(BaseSettings):
         toml_file="litopys.toml",
     )
 
-    corpus_dir: Path = Field(Path("seeds"), description="Folder of article files.")
-    index_dir: Path = Field(default_factory=lambda: _data_home() / "index")
-    cache_dir: Path = Field(
+    corpus_dir: ExpandedPath = Field(Path("seeds"), description="Folder of article files.")
+    index_dir: ExpandedPath = Field(default_factory=lambda: _data_home() / "index")
+    cache_dir: ExpandedPath = Field(
         default_factory=_cache_home, description="Where assembled/downloaded models are kept."
     )
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger article files are skipped.")
@@ -192,9 +212,9 @@ class ConfigError(LitopysError):
 def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
     """Build the settings; ``config_file`` (if given) must exist and replaces ``litopys.toml``."""
     explicit = config_file or os.environ.get("LITOPYS_CONFIG")
-    if explicit is not None and not Path(explicit).is_file():
+    if explicit is not None and not Path(explicit).expanduser().is_file():
         raise ConfigError(f"config file not found: {explicit}")
-    toml_file = Path(explicit) if explicit else Path("litopys.toml")
+    toml_file = Path(explicit).expanduser() if explicit else Path("litopys.toml")
     # A subclass per call keeps the TOML path out of global state.
     cls = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": toml_file}})
     try:
