@@ -84,7 +84,7 @@ def parse_article(article_id: str, text: str) -> tuple[Article, list[str]]:
     match = _DATE_LINE.match(first_line)
     if match:
         raw_date, title = match.group(1), match.group(2).strip()
-        date = _valid_date(raw_date)
+        date = iso_date(raw_date)
         if date is None:
             warnings.append(f"impossible date {raw_date!r} ignored")
         if not title:
@@ -106,7 +106,8 @@ def parse_article(article_id: str, text: str) -> tuple[Article, list[str]]:
     return Article(article_id, title, date, body, content_hash), warnings
 
 
-def _valid_date(raw: str) -> str | None:
+def iso_date(raw: str) -> str | None:
+    """``raw`` as a ``YYYY-MM-DD`` date, or None when it is not one (or is impossible, like 2024-02-30)."""
     if not _ISO_DATE.match(raw):
         return None
     try:

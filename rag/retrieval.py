@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
-import re
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from operator import itemgetter
 
 from litopys.index import vectors
+from litopys.index.corpus import iso_date
 from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
@@ -38,23 +37,16 @@ class Passage:
         return asdict(self)
 
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
 def parse_date(text: str | None, field: str) -> str | None:
     """``YYYY-MM-DD`` (or empty -> None); anything else is a FilterError for ``field``."""
     text = (text or "").strip()
     if not text:
         return None
-    try:
-        if not _ISO_DATE.match(text):
-            raise ValueError
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
+    date = iso_date(text)
+    if date is None:
         what = field.replace("_", " ")
-        raise FilterError(
-            f"{what}: {text!r} is not a date in the form YYYY-MM-DD (e.g. 2024-11-14)", field, text
-        ) from None
+        raise FilterError(f"{what}: {text!r} is not a date in the form YYYY-MM-DD (e.g. 2024-11-14)", field, text)
+    return date
 
 
 @dataclass(frozen=True)
