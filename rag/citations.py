@@ -16,7 +16,8 @@ from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
 from litopys.rag.retrieval import Passage
 
 MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# Digits with decimal or grouping separators ("2,4", "1.250.000") make one number.
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _REFUSAL_HINTS = (
     "немає відповіді",
     "не містять відповіді",
@@ -85,13 +86,18 @@ def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Ci
     return valid, invalid
 
 
+def numbers(text: str) -> set[str]:
+    """The numbers written in ``text``; a decimal comma reads as a point, so "2,4" and "2.4" are one number."""
+    return {n.replace(",", ".") for n in NUMBER.findall(text)}
+
+
 def content_lemmas(text: str) -> set[str]:
     """Lemmas of ``text`` that carry content (no stopwords, no one-letter words)."""
     return {lem for lem in lemmas(text) if lem not in QUERY_STOPWORDS and len(lem) > 1}
 
 
 def _evidence(text: str) -> set[str]:
-    return content_lemmas(MARKER.sub(" ", text)) | set(_NUMBER.findall(text))
+    return content_lemmas(MARKER.sub(" ", text)) | numbers(text)
 
 
 def support(claim: str, passage_text: str) -> float:

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from tokenize_uk import tokenize_sents
 
 from litopys.index.lemmatize import lemma, lemmas, words
-from litopys.rag.citations import MARKER, content_lemmas, marker_numbers
+from litopys.rag.citations import MARKER, content_lemmas, marker_numbers, numbers
 
 MIN_OVERLAP = 0.5  # share of a claim's content lemmas that its passages must contain
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # A capitalized word that is not the tail of a compound ("Прайм-Девелопмент" is one name).
 _NAME = re.compile(r"(?<![\w'’ʼ-])([A-ZА-ЯІЇЄҐ][\w'’ʼ-]*\w)")
 
@@ -86,10 +85,6 @@ def split_claims(answer: str) -> list[tuple[str, tuple[int, ...]]]:
     return [(s, tuple(dict.fromkeys(nums))) for s, nums in out]
 
 
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
-
-
 def _names(sentence: str) -> set[str]:
     """Lemmas of capitalized words that do not start the sentence (names, places, firms)."""
     found = set()
@@ -114,8 +109,8 @@ def check_claim(
     have_lemmas = {lemma(w) for w in have_words}
     want = {lem for lem in content_lemmas(claim) - given if not lem.isdigit()}
     overlap = len(want & have_lemmas) / len(want) if want else 1.0
-    have_numbers = _numbers(evidence) | {w for w in have_words if w.isdigit()}
-    missing_numbers = tuple(sorted(n for n in _numbers(claim) - _numbers(question) if n not in have_numbers))
+    have_numbers = numbers(evidence) | {w for w in have_words if w.isdigit()}
+    missing_numbers = tuple(sorted(n for n in numbers(claim) - numbers(question) if n not in have_numbers))
     missing_names = tuple(sorted(n for n in _names(claim) - given if n not in have_lemmas and n not in have_words))
     supported = bool(passage_texts) and overlap >= MIN_OVERLAP and not missing_numbers and not missing_names
     return ClaimCheck(sentence, tuple(cited), supported, overlap, missing_numbers, missing_names)
@@ -145,9 +140,9 @@ def unmet_question_numbers(question: str, evidence: Sequence[str]) -> tuple[str,
     2018, however well its other words match; small models happily answer from such a
     passage. Short numbers are left out: "2 медалі" may be written "дві медалі".
     """
-    asked = {n for n in _numbers(question) if sum(ch.isdigit() for ch in n) >= 2}
+    asked = {n for n in numbers(question) if sum(ch.isdigit() for ch in n) >= 2}
     if not asked:
         return ()
     text = " \n ".join(evidence)
-    have = _numbers(text) | set(re.findall(r"\d+", text))
+    have = numbers(text) | set(re.findall(r"\d+", text))
     return tuple(sorted(asked - have))

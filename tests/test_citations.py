@@ -74,3 +74,15 @@ def test_citation_of_the_wrong_passage_is_moved_to_the_supporting_one():
 def test_a_supported_citation_is_kept():
     answer = finish_answer("Хто?", "Кирило Дмитрієв [1].", PASSAGES)
     assert [(c.n, c.attributed) for c in answer.citations] == [(1, False)]
+
+
+def test_citations_and_grounding_read_numbers_alike():
+    # "2,4" in the answer is the passage's "2.4", not "2" and "4": attribution must pick the
+    # passage that grounding then finds the number in.
+    budget = [
+        passage(1, "Бюджет міста становить 2 млн грн, 4 школи отримають ремонт."),
+        passage(2, "Бюджет міста становить 2.4 млн грн.", "b.txt"),
+    ]
+    answer = finish_answer("Який бюджет?", "Бюджет становить 2,4 млн грн.", budget)
+    assert [(c.n, c.attributed, c.supported) for c in answer.citations] == [(2, True, True)]
+    assert answer.grounding == 1.0
