@@ -1,9 +1,9 @@
 """Ukrainian lemmatization for the lexical (BM25) index and for queries.
 
 Words are found with a regular expression rather than ``tokenize_uk.tokenize_words``:
-only word characters matter for BM25, and the regex is ~10x faster on a full
-corpus. Lemmas come from pymorphy3's Ukrainian dictionary; lookups are cached
-because news vocabulary repeats heavily.
+only word characters matter for BM25, and the regex is much faster on a full
+corpus (docs/performance.md). Lemmas come from pymorphy3's Ukrainian dictionary;
+lookups are cached because news vocabulary repeats heavily.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The metadata database: articles, chunks, a lemmatized FTS5 table for BM25, and build facts.
 
-SQLite (stdlib). One writer at a time (see ``index.lock``); readers open the
+SQLite (stdlib). One writer at a time (see ``builder.build_lock``); readers open the
 file read-only and see only committed generations.
 """
 

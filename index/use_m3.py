@@ -32,7 +32,7 @@ class UseM3Module(torch.nn.Module):
     def __init__(self, threads: int = 2) -> None:
         super().__init__()
         self.use = USE(threads=threads)
-        # The wheel tokenizes with a pure-Python port of sentencepiece (~20x slower than the C++
+        # The wheel tokenizes with a pure-Python port of sentencepiece (far slower than the C++
         # library, and it splits runs of unknown characters that the library, the model's own
         # tokenizer, keeps as one <unk>). USE() builds its tokenizer lazily from ``_sp``; setting
         # it first makes the model and our chunk sizing use the real library.

@@ -21,8 +21,8 @@ from litopys.core.integrity import file_sha256, fsync_dir
 
 
 # One query at a time needs no thread team; FAISS's OpenMP threads spin after each search and
-# take the cores from the query embedding and SQLite (measured: a 981-chunk query took 11.9 ms
-# p50 with FAISS's default threads, 2.9 ms with one). Graph building sets more (``_all_cores``).
+# take the cores from the query embedding and SQLite (one thread made queries several times
+# faster; figures in docs/performance.md). Graph building sets more (``_all_cores``).
 faiss.omp_set_num_threads(1)
 
 

@@ -17,7 +17,7 @@ def _zscores(ranking: Ranking) -> dict[int, float]:
     if not ranking:
         return {}
     scores = [s for _, s in ranking]
-    # Plain floats: statistics.pstdev computes exactly with fractions, ~0.3 ms per call here.
+    # Plain floats: statistics.pstdev computes exactly with fractions, too slow per query (docs/performance.md).
     mean = math.fsum(scores) / len(scores)
     std = math.sqrt(math.fsum((s - mean) ** 2 for s in scores) / len(scores)) or 1.0
     return {cid: (s - mean) / std for cid, s in ranking}

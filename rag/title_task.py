@@ -1,8 +1,8 @@
 """The title-to-article retrieval task: compare BM25, dense and the hybrid in seconds.
 
 Each article's title line is the query; the target is the same article with
-its title removed (body cut to 2,000 characters), as in the measurements of
-`../shared/RETRIEVAL.md`. It needs no question file, so fusion settings can be
+its title removed (body cut to 2,000 characters), as in the retrieval measurements
+in docs/quality.md. It needs no question file, so fusion settings can be
 compared on any corpus. The scratch corpus and index live in a temporary folder.
 """
 

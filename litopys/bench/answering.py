@@ -1,5 +1,5 @@
 """Answer-side measurements for `litopys bench`: our ask vs a bare llama.cpp call, the prefix
-cache, the waiting a user feels, and a naive pipeline (ANSWERING.md's setup, reduced) in the same run."""
+cache, the waiting a user feels, and a naive pipeline (docs/quality.md's naive baseline, reduced) in the same run."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def prefix_cache_gain(answerer: Answerer, questions: Sequence[str]) -> list[Cach
     return runs
 
 
-# --- the naive pipeline of ANSWERING.md, reduced: paragraph BM25 top 5, no few-shot, 160 tokens ---
+# --- the naive baseline (docs/quality.md), reduced: paragraph BM25 top 5, no few-shot, 160 tokens ---
 
 NAIVE_MAX_CHARS = 700
 NAIVE_TOP = 5
@@ -159,8 +159,8 @@ class NaiveBM25:
 def naive_answer(chat: LlamaCppChat, bm25: NaiveBM25, question: str) -> Timed:
     """Retrieve and answer the naive way; time from the question to the first and last token.
 
-    The prompt is evaluated in full, as in ANSWERING.md's measurement (~60 tokens/s over the
-    whole prompt): a pipeline without a cached system prompt. Our snapshots are kept.
+    The prompt is evaluated in full, as in the naive baseline's measurement (docs/quality.md):
+    a pipeline without a cached system prompt. Our snapshots are kept.
     """
     chat.evict()
     started = time.perf_counter()

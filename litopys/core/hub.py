@@ -1,6 +1,6 @@
 """Hugging Face Hub access that fails fast when the Hub cannot be reached.
 
-Without this, an offline machine waits ~25 s in the Hub client's retries
+Without this, an offline machine waits in the Hub client's retries
 before it reports anything. Order: the local Hub cache, then (unless
 HF_HUB_OFFLINE is set) a short reachability probe, then a normal download.
 """
