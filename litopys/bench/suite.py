@@ -25,9 +25,8 @@ from pathlib import Path
 from statistics import median
 
 from litopys.index.corpus import load_corpus
-from litopys.bench.report import BenchReport, Figure
+from litopys.bench.report import BenchReport, Figure, pct
 from litopys.core.config import Settings, load_settings
-from litopys.core.measure import percentile
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +156,11 @@ def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: 
                built.pipeline_s, "ours (incl. lemmatized BM25)", ">= 2",
                f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours"),
         Figure("peer.query_ratio", "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
-               percentile(run.query_ms, 50), "ms", percentile(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
+               pct(run.query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
                "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared"),
         Figure("peer.dense_query_ratio", "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
-               percentile(run.dense_query_ms, 50), "ms", percentile(ours.total_ms, 50), "ours p50 (hybrid)", "",
-               f"query embedding alone p50 {percentile(ours.embed_ms, 50):.1f} ms: the floor both share"),
+               pct(run.dense_query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid)", "",
+               f"query embedding alone p50 {pct(ours.embed_ms, 50):.1f} ms: the floor both share"),
     )
 
 
@@ -188,16 +187,16 @@ def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Pat
     for run, size in ((small, "10k"), (big, "100k")):
         report.add(
             Figure(f"retrieval.p95_ms_{size}", f"query p95 at {run.chunks:,} chunks, {run.index_type}",
-                   percentile(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
-                   note=f"p50 {percentile(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + "
-                   f"fetch); query embedding alone p95 {percentile(run.embed_ms, 95):.1f} ms"),
+                   pct(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
+                   note=f"p50 {pct(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + "
+                   f"fetch); query embedding alone p95 {pct(run.embed_ms, 95):.1f} ms"),
             Figure(f"retrieval.search_p95_ms_{size}", f"the same without the query embedding, p95 at {size}",
-                   percentile(run.search_ms, 95), "ms",
-                   note=f"BM25 p95 {percentile(run.bm25_ms, 95):.1f} ms, FAISS p95 {percentile(run.dense_ms, 95):.2f} ms"),
+                   pct(run.search_ms, 95), "ms",
+                   note=f"BM25 p95 {pct(run.bm25_ms, 95):.1f} ms, FAISS p95 {pct(run.dense_ms, 95):.2f} ms"),
         )
     report.add(
         Figure("retrieval.faiss_p95_ms_100k", f"FAISS search p95 at {big.chunks:,} ({big.index_type})",
-               percentile(big.dense_ms, 95), "ms", percentile(big.exact_dense_ms, 95), "exact flat search", "",
+               pct(big.dense_ms, 95), "ms", pct(big.exact_dense_ms, 95), "exact flat search", "",
                f"HNSW from {threshold:,} chunks (retrieval.hnsw_threshold); graph built+cached in {big.open_s:.0f} s "
                f"on first open; tiled index ({TILE_COPIES} copies, reused embeddings) ready in {tile_s:.0f} s"),
     )
@@ -279,13 +278,13 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
     report.add(
         Figure("wait.prompt_tokens_median", "prompt tokens per answer, median", median(r.prompt_tokens for r in ours),
                "tok", median(n.prompt_tokens for n in naive), "naive pipeline", "",
-               f"p90 {percentile([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
+               f"p90 {pct([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
                f"{median(r.new_prompt_tokens for r in ours):.0f}; target median <= 600"),
         Figure("wait.ttft_s_median", "time to first token, median", median(r.ttft_s for r in ours), "s",
                median(n.ttft_s for n in naive), "naive pipeline", "",
-               f"p90 {percentile([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+               f"p90 {pct([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
         Figure("wait.total_s_median", "complete answer, median", median(r.total_s for r in ours), "s",
-               note=f"p90 {percentile([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+               note=f"p90 {pct([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
         Figure("wait.total_ratio_vs_naive", "complete answer vs naive, same questions, median",
                median(r.total_s for r in ours_same), "s", median(n.total_s for n in naive), "naive pipeline",
                "< 0.40", f"{len(naive)} questions{subset}; naive (docs/quality.md): paragraph BM25 top 5, no few-shot, 160 tokens, "
