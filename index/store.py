@@ -44,6 +44,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lemmas, title_lemmas, t
 """
 
 
+def fts_match(terms: Sequence[str]) -> str:
+    """An FTS5 MATCH query for any of ``terms``, each quoted so FTS5 syntax in it is plain text."""
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
+
+
 @dataclass(frozen=True)
 class StoredChunk:
     """A chunk row joined with its article's title and date."""
@@ -190,9 +195,8 @@ class Store:
         """
         if not lemmas:
             return {}
-        query = " OR ".join('"' + lem.replace('"', '""') + '"' for lem in lemmas)
         sql = "SELECT chunks_fts.rowid, bm25(chunks_fts, 1.0, 0.3) FROM chunks_fts"
-        params: list[object] = [query]
+        params: list[object] = [fts_match(lemmas)]
         cond = "chunks_fts MATCH ?"
         if where is not None:
             sql += " JOIN chunks c ON c.id = chunks_fts.rowid JOIN articles a ON a.id = c.article_id"

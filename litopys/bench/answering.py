@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from litopys.index.corpus import Article
 from litopys.index.lemmatize import lemmas, query_lemmas
+from litopys.index.store import fts_match
 from litopys.rag.answer import Answerer
 from litopys.rag.followup import Turn, rewrite_messages
 from litopys.rag.llm import LlamaCppChat, Sampling, complete
@@ -150,9 +151,8 @@ class NaiveBM25:
         terms = query_lemmas(question)
         if not terms:
             return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         return self.conn.execute(
-            "SELECT title, text FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT ?", (match, k)
+            "SELECT title, text FROM p WHERE p MATCH ? ORDER BY bm25(p) LIMIT ?", (fts_match(terms), k)
         ).fetchall()
 
 
