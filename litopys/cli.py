@@ -119,15 +119,12 @@ def index(
 
 def _answer_one(assistant, question: str, history, as_json: bool):
     """Stream one answer to stdout (text mode) and return the final Answer."""
-    from litopys.rag.answer import Answer, Delta
+    from litopys.rag.answer import final_answer
 
-    answer: Answer | None = None
-    for event in assistant.answerer.stream(question, history):
-        if isinstance(event, Delta) and not as_json:
-            print(event.text, end="", flush=True)
-        elif isinstance(event, Answer):
-            answer = event
-    assert answer is not None
+    def echo(text: str) -> None:
+        print(text, end="", flush=True)
+
+    answer = final_answer(assistant.answerer.stream(question, history), None if as_json else echo)
     if as_json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
     else:

@@ -6,7 +6,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from litopys.core.config import LLMSettings
@@ -175,12 +175,20 @@ class Answerer:
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""
-        final = None
-        for event in self.stream(question, history):
-            if isinstance(event, Answer):
-                final = event
-        assert final is not None
-        return final
+        return final_answer(self.stream(question, history))
+
+
+def final_answer(events: Iterable[Delta | Answer], on_delta: Callable[[str], None] | None = None) -> Answer:
+    """The Answer that ends an ``Answerer.stream``; the text of each Delta before it goes to ``on_delta``."""
+    final: Answer | None = None
+    for event in events:  # to the end, so the stream finishes its own work
+        if isinstance(event, Answer):
+            final = event
+        elif on_delta is not None:
+            on_delta(event.text)
+    if final is None:
+        raise RuntimeError("the answer stream ended without an Answer")
+    return final
 
 
 def _timings(t0: float, t_rewritten: float, t_retrieved: float, t_start: float, t_first: float, t_done: float,
