@@ -220,7 +220,7 @@ def read_regular(path: Path, max_bytes: int, *, follow_links: bool = True) -> by
     return data
 
 
-def read_article(root: Path, path: Path, max_bytes: int) -> tuple[Article, list[str]]:
+def parse_article_file(root: Path, path: Path, max_bytes: int) -> tuple[Article, list[str]]:
     """Read and parse one file under ``root``; raises ArticleFormatError or OSError."""
     _check_file(root, path)
     text, warnings = decode_text(read_regular(path, max_bytes))
@@ -274,7 +274,7 @@ def load_corpus(root: Path, max_bytes: int) -> tuple[list[Article], list[FileIss
     for path in paths:
         rel = path.relative_to(root).as_posix()
         try:
-            article, warnings = read_article(root, path, max_bytes)
+            article, warnings = parse_article_file(root, path, max_bytes)
         except ArticleFormatError as exc:
             issues.append(FileIssue(rel, str(exc)))
             continue

@@ -64,7 +64,7 @@ class IndexReader:
         self.store.close()
 
 
-def read_article(index_dir: Path, article_id: str) -> Article | None:
+def indexed_article(index_dir: Path, article_id: str) -> Article | None:
     """One indexed article (full body, as chunk offsets count it), or None when it is not indexed.
 
     Opens its own read-only connection, so a viewer never waits for a running search.

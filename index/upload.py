@@ -19,7 +19,7 @@ from litopys.index.corpus import (
     ARTICLE_SUFFIXES,
     ArticleFormatError,
     FileIssue,
-    read_article,
+    parse_article_file,
     read_regular,
 )
 from litopys.core.integrity import fsync_dir
@@ -81,7 +81,7 @@ def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int, max_file
             try:
                 _copy_limited(src, staged, max_bytes)
                 # Parsed exactly as the indexer will parse it.
-                read_article(staging, staged, max_bytes)
+                parse_article_file(staging, staged, max_bytes)
                 _publish(staged, target_dir / name, result, corpus_dir)
             finally:
                 staged.unlink(missing_ok=True)

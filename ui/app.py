@@ -25,7 +25,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402  (the analytics switch must be set before import)
 
-from litopys.index.reader import list_articles, read_article  # noqa: E402
+from litopys.index.reader import indexed_article, list_articles  # noqa: E402
 from litopys.core.errors import FilterError, LitopysError  # noqa: E402
 from litopys.rag.answer import Answer, Delta  # noqa: E402
 from litopys.rag.followup import Turn  # noqa: E402
@@ -256,7 +256,7 @@ def build_app(assistant) -> gr.Blocks:
         article = None
         if target is not None:
             try:
-                article = read_article(settings.index_dir, target.article_id)
+                article = indexed_article(settings.index_dir, target.article_id)
             except LitopysError as exc:
                 log.warning("viewer: %s", exc)
         return render.viewer_html(article, target, s)
