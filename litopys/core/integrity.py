@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
-_BLOCK = 8 << 20
+BLOCK_BYTES = 8 << 20
+
+
+def read_blocks(path: Path) -> Iterator[bytes]:
+    """The bytes of ``path`` in blocks of ``BLOCK_BYTES``: streamed, since models are gigabytes."""
+    with open(path, "rb") as fh:
+        while block := fh.read(BLOCK_BYTES):
+            yield block
 
 
 def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks (models are gigabytes)."""
+    """Hex sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(_BLOCK):
-            digest.update(block)
+    for block in read_blocks(path):
+        digest.update(block)
     return digest.hexdigest()
 
 
