@@ -1,7 +1,7 @@
 """Weighted fusion of the lexical (BM25) and dense (cosine) rankings.
 
 Equal-weight fusion is worse than BM25 alone with the offline embedders
-(see README, "Retrieval"), so both methods take the dense weight ``w`` and
+(docs/quality.md, "Retrieval signals"), so both methods take the dense weight ``w`` and
 give the lexical side ``1 - w``.
 """
 
