@@ -38,7 +38,10 @@ def lemma(word: str) -> str:
     word = word.replace("’", "'").replace("ʼ", "'")
     if word.isdigit():
         return word
-    return _analyzer().parse(word)[0].normal_form
+    try:
+        return _analyzer().parse(word)[0].normal_form
+    except ValueError:  # pymorphy3 looks up each letter's Unicode name; some letters (Tangut) have none
+        return word
 
 
 def words(text: str) -> list[str]:

@@ -16,3 +16,8 @@ def test_query_lemmas_drop_question_and_function_words():
     got = query_lemmas("Хто може очолити російську делегацію на переговорах у Майамі?")
     assert "хто" not in got and "на" not in got and "у" not in got
     assert {"очолити", "делегація", "переговори", "майамі"} <= set(got)
+
+
+def test_a_letter_without_a_unicode_name_does_not_stop_lemmatizing():
+    # Tangut ideographs are letters without a name in unicodedata, where pymorphy3 looks.
+    assert lemmas("делегацію 𗀀 x𗀁y") == ["делегація", "𗀀", "x𗀁y"]
