@@ -77,10 +77,11 @@ def _progress_bar(enabled: bool):
 
 def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
     from litopys.index.builder import ensure_not_busy
-    from litopys.runtime import index_corpus, load_embedder
+    from litopys.index.embedder import load_embedder
+    from litopys.runtime import index_corpus
 
     ensure_not_busy(Path(settings.index_dir))  # fail in a second, not after loading the embedder
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.embedder)
     progress, update = _progress_bar(show_progress)
     with progress:
         report = index_corpus(settings, embedder, corpus_dir=corpus, force_rebuild=rebuild, progress=update)
@@ -263,11 +264,11 @@ def evaluate(
 
 
 def _title_task(settings: Settings, limit: int | None, as_json: bool) -> None:
-    from litopys.runtime import load_embedder
+    from litopys.index.embedder import load_embedder
     from litopys.rag.title_task import title_task
 
     try:
-        result = title_task(settings, load_embedder(settings), Path(settings.corpus_dir), limit)
+        result = title_task(settings, load_embedder(settings.embedder), Path(settings.corpus_dir), limit)
     except LitopysError as exc:
         _fail(exc)
     result["settings"] = _eval_settings(settings)

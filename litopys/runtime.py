@@ -31,19 +31,13 @@ class Assistant:
         self.reader.close()
 
 
-def load_embedder(settings: Settings):
-    """The configured sentence embedder (import deferred: torch is slow to import)."""
-    from litopys.index.embedder import load_embedder as _load
-
-    return _load(settings.embedder)
-
-
 def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None = None,
                  force_rebuild: bool = False, progress=None):
     """Run an incremental index build; returns the IndexReport."""
     from litopys.index.builder import build_index
+    from litopys.index.embedder import load_embedder
 
-    embedder = embedder or load_embedder(settings)
+    embedder = embedder or load_embedder(settings.embedder)
     return build_index(settings, embedder, corpus_dir=corpus_dir, force_rebuild=force_rebuild,
                        progress=progress)
 
@@ -75,6 +69,7 @@ def index_status(settings: Settings) -> dict[str, object]:
 
 def open_assistant(settings: Settings, embedder=None) -> Assistant:
     """Load the models and open the published index for answering."""
+    from litopys.index.embedder import load_embedder
     from litopys.index.reader import IndexReader, check_index
     from litopys.rag.answer import Answerer
     from litopys.rag.llm import open_chat_model
@@ -83,7 +78,7 @@ def open_assistant(settings: Settings, embedder=None) -> Assistant:
     check_index(settings.index_dir)  # before minutes of model loading
     times: dict[str, float] = {}
     t = time.perf_counter()
-    embedder = embedder or load_embedder(settings)
+    embedder = embedder or load_embedder(settings.embedder)
     times["embedder_s"] = time.perf_counter() - t
     reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
     retriever = Retriever(reader, embedder, settings.retrieval)

@@ -66,7 +66,8 @@ def seed_retriever(tmp_path_factory, model_cache: Path, articles: dict[str, str]
     """A Retriever over a fresh index of the seed article plus ``articles`` (id -> file text)."""
     from litopys.index.reader import IndexReader
     from litopys.core.config import load_settings
-    from litopys.runtime import index_corpus, load_embedder
+    from litopys.index.embedder import load_embedder
+    from litopys.runtime import index_corpus
     from litopys.rag.retrieval import Retriever
 
     corpus = tmp_path_factory.mktemp("corpus")
@@ -75,7 +76,7 @@ def seed_retriever(tmp_path_factory, model_cache: Path, articles: dict[str, str]
         (corpus / article_id).parent.mkdir(parents=True, exist_ok=True)
         (corpus / article_id).write_text(text, encoding="utf-8")
     settings = load_settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache)
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.embedder)
     index_corpus(settings, embedder)
     reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim)
     try:

@@ -170,9 +170,9 @@ def ws(base, tmp_path, model_cache) -> Workspace:
 
 @pytest.fixture(scope="module")
 def embedder(model_cache):
-    from litopys.runtime import load_embedder
+    from litopys.index.embedder import load_embedder
 
-    return load_embedder(load_settings(cache_dir=model_cache))
+    return load_embedder(load_settings(cache_dir=model_cache).embedder)
 
 
 # --- 1. crash safety ---------------------------------------------------------------------

@@ -21,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 from litopys.core.config import load_settings  # noqa: E402
-from litopys.runtime import index_corpus, load_embedder  # noqa: E402
+from litopys.index.embedder import load_embedder  # noqa: E402
+from litopys.runtime import index_corpus  # noqa: E402
 
 NEW_ARTICLE = (
     "date 2025-05-05 У Черкасах відкрили музей гончарства\n"
@@ -43,7 +44,7 @@ def main() -> None:
         shutil.copytree(args.corpus, corpus)
         settings = load_settings(corpus_dir=corpus, index_dir=Path(tmp) / "index")
         t = time.perf_counter()
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings.embedder)
         results: dict[str, dict] = {"load_embedder": {"seconds": round(time.perf_counter() - t, 3)}}
 
         def step(name: str) -> None:

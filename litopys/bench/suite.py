@@ -75,7 +75,7 @@ def _subset_corpus(corpus: Path, n: int | None, target: Path) -> Path:
 def run_bench(settings: Settings, corpus: Path, questions_path: Path | None, quick: bool,
               say: Callable[[str], None] = lambda s: None) -> BenchReport:
     """Run every section and return the report."""
-    from litopys.runtime import load_embedder
+    from litopys.index.embedder import load_embedder
 
     plan = BenchPlan.make(quick)
     report = BenchReport(quick)
@@ -89,7 +89,7 @@ def run_bench(settings: Settings, corpus: Path, questions_path: Path | None, qui
         say(f"bench: {name} ...")
         return _Timer(report, name)
 
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings.embedder)
     with tempfile.TemporaryDirectory(prefix="litopys-bench-") as tmp:
         tmp_dir = Path(tmp)
         subset = _subset_corpus(corpus, plan.index_texts, tmp_dir / "corpus")
