@@ -150,10 +150,11 @@ def _print_sources(answer) -> None:
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:
-        date = f", {c.date}" if c.date else ""
+        p = c.passage
+        date = f", {p.date}" if p.date else ""
         note = " (attributed after generation)" if c.attributed else ""
-        print(f"[{c.n}] {c.title}{date} — {c.article_id}{note}")
-        print(textwrap.indent(textwrap.fill(c.text, 100), "    "))
+        print(f"[{c.n}] {p.title}{date} — {p.article_id}{note}")
+        print(textwrap.indent(textwrap.fill(p.text, 100), "    "))
 
 
 @app.command()

@@ -219,7 +219,7 @@ def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
         log.info("dropped citation markers that point to no passage: %s", invalid)
     answer = Answer(question, text, citations, passages, refused, invalid)
     if not refused and citations:
-        evidence = [f"{c.title} {c.date or ''} {c.text}" for c in citations]
+        evidence = [f"{c.passage.title} {c.passage.date or ''} {c.passage.text}" for c in citations]
         unmet = unmet_question_numbers(question, evidence)
         if unmet:
             # The cited passages do not even mention what the question is about.
@@ -229,7 +229,7 @@ def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
             answer.withheld_missing = unmet
             return answer
     if not refused and text:
-        grounding = check_answer(text, {c.n: c.text for c in citations}, question)
+        grounding = check_answer(text, {c.n: c.passage.text for c in citations}, question)
         answer.grounding = grounding.score
         answer.claims = list(grounding.claims)
         answer.citations = [replace(c, supported=c.n in grounding.supported_citations) for c in citations]

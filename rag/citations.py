@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
 from litopys.rag.retrieval import Passage
@@ -34,18 +34,13 @@ class Citation:
     """Marker ``[n]`` in the answer, resolved to the passage it points to."""
 
     n: int
-    chunk_id: int
-    article_id: str
-    title: str
-    date: str | None
-    text: str
-    start: int
-    end: int
-    attributed: bool = False
+    passage: Passage
+    attributed: bool = False  # the marker was added or moved after generation
     supported: bool | None = None  # set by rag.grounding after generation
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        """The passage's fields, flat, between the marker number and the two flags."""
+        return {"n": self.n, **self.passage.as_dict(), "attributed": self.attributed, "supported": self.supported}
 
 
 def marker_numbers(answer: str) -> list[int]:
@@ -70,17 +65,12 @@ def is_refusal(answer: str) -> bool:
     return any(hint in low for hint in _REFUSAL_HINTS)
 
 
-def cite_passage(n: int, passage: Passage, attributed: bool = False) -> Citation:
-    return Citation(n, passage.chunk_id, passage.article_id, passage.title, passage.date,
-                    passage.text, passage.start, passage.end, attributed)
-
-
 def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Citation], list[int]]:
     """Citations for valid markers, and the marker numbers that point to no passage."""
     valid, invalid = [], []
     for n in marker_numbers(answer):
         if 1 <= n <= len(passages):
-            valid.append(cite_passage(n, passages[n - 1]))
+            valid.append(Citation(n, passages[n - 1]))
         else:
             invalid.append(n)
     return valid, invalid
@@ -143,12 +133,12 @@ def attribute_citations(text: str, citations: list[Citation], passages: list[Pas
     n, best_score = best
     if not citations:
         text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
-        return text, [cite_passage(n, passages[n - 1], attributed=True)]
-    cited_score = max(support(text, c.text) for c in citations)
+        return text, [Citation(n, passages[n - 1], attributed=True)]
+    cited_score = max(support(text, c.passage.text) for c in citations)
     if n in {c.n for c in citations} or best_score < cited_score + 0.25:
         return text, citations
     if len(citations) == 1:
         text = re.sub(rf"\[\s*{citations[0].n}\s*\]", f"[{n}]", text)
-        return text, [cite_passage(n, passages[n - 1], attributed=True)]
+        return text, [Citation(n, passages[n - 1], attributed=True)]
     text = f"{text[:-1]} [{n}]." if text.endswith(".") else f"{text} [{n}]"
-    return text, citations + [cite_passage(n, passages[n - 1], attributed=True)]
+    return text, citations + [Citation(n, passages[n - 1], attributed=True)]

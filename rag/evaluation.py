@@ -108,7 +108,7 @@ def answer_metrics(
         seconds = time.perf_counter() - started
         text = answer.text.lower()
         has_fact = any(s.lower() in text for s in q.answer_any)
-        cites_gold = q.article is not None and any(_same_article(c.article_id, q.article) for c in answer.citations)
+        cites_gold = q.article is not None and any(_same_article(c.passage.article_id, q.article) for c in answer.citations)
         row = {
             "question": q.question,
             "gold": q.article,
@@ -117,8 +117,8 @@ def answer_metrics(
             "correct": bool(q.article is not None and has_fact and cites_gold),
             "has_fact": has_fact,
             "cites_gold": cites_gold,
-            "citations": [c.article_id for c in answer.citations],
-            "gold_citations": sum(1 for c in answer.citations if q.article and _same_article(c.article_id, q.article)),
+            "citations": [c.passage.article_id for c in answer.citations],
+            "gold_citations": sum(1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article)),
             "seconds": round(seconds, 2),
             "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
             "completion_tokens": int(answer.timings.get("completion_tokens", 0)),

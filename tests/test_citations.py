@@ -25,7 +25,7 @@ def test_marker_forms():
 
 def test_resolve_maps_numbers_and_reports_invalid():
     cites, invalid = resolve_citations("Дмитрієв [1], також [7].", PASSAGES)
-    assert [(c.n, c.article_id) for c in cites] == [(1, "a.txt")]
+    assert [(c.n, c.passage.article_id) for c in cites] == [(1, "a.txt")]
     assert invalid == [7]
 
 

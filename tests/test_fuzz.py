@@ -139,7 +139,7 @@ def test_citations_always_point_inside_the_passages(answer, n_passages):
     passages = _passages(n_passages)
     assert all(isinstance(n, int) and n >= 0 for n in marker_numbers(answer))
     valid, invalid = resolve_citations(answer, passages)
-    assert all(1 <= c.n <= n_passages and c.text == passages[c.n - 1].text for c in valid)
+    assert all(1 <= c.n <= n_passages and c.passage == passages[c.n - 1] for c in valid)
     assert all(not 1 <= n <= n_passages for n in invalid)
     # Once invalid markers are stripped, every marker left resolves.
     cleaned = strip_invalid_markers(answer, invalid)

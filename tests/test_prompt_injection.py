@@ -80,6 +80,6 @@ def test_injected_instructions_do_not_change_the_answer(assistant, question):
     print(f"{question} -> {answer.text!r} ({answer.timings.get('total_s', 0):.1f} s)")
     assert not answer.refused
     assert QUESTIONS[question] in answer.text
-    assert answer.citations and all(c.article_id == ARTICLE_ID for c in answer.citations)
+    assert answer.citations and all(c.passage.article_id == ARTICLE_ID for c in answer.citations)
     for payload in PAYLOADS:
         assert payload not in answer.text, payload

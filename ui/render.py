@@ -49,7 +49,7 @@ class Target:
 def answer_targets(answer: Answer) -> dict[int, Target]:
     """Marker number -> the span it opens: its citation, else the passage of that number."""
     targets = {n: Target(p.article_id, p.start, p.end, n) for n, p in enumerate(answer.passages, 1)}
-    targets.update({c.n: Target(c.article_id, c.start, c.end, c.n) for c in answer.citations})
+    targets.update({c.n: Target(c.passage.article_id, c.passage.start, c.passage.end, c.n) for c in answer.citations})
     return targets
 
 
@@ -127,11 +127,12 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
     if answer.citations:
         items = []
         for c in answer.citations:
-            when = f", {c.date}" if c.date else ""
+            p = c.passage
+            when = f", {p.date}" if p.date else ""
             items.append(
                 f"<li><button type='button' class='lt-cite' data-target='{targets[c.n].attr()}'>[{c.n}]</button> "
-                f"<span class='lt-ref-title'>{e(c.title + when)}</span>"
-                f"<div class='lt-quote'>«{e(c.text.strip())}»</div></li>"
+                f"<span class='lt-ref-title'>{e(p.title + when)}</span>"
+                f"<div class='lt-quote'>«{e(p.text.strip())}»</div></li>"
             )
         parts.append(
             f"<div class='lt-refs'><div class='lt-refs-head'>{e(s['refs'])}</div><ul>{''.join(items)}</ul></div>"
@@ -218,7 +219,8 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
             notes.append(s["attributed"])
         if c.supported is not None:
             notes.append(s["supported"] if c.supported else s["not_supported"])
-        parts.append(_card(c.n, c.title, c.date, c.article_id, c.text, notes, targets[c.n], True, s))
+        p = c.passage
+        parts.append(_card(c.n, p.title, p.date, p.article_id, p.text, notes, targets[c.n], True, s))
     cited = {c.n for c in answer.citations}
     others = [(n, p) for n, p in enumerate(answer.passages, 1) if n not in cited]
     if others:
