@@ -29,8 +29,6 @@ class Chunk:
     start: int
     end: int
     text: str
-    title: str
-    date: str | None
 
 
 def sentence_spans(body: str) -> list[tuple[int, int]]:
@@ -91,7 +89,4 @@ def chunk_article(
             k -= 1
             back += units[k][2]
         i = k
-    return [
-        Chunk(article.id, n, s, e, article.body[s:e], article.title, article.date)
-        for n, (s, e) in enumerate(spans)
-    ]
+    return [Chunk(article.id, n, s, e, article.body[s:e]) for n, (s, e) in enumerate(spans)]

@@ -40,7 +40,7 @@ class Embedder:
         # Changes when the same model name starts making other vectors (an index then rebuilds).
         self.revision = str(getattr(model[0], "revision", "")) if len(model) else ""
 
-    def encode_passages(self, texts: list[str], *, show_progress: bool = False) -> np.ndarray:
+    def encode_passages(self, texts: list[str]) -> np.ndarray:
         """Embeddings of passages, one row each."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -48,7 +48,7 @@ class Embedder:
             [self.passage_prefix + t for t in texts],
             batch_size=self.batch_size,
             normalize_embeddings=True,
-            show_progress_bar=show_progress,
+            show_progress_bar=False,
             convert_to_numpy=True,
         )
         return np.asarray(vectors, dtype=np.float32)

@@ -51,7 +51,6 @@ class Prompt:
 
     messages: list[dict[str, str]]
     passages: list[Passage]
-    refusal: str
 
 
 def refusal_for(question: str) -> str:
@@ -125,4 +124,4 @@ def build_prompt(
         if count_tokens("\n".join(m["content"] for m in messages)) <= max_prompt_tokens:
             break
         kept.pop()
-    return Prompt(messages, kept, refusal_for(question))
+    return Prompt(messages, kept)

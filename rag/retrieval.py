@@ -108,7 +108,6 @@ class Evidence:
 
     passages: list[Passage]
     stands_out: bool
-    pool: int
 
 
 class Retriever:
@@ -194,7 +193,7 @@ class Retriever:
         if full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
-        return Evidence(passages, stands_out, pool)
+        return Evidence(passages, stands_out)
 
     def search(
         self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None
