@@ -153,6 +153,15 @@ def test_installed_model_packages_are_located_without_importing_them():
     assert out.split(maxsplit=1) == ["30", "[]\n"]
 
 
+def test_bundled_tables_name_the_installed_versions():
+    from importlib.metadata import version
+
+    from litopys.index.embedder import BUNDLED_EMBEDDERS
+
+    for model in [*BUNDLED_LLMS.values(), *BUNDLED_EMBEDDERS.values()]:
+        assert {version(d) for d in model.distributions} == {model.version}, model.name
+
+
 def test_a_missing_model_package_is_named(monkeypatch):
     from litopys.index import embedder
 
