@@ -158,6 +158,36 @@ class Store:
             [(cid, lem, title_lemmas) for cid, lem in zip(chunk_ids, lemma_texts)],
         )
 
+    def add_copies(self, copies: int) -> int:
+        """Repeat every article with its chunks and BM25 rows until there are ``copies`` of each.
+
+        Copy k (1 .. copies-1) has article ids ending in ``#copy{k}`` and chunk ids moved up by
+        k times the returned step (the next free chunk id before copying), so vectors can be
+        tiled to match. For benchmarks at index sizes no corpus at hand has. The caller commits.
+        """
+        step = self.next_chunk_id()
+        # rowid, not the id text, tells the originals apart from the copies made here.
+        last_original = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
+        for k in range(1, copies):
+            suffix = f"#copy{k}"
+            self.conn.execute(
+                "INSERT INTO articles(id, title, date, body, content_hash, indexed_at) "
+                "SELECT id || ?, title, date, body, content_hash, indexed_at FROM articles WHERE rowid <= ?",
+                (suffix, last_original),
+            )
+            self.conn.execute(
+                "INSERT INTO chunks(id, article_id, ordinal, start, end, text) "
+                "SELECT id + ?, article_id || ?, ordinal, start, end, text FROM chunks WHERE id < ?",
+                (k * step, suffix, step),
+            )
+            self.conn.execute(
+                "INSERT INTO chunks_fts(rowid, lemmas, title_lemmas) "
+                "SELECT rowid + ?, lemmas, title_lemmas FROM chunks_fts WHERE rowid < ?",
+                (k * step, step),
+            )
+        self.set_meta({"next_chunk_id": str(copies * step)})
+        return step
+
     # --- reading -----------------------------------------------------------
     def counts(self) -> dict[str, int]:
         articles = self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]

@@ -295,7 +295,7 @@ def bench(
         None, "--questions", help="JSON-lines question file (default: article titles as questions)."
     ),
 ) -> None:
-    """Measure indexing, retrieval, answering, waiting time, memory and a peer; every figure with a same-run reference."""
+    """Measure indexing, retrieval, answering, waiting time, memory and LlamaIndex; every figure with a same-run reference."""
     from rich.console import Console as RichConsole
 
     from litopys.bench.suite import run_bench
@@ -319,6 +319,87 @@ def bench(
     for note in report.notes:
         out.print(f"note: {note}", highlight=False)
     out.print("section seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in report.seconds.items()), highlight=False)
+
+
+@app.command("bench-probe-rss")
+def bench_probe_rss(
+    ctx: typer.Context,
+    question: str = typer.Argument(..., help="The question answered once before reading the peak."),
+    settings_stdin: bool = typer.Option(
+        False, "--settings-stdin",
+        help="Read the settings as one JSON object on stdin (how `litopys bench` passes its run's) over the usual ones.",
+    ),
+) -> None:
+    """Print {"max_rss_mb": ...}: peak memory of this process holding what `serve` holds, after one answer."""
+    from litopys.bench.suite import serve_peak_rss_mb
+
+    try:
+        settings = load_settings(None, **json.loads(sys.stdin.read())) if settings_stdin else _settings(ctx)
+        rss_mb = serve_peak_rss_mb(settings, question)
+    except LitopysError as exc:
+        _fail(exc)
+    print(json.dumps({"max_rss_mb": rss_mb}))
+
+
+@app.command("bench-index-steps")
+def bench_index_steps(
+    ctx: typer.Context,
+    corpus: Path = typer.Option(..., "--corpus", help="Folder of article files (a scratch copy is indexed)."),
+) -> None:
+    """Time index builds on a copy of a corpus: full build, add 1, change 1, remove 1, no change; then print JSON."""
+    from litopys.bench.index_steps import index_steps
+
+    if not corpus.is_dir():
+        print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        results = index_steps(_settings(ctx), corpus, say=lambda line: print(line, flush=True))
+    except LitopysError as exc:
+        _fail(exc)
+    print(json.dumps(results, ensure_ascii=False))
+
+
+@app.command("bench-load")
+def bench_load(
+    ctx: typer.Context,
+    questions: Path = typer.Option(..., "--questions", help="JSON-lines question file (question, article, answer_any)."),
+    url: Optional[str] = typer.Option(
+        None, "--url",
+        help="A running server on loopback (default: start `litopys serve --no-index` over the configured index).",
+    ),
+    server_pid: Optional[int] = typer.Option(None, "--server-pid", help="With --url: the server's pid, for its RSS."),
+    llm: Optional[str] = typer.Option(None, "--llm", help="LLM for the started server (default: the settings' model)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer length cap for the started server."),
+    users: int = typer.Option(16, "--users", help="Concurrent simulated users."),
+    duration: float = typer.Option(300, "--duration", help="Seconds during which users ask new questions."),
+    drain: float = typer.Option(1200, "--drain", help="Seconds answers in flight may take after --duration."),
+    max_requests: Optional[int] = typer.Option(None, "--max-requests", help="Stop asking after this many in all."),
+    startup_timeout: float = typer.Option(600, "--startup-timeout", help="Seconds to wait for the server to come up."),
+    as_json: bool = typer.Option(False, "--json", help="Print only one JSON object: the summary and every request."),
+) -> None:
+    """Load test: simulated users ask through the chat's public API; exit 1 if any answer failed or was cut short."""
+    from litopys.bench.load import LoadPlan, ServerToStart, print_report, run_load
+    from litopys.rag.evaluation import load_questions
+    from litopys.ui.server import login_pair
+
+    settings = _settings(ctx)
+    try:
+        plan = LoadPlan([q.question for q in load_questions(questions)], users, duration, drain, max_requests)
+        if not plan.questions:
+            raise LitopysError(f"no questions in {questions}")
+        start = None if url else ServerToStart(Path(settings.index_dir), llm, max_tokens)
+        # The login the started server will ask for (it is always on loopback).
+        auth = login_pair(settings.server.model_copy(update={"host": "127.0.0.1"}))
+        run = run_load(plan, url=url, server_pid=server_pid, start=start, auth=auth, startup_timeout_s=startup_timeout,
+                       say=(lambda s: None) if as_json else (lambda s: print(s, flush=True)))
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(run.as_json(), ensure_ascii=False))
+    else:
+        print_report(run.summary, run.requests)
+    if not run.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

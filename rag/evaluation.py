@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from litopys.core.errors import LitopysError
+from litopys.core.measure import percentile
 
 RECALL_AT = (1, 5, 10)
 
@@ -83,14 +84,6 @@ def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
     return out
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    idx = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
-    return values[idx]
-
-
 def answer_metrics(
     answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None
 ) -> tuple[dict[str, dict[str, float]], list[dict]]:
@@ -153,7 +146,7 @@ def answer_metrics(
         },
         "timing": {
             "median_s": statistics.median(times) if times else 0.0,
-            "p90_s": _percentile(times, 0.9),
+            "p90_s": percentile(times, 90) if times else 0.0,
             "median_first_token_s": statistics.median([r["first_token_s"] for r in rows]) if rows else 0.0,
             "completion_tokens_total": float(sum(r["completion_tokens"] for r in rows)),
         },

@@ -5,14 +5,20 @@ No timings are asserted here (those are printed by the bench, never tested).
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from litopys.index import vectors
-from litopys.bench.indexing import recall_at
-from litopys.index.corpus import Article
-from litopys.bench.report import BenchReport, Figure
 from litopys.bench.answering import NaiveBM25, Timed
+from litopys.bench.indexing import recall_at
+from litopys.bench.load import LoadPlan, RssSampler, summarize
+from litopys.bench.report import BenchReport, Figure
+from litopys.core.measure import percentile, times_ms
+from litopys.index import vectors
+from litopys.index.corpus import Article
+from litopys.index.store import Store
 
 
 def _flat(n: int, dim: int = 16, seed: int = 0):
@@ -32,6 +38,46 @@ def test_target_is_checked_on_the_ratio_when_there_is_a_reference():
     assert Figure("n", "info", 3.0).met is None
     out = BenchReport(True, [slower]).as_dict()
     assert out["figures"]["x.ratio"]["ratio"] == 1.15 and out["figures"]["x.ratio"]["met"] is False
+
+
+def test_percentile_is_on_0_to_100_with_linear_interpolation():
+    assert percentile([4.0, 1.0, 3.0, 2.0], 50) == 2.5  # the median
+    assert percentile([10.0, 20.0], 90) == 19.0  # between the two values, not one of them
+    assert percentile([7.0], 95) == 7.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_timing_loop_times_every_item_after_untimed_warm_up_calls():
+    calls: list[str] = []
+    times = times_ms(calls.append, ["a", "b", "c"], warmup=2)
+    assert calls == ["a", "b", "a", "b", "c"]
+    assert len(times) == 3 and all(t >= 0 for t in times)
+
+
+def test_load_summary_has_no_percentiles_without_answers():
+    summary = summarize([], RssSampler(None), LoadPlan(["?"], users=2, duration_s=5), wall_s=5.0)
+    assert summary["requests"] == 0 and summary["users"] == 2 and summary["duration_s"] == 5
+    assert summary["queue_wait_s"] == {"p50": None, "p95": None, "max": None}  # JSON null, never NaN
+    assert summary["latency_s"]["p95"] is None
+
+
+def test_store_copies_articles_chunks_and_bm25_rows_with_new_chunk_ids(tmp_path):
+    store = Store(tmp_path / "index.sqlite3")
+    for n, (aid, text) in enumerate((("a.txt", "міст через Дніпро"), ("b.txt", "дощ у Львові"))):
+        # The store reads only these fields of a chunk.
+        chunk = SimpleNamespace(article_id=aid, ordinal=0, start=0, end=len(text), text=text)
+        store.insert_article(Article(aid, aid, None, text, f"h{n}"), [chunk], [n + 1], [text], aid)
+    with store.conn:
+        step = store.add_copies(3)
+    assert step == 3
+    assert store.counts() == {"articles": 6, "chunks": 6}
+    assert store.all_chunk_ids() == [1, 2, 4, 5, 7, 8]
+    copied = store.get_chunks([5, 7])
+    assert (copied[5].article_id, copied[5].text) == ("b.txt#copy1", "дощ у Львові")
+    assert copied[7].article_id == "a.txt#copy2"
+    assert sorted(store.bm25_scores(["міст"])) == [1, 4, 7]
+    assert store.get_meta()["next_chunk_id"] == "9"
+    store.close()
 
 
 def test_index_type_follows_the_threshold_and_keeps_ids(tmp_path):

@@ -1,14 +1,12 @@
-"""A short run of benchmarks/load.py: 4 users through the real server's public API, nothing fails."""
+"""A short run of `litopys bench-load`: 4 users through the real server's public API, nothing fails."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pytest
-from conftest import DEV_QUESTIONS, ROOT, cli_env, run_cli
+from conftest import DEV_QUESTIONS, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +23,10 @@ def test_four_users_get_complete_answers_and_see_their_queue_position(ner_uk, tm
             shutil.copy(ner_uk / article, corpus / article)
     env = cli_env(corpus, tmp_path / "index", model_cache)
     run_cli(env, "index", "--json")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "load.py"), "--index-dir", str(tmp_path / "index"),
-         "--llm", "bundled:qwen2.5-coder-0.5b", "--max-tokens", "48", "--questions", str(DEV_QUESTIONS),
-         "--users", "4", "--duration", "30", "--drain", "900", "--json"],
-        env=env, capture_output=True, text=True, timeout=1800, check=False,
+    proc = run_cli(
+        env, "--index-dir", str(tmp_path / "index"), "bench-load", "--llm", "bundled:qwen2.5-coder-0.5b",
+        "--max-tokens", "48", "--questions", str(DEV_QUESTIONS), "--users", "4", "--duration", "30",
+        "--drain", "900", "--json", check=False, timeout=1800,
     )
     assert proc.stdout.strip(), proc.stderr[-3000:]
     summary = json.loads(proc.stdout)

@@ -1,7 +1,7 @@
 """Index-side measurements for `litopys bench`: indexing overhead, retrieval latency at 10k/100k, HNSW recall.
 
-The 100k-chunk index is the real index repeated with new chunk ids (its rows copied in
-SQLite, its embeddings tiled with a little noise so copies are near-duplicates, not exact
+The 100k-chunk index is the real index repeated with new chunk ids (its rows copied by
+the store, its embeddings tiled with a little noise so copies are near-duplicates, not exact
 ties); nothing is re-embedded, and the result is cached until the source index changes.
 """
 
@@ -11,7 +11,7 @@ import logging
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +25,7 @@ from litopys.index.reader import IndexReader
 from litopys.index.store import Store
 from litopys.core.config import Settings
 from litopys.core.integrity import file_sha256
+from litopys.core.measure import times_ms
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ def indexing_overhead(settings: Settings, embedder, corpus: Path, index_dir: Pat
         report = build_index(run, embedder, force_rebuild=True)
         pipeline.append(report.seconds)
         with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
-            texts = [row[0] for row in store.conn.execute("SELECT text FROM chunks ORDER BY id")]
+            ids = store.all_chunk_ids()
+            chunks = store.get_chunks(ids)
+            texts = [chunks[i].text for i in ids]
         # The reference is what any indexer must at least spend: the bare model over the same texts.
         t = time.perf_counter()
         embedder.model.encode(texts, batch_size=settings.embedder.batch_size, normalize_embeddings=True,
@@ -81,20 +84,9 @@ def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Pa
     target.mkdir(parents=True)
     with closing(sqlite3.connect(source / DB_NAME)) as src, closing(sqlite3.connect(db)) as dst:
         src.backup(dst)
-    with closing(sqlite3.connect(db)) as conn:
-        offset = conn.execute("SELECT MAX(id) FROM chunks").fetchone()[0] + 1
-        with conn:
-            for k in range(1, copies):
-                conn.execute("INSERT INTO articles (id, title, date, body, content_hash, indexed_at) "
-                             "SELECT id || ?, title, date, body, content_hash, indexed_at FROM articles "
-                             "WHERE id NOT LIKE '%#copy%'", (f"#copy{k}",))
-                conn.execute("INSERT INTO chunks SELECT id + ?, article_id || ?, ordinal, start, end, text "
-                             "FROM chunks WHERE id < ?", (k * offset, f"#copy{k}", offset))
-                conn.execute("INSERT INTO chunks_fts (rowid, lemmas, title_lemmas) "
-                             "SELECT rowid + ?, lemmas, title_lemmas FROM chunks_fts WHERE rowid < ?",
-                             (k * offset, offset))
-            generation = int(conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('next_chunk_id', ?)", (str(copies * offset),))
+    with closing(Store(db)) as store, store.conn:
+        offset = store.add_copies(copies)
+        generation = int(store.get_meta()["generation"])
     flat = vectors.read_index(vectors.vectors_path(source, generation), _dim(source))
     vecs, ids = vectors.all_vectors(flat)
     rng = np.random.default_rng(seed)
@@ -105,10 +97,10 @@ def tiled_index(source: Path, target: Path, copies: int, *, seed: int = 0) -> Pa
         big.add_with_ids(part.astype(np.float32), ids + k * offset)
     path = vectors.vectors_path(target, generation)
     vectors.write_index(big, path)
-    with closing(sqlite3.connect(db)) as conn, conn:  # the copied metadata names the source's checksum
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('vectors_sha256', ?)", (file_sha256(path),))
-        # Stamped last: an interrupted tiling is redone, never reused half-made.
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('bench_source', ?)", (stamp,))
+    # The copied metadata names the source's checksum. Stamped after the vectors are written:
+    # an interrupted tiling is redone, never reused half-made.
+    with closing(Store(db)) as store, store.conn:
+        store.set_meta({"vectors_sha256": file_sha256(path), "bench_source": stamp})
     return target
 
 
@@ -133,15 +125,6 @@ class LatencyRun:
     open_s: float  # opening the index, including building/caching an HNSW graph
 
 
-def _times(fn: Callable[[str], object], queries: Sequence[str]) -> list[float]:
-    out = []
-    for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        out.append((time.perf_counter() - t) * 1000)
-    return out
-
-
 def retrieval_latency(settings: Settings, embedder, index_dir: Path, queries: Sequence[str]) -> LatencyRun:
     """p50/p95 material for ``queries`` against the index in ``index_dir`` (hybrid search, no LLM)."""
     from litopys.rag.retrieval import Retriever
@@ -153,16 +136,14 @@ def retrieval_latency(settings: Settings, embedder, index_dir: Path, queries: Se
         retriever = Retriever(reader, embedder, settings.retrieval)
         searched = reader.refresh().vectors
         flat = vectors.read_index(vectors.vectors_path(index_dir, reader.refresh().generation), embedder.dim)
-        for q in queries[:3]:  # warm caches (SQLite pages, FAISS, torch) before timing
-            retriever.search(q)
-        total = _times(retriever.search, queries)
+        total = times_ms(retriever.search, queries, warmup=3)
         qvecs = {q: embedder.encode_query(q) for q in queries}
-        search = _times(Retriever(reader, _Precomputed(embedder, qvecs), settings.retrieval).search, queries)
-        embed = _times(embedder.encode_query, queries)
-        bm25 = _times(lambda q: retriever.lexical(q, settings.retrieval.candidates), queries)
+        search = times_ms(Retriever(reader, _Precomputed(embedder, qvecs), settings.retrieval).search, queries)
+        embed = times_ms(embedder.encode_query, queries)
+        bm25 = times_ms(lambda q: retriever.lexical(q, settings.retrieval.candidates), queries)
         k = settings.retrieval.candidates
-        dense = _times(lambda q: vectors.search(searched, qvecs[q], k), queries)
-        exact = _times(lambda q: vectors.search(flat, qvecs[q], k), queries)
+        dense = times_ms(lambda q: vectors.search(searched, qvecs[q], k), queries)
+        exact = times_ms(lambda q: vectors.search(flat, qvecs[q], k), queries)
         graph = flat.ntotal >= settings.retrieval.hnsw_threshold
         recall = recall_at(searched, flat, _probe_queries(flat, qvecs.values()), 10) if graph else None
         kind = "HNSW" if graph else "flat (exact)"

@@ -1,4 +1,5 @@
-"""The peer in `litopys bench`: the same corpus and embedder through LlamaIndex with its FAISS store.
+"""LlamaIndex, the peer `litopys bench` compares us with: the same corpus and embedder through
+LlamaIndex's FAISS vector store and its BM25 retriever.
 
 Needs the optional extra ``bench`` (llama-index-core, llama-index-vector-stores-faiss,
 llama-index-retrievers-bm25).
@@ -14,6 +15,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from litopys.core.measure import times_ms
 
 
 def available() -> str | None:
@@ -31,16 +34,17 @@ def available() -> str | None:
 
 
 @dataclass(frozen=True)
-class PeerRun:
-    """LlamaIndex build seconds and per-query retrieval latencies (ms)."""
+class LlamaIndexRun:
+    """LlamaIndex's build seconds and per-query retrieval latencies (ms)."""
 
-    nodes: int
-    build_s: float  # read, split, embed, persist FAISS, and build the BM25 retriever
-    query_ms: list[float]  # hybrid: BM25 + dense, fused (what our search does)
-    dense_query_ms: list[float]  # dense top-k only
+    nodes: int  # LlamaIndex nodes (its chunks)
+    build_s: float  # read, split, embed, persist FAISS, and build LlamaIndex's BM25 retriever
+    query_ms: list[float]  # LlamaIndex hybrid: BM25 + dense, fused (what our search does)
+    dense_query_ms: list[float]  # LlamaIndex dense top-k only
 
 
 def _wrap(embedder):
+    """Our embedder as a LlamaIndex ``BaseEmbedding``."""
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
     class LitopysEmbedding(BaseEmbedding):
@@ -62,7 +66,7 @@ def _wrap(embedder):
 
 
 def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[str],
-                   chunk_tokens: int, overlap_tokens: int, top_k: int) -> PeerRun:
+                   chunk_tokens: int, overlap_tokens: int, top_k: int) -> LlamaIndexRun:
     """Read, split, embed and persist ``corpus`` the LlamaIndex way, then time top-k retrieval."""
     import faiss
     from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
@@ -93,15 +97,8 @@ def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[
     dense = index.as_retriever(similarity_top_k=top_k)
     hybrid = QueryFusionRetriever([dense, bm25], similarity_top_k=top_k, num_queries=1, mode="relative_score",
                                   use_async=False)
-    return PeerRun(len(index.docstore.docs), build_s, _latencies(hybrid, queries), _latencies(dense, queries))
+    # Warmed up as ours is, before timing.
+    return LlamaIndexRun(len(index.docstore.docs), build_s, times_ms(hybrid.retrieve, queries, warmup=3),
+                         times_ms(dense.retrieve, queries, warmup=3))
 
 
-def _latencies(retriever, queries: Sequence[str]) -> list[float]:
-    for q in queries[:3]:  # warm up, as for ours
-        retriever.retrieve(q)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        retriever.retrieve(q)
-        times.append((time.perf_counter() - t) * 1000)
-    return times

@@ -1,27 +1,27 @@
-"""Load test: N simulated users ask dev-set questions through the chat server's public API for D seconds.
+"""Load test: N simulated users ask questions through the chat server's public API for D seconds.
 
-    .venv/bin/python benchmarks/load.py --questions ../shared/eval/dev.jsonl \\
-        --index-dir /tmp/idx [--users 16] [--duration 300] [--llm bundled:qwen2.5-coder-1.5b]
-    .venv/bin/python benchmarks/load.py --url http://127.0.0.1:7860 --server-pid PID --questions Q.jsonl
+    litopys --index-dir IDX bench-load --questions dev.jsonl [--users 16] [--duration 300] \\
+        [--llm bundled:qwen2.5-coder-1.5b]
+    litopys bench-load --url http://127.0.0.1:7860 --server-pid PID --questions Q.jsonl
 
 Without --url it starts `litopys serve --no-index` on a free loopback port over
---index-dir and stops it at the end; with --url it drives a running server
-(loopback only) and reads its memory from /proc/--server-pid. Each user is a
-gradio_client session calling the chat's /respond endpoint (the one the
-browser uses), one question at a time, each in a new conversation. New
-questions stop after --duration seconds; answers in flight may finish within
---drain seconds, after which they count as failures.
+the configured index (the global --index-dir or the settings) and stops it at
+the end; with --url it drives a running server (loopback only) and reads its
+memory from /proc/--server-pid. Each user is a gradio_client session calling
+the chat's /respond endpoint (the one the browser uses), one question at a
+time, each in a new conversation. New questions stop after --duration seconds;
+answers in flight may finish within --drain seconds, after which they count as
+failures.
 
 Reports requests, failures, complete answers, queue wait (submit -> the
-server starts the job) and latency (submit -> final answer) p50/p95, the
-largest queue position a user saw, and the server's RSS at start, end and
-maximum with a trend (least-squares slope over the run). Exit code 1 if any
-request failed or an answer was incomplete.
+server starts the job) and latency (submit -> final answer) p50/p95
+(litopys.core.measure.percentile), the largest queue position a user saw, and
+the server's RSS at start, end and maximum with a trend (least-squares slope
+over the run). Exit code 1 if any request failed or an answer was incomplete.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -30,17 +30,38 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-ROOT = Path(__file__).resolve().parents[2]
-
-from litopys.rag.evaluation import load_questions
-from litopys.ui.server import is_loopback
+from litopys.core.errors import LitopysError
+from litopys.core.measure import percentile
+from litopys.core.net import free_port
 
 API_NAME = "/respond"
 POLL_S = 0.1
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What the simulated users do: which questions, how many users, for how long."""
+
+    questions: list[str]
+    users: int = 16
+    duration_s: float = 300  # users ask new questions until then
+    drain_s: float = 1200  # answers in flight may take this long after ``duration_s``
+    max_requests: int | None = None  # stop asking after this many questions in all
+
+
+@dataclass(frozen=True)
+class ServerToStart:
+    """`litopys serve --no-index` to start over ``index_dir`` (when no running server is given)."""
+
+    index_dir: Path
+    llm: str | None = None  # default: the settings' model
+    max_tokens: int | None = None
 
 
 @dataclass
@@ -89,15 +110,6 @@ class RssSampler:
         self._stop.set()
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
-    return ordered[k]
-
-
 def slope_per_min(samples: list[tuple[float, float]]) -> float | None:
     """Least-squares slope of (seconds, MiB) samples, in MiB per minute."""
     if len(samples) < 3:
@@ -122,8 +134,8 @@ def is_complete(state: str, text: str) -> bool:
     return state == "done" and bool(text.strip())
 
 
-def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, drain_s: float,
-              max_requests: int | None, counter: list[int], lock: threading.Lock, out: list[Request]) -> None:
+def user_loop(user: int, url: str, auth: tuple[str, str] | None, plan: LoadPlan, stop_at: float,
+              counter: list[int], lock: threading.Lock, out: list[Request]) -> None:
     """One simulated user: ask, wait for the whole answer, ask the next question, until time is up."""
     from gradio_client import Client
     from gradio_client.utils import Status
@@ -133,17 +145,17 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
     try:
         while time.monotonic() < stop_at:
             with lock:
-                if max_requests is not None and counter[0] >= max_requests:
+                if plan.max_requests is not None and counter[0] >= plan.max_requests:
                     return
                 counter[0] += 1
             client.reset_session()  # a new conversation: no follow-up rewriting of unrelated questions
-            req = Request(user, questions[n % len(questions)], time.monotonic())
+            req = Request(user, plan.questions[n % len(plan.questions)], time.monotonic())
             n += 1
             out.append(req)
             try:
                 # The chat's inputs besides the question: no date range, no article filter.
                 job = client.submit(req.question, "", "", [], api_name=API_NAME)
-                deadline = stop_at + drain_s
+                deadline = stop_at + plan.drain_s
                 while not job.done():
                     status = job.status()
                     if status.code == Status.IN_QUEUE and status.rank is not None:
@@ -152,7 +164,7 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
                         req.started = time.monotonic()
                     if time.monotonic() > deadline:
                         job.cancel()
-                        raise TimeoutError(f"no answer within the {drain_s:.0f} s drain after the run")
+                        raise TimeoutError(f"no answer within the {plan.drain_s:.0f} s drain after the run")
                     time.sleep(POLL_S)
                 state, text = final_text(job.result(timeout=60))
                 req.finished = time.monotonic()
@@ -169,48 +181,135 @@ def user_loop(user: int, url: str, auth, questions: list[str], stop_at: float, d
         client.close()
 
 
-def start_server(args, port: int) -> tuple[subprocess.Popen, Path]:
-    """`litopys serve --no-index` over --index-dir on a loopback port; its log goes to a temp file."""
-    env = {k: v for k, v in os.environ.items()}
-    env.update(LITOPYS_INDEX_DIR=str(args.index_dir), HF_HUB_OFFLINE="1")
-    if args.llm:
-        env["LITOPYS_LLM__MODEL"] = args.llm
-    if args.max_tokens:
-        env["LITOPYS_LLM__MAX_TOKENS"] = str(args.max_tokens)
-    log = Path(tempfile.mkstemp(prefix="litopys-load-", suffix=".log")[1])
-    with open(log, "w") as fh:
+def start_server(server: ServerToStart, port: int) -> tuple[subprocess.Popen, Path]:
+    """`litopys serve --no-index` over ``server.index_dir`` on a loopback port; its log goes to a temp file."""
+    env = dict(os.environ)
+    env.update(LITOPYS_INDEX_DIR=str(server.index_dir), HF_HUB_OFFLINE="1")
+    if server.llm:
+        env["LITOPYS_LLM__MODEL"] = server.llm
+    if server.max_tokens:
+        env["LITOPYS_LLM__MAX_TOKENS"] = str(server.max_tokens)
+    fd, name = tempfile.mkstemp(prefix="litopys-load-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "litopys.cli", "serve", "--no-index", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=env, stdout=fh, stderr=subprocess.STDOUT,
         )
-    return proc, log
+    return proc, Path(name)
 
 
 def wait_until_up(url: str, proc: subprocess.Popen | None, log: Path | None, timeout: float) -> None:
+    """Return once ``url`` answers; raise if the started server exits or time runs out."""
     import httpx
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:] if log else ''}")
+            raise LitopysError(f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:] if log else ''}")
         try:
             if httpx.get(url + "/", timeout=5).status_code in (200, 401):
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    sys.exit(f"the server at {url} did not answer within {timeout:.0f} s")
+    raise LitopysError(f"the server at {url} did not answer within {timeout:.0f} s")
 
 
-def free_port() -> int:
-    import socket
+def stop_server(proc: subprocess.Popen, log: Path) -> None:
+    """Terminate the started server (kill it after a minute) and remove its log."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.unlink(missing_ok=True)
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+@contextmanager
+def server_at(url: str | None, server_pid: int | None, start: ServerToStart | None,
+              startup_timeout_s: float) -> Iterator[tuple[str, int | None]]:
+    """(url, pid) of a server that answers: the running one at ``url`` (loopback only), or one started now."""
+    from litopys.ui.server import is_loopback
+
+    proc, log = None, None
+    if url:
+        host = urlparse(url).hostname or ""
+        if not is_loopback(host):
+            raise LitopysError(f"refusing to load-test {host}: loopback servers only")
+        url, pid = url.rstrip("/"), server_pid
+    elif start is not None:
+        port = free_port()
+        proc, log = start_server(start, port)
+        url, pid = f"http://127.0.0.1:{port}", proc.pid
+    else:
+        raise LitopysError("give the url of a running server or an index to start one over")
+    try:
+        wait_until_up(url, proc, log, startup_timeout_s)
+        yield url, pid
+    finally:
+        if proc is not None and log is not None:
+            stop_server(proc, log)
 
 
-def summarize(requests: list[Request], rss: RssSampler, args, wall_s: float) -> dict[str, object]:
+@dataclass(frozen=True)
+class LoadRun:
+    """What one load test measured: the summary, every request, and when the users started."""
+
+    summary: dict[str, object]
+    requests: list[Request]
+    t0: float  # time.monotonic() at the start; request times in ``as_json`` are relative to it
+
+    @property
+    def ok(self) -> bool:
+        """No request failed and every answer was complete."""
+        return self.summary["failures"] == 0 and self.summary["complete_answers"] == self.summary["requests"]
+
+    def as_json(self) -> dict[str, object]:
+        """The summary plus every request, its times in seconds since the start."""
+        detail = [{**asdict(r), **{k: round(getattr(r, k) - self.t0, 2) for k in ("submitted", "started", "finished")
+                                   if getattr(r, k) is not None}} for r in self.requests]
+        return {**self.summary, "requests_detail": detail}
+
+
+def drive(url: str, pid: int | None, auth: tuple[str, str] | None, plan: LoadPlan) -> LoadRun:
+    """Run ``plan``'s users against ``url`` while sampling the server's memory."""
+    rss = RssSampler(pid)
+    t0 = time.monotonic()
+    sampler = threading.Thread(target=rss.run, args=(t0,), daemon=True)
+    sampler.start()
+    requests: list[Request] = []
+    lock, counter = threading.Lock(), [0]
+    stop_at = t0 + plan.duration_s
+    users = [threading.Thread(target=user_loop, args=(u, url, auth, plan, stop_at, counter, lock, requests))
+             for u in range(plan.users)]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    wall = time.monotonic() - t0
+    rss.stop()
+    sampler.join(timeout=10)
+    requests.sort(key=lambda r: r.submitted)
+    return LoadRun(summarize(requests, rss, plan, wall), requests, t0)
+
+
+def run_load(plan: LoadPlan, *, url: str | None = None, server_pid: int | None = None,
+             start: ServerToStart | None = None, auth: tuple[str, str] | None = None,
+             startup_timeout_s: float = 600, say: Callable[[str], None] = lambda s: None) -> LoadRun:
+    """The load test: against the running server at ``url``, or one started from ``start`` and stopped after.
+
+    ``plan.questions`` must not be empty.
+    """
+    t_up = time.monotonic()
+    with server_at(url, server_pid, start, startup_timeout_s) as (up_url, pid):
+        say(f"server {up_url} up after {time.monotonic() - t_up:.1f} s; {plan.users} users for "
+            f"{plan.duration_s:.0f} s")
+        return drive(up_url, pid, auth, plan)
+
+
+def summarize(requests: list[Request], rss: RssSampler, plan: LoadPlan, wall_s: float) -> dict[str, object]:
+    """The run's figures: counts, failures by kind, queue wait and latency, server memory."""
     done = [r for r in requests if r.error is None]
     waits = [r.started - r.submitted for r in requests if r.started is not None and r.error is None]
     latencies = [r.finished - r.submitted for r in done if r.finished is not None]
@@ -226,11 +325,11 @@ def summarize(requests: list[Request], rss: RssSampler, args, wall_s: float) -> 
         return round(sum(values) / len(values), 1) if values else None
 
     def r1(x: float | None) -> float | None:
-        return None if x is None else round(x, 1)
+        return None if x is None or math.isnan(x) else round(x, 1)
 
     return {
-        "users": args.users,
-        "duration_s": args.duration,
+        "users": plan.users,
+        "duration_s": plan.duration_s,
         "wall_s": round(wall_s, 1),
         "requests": len(requests),
         "failures": sum(1 for r in requests if r.error),
@@ -255,6 +354,7 @@ def summarize(requests: list[Request], rss: RssSampler, args, wall_s: float) -> 
 
 
 def print_report(summary: dict[str, object], requests: list[Request]) -> None:
+    """One line per request, then the summary as indented JSON."""
     for r in requests:
         wait = f"{r.started - r.submitted:6.1f}" if r.started else "     -"
         total = f"{r.finished - r.submitted:6.1f}" if r.finished else "     -"
@@ -262,87 +362,3 @@ def print_report(summary: dict[str, object], requests: list[Request]) -> None:
         print(f"{mark} user {r.user:2d} wait {wait} s total {total} s pos {r.max_rank if r.max_rank is not None else '-'}"
               f" {r.question[:60]}" + (f" -> {r.error}" if r.error else ""))
     print(json.dumps(summary, ensure_ascii=False, indent=2))
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="A running server on loopback (default: start one over --index-dir).")
-    parser.add_argument("--server-pid", type=int, help="With --url: the server's pid, for its RSS.")
-    parser.add_argument("--index-dir", type=Path, help="Index to serve when the script starts the server.")
-    parser.add_argument("--llm", help="LLM for the started server (default: the settings' model).")
-    parser.add_argument("--max-tokens", type=int, help="Answer length cap for the started server.")
-    parser.add_argument("--questions", type=Path, required=True, help="JSON-lines question file (dev.jsonl).")
-    parser.add_argument("--users", type=int, default=16, help="Concurrent simulated users.")
-    parser.add_argument("--duration", type=float, default=300, help="Seconds during which users ask new questions.")
-    parser.add_argument("--drain", type=float, default=1200, help="Seconds answers in flight may take after --duration.")
-    parser.add_argument("--max-requests", type=int, help="Stop asking after this many questions in all.")
-    parser.add_argument("--startup-timeout", type=float, default=600, help="Seconds to wait for the server to come up.")
-    parser.add_argument("--json", action="store_true", help="Print only the JSON summary.")
-    args = parser.parse_args()
-
-    questions = [q.question for q in load_questions(args.questions)]
-    if not questions:
-        sys.exit(f"no questions in {args.questions}")
-    auth = None
-    if os.environ.get("LITOPYS_SERVER__AUTH_USER"):
-        auth = (os.environ["LITOPYS_SERVER__AUTH_USER"], os.environ.get("LITOPYS_SERVER__AUTH_PASSWORD", ""))
-    proc, log = None, None
-    if args.url:
-        host = urlparse(args.url).hostname or ""
-        if not is_loopback(host):
-            sys.exit(f"refusing to load-test {host}: loopback servers only")
-        url, pid = args.url.rstrip("/"), args.server_pid
-    else:
-        if not args.index_dir:
-            sys.exit("give --url of a running server or --index-dir to start one")
-        port = free_port()
-        proc, log = start_server(args, port)
-        url, pid = f"http://127.0.0.1:{port}", proc.pid
-    try:
-        t_up = time.monotonic()
-        wait_until_up(url, proc, log, args.startup_timeout)
-        if not args.json:
-            print(f"server {url} up after {time.monotonic() - t_up:.1f} s; {args.users} users for {args.duration:.0f} s",
-                  flush=True)
-        rss = RssSampler(pid)
-        t0 = time.monotonic()
-        sampler = threading.Thread(target=rss.run, args=(t0,), daemon=True)
-        sampler.start()
-        requests: list[Request] = []
-        lock, counter = threading.Lock(), [0]
-        stop_at = t0 + args.duration
-        users = [
-            threading.Thread(target=user_loop, args=(u, url, auth, questions, stop_at, args.drain, args.max_requests,
-                                                     counter, lock, requests))
-            for u in range(args.users)
-        ]
-        for t in users:
-            t.start()
-        for t in users:
-            t.join()
-        wall = time.monotonic() - t0
-        rss.stop()
-        sampler.join(timeout=10)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if log is not None:
-                log.unlink(missing_ok=True)
-    requests.sort(key=lambda r: r.submitted)
-    summary = summarize(requests, rss, args, wall)
-    if args.json:
-        detail = [{**asdict(r), **{k: round(getattr(r, k) - t0, 2) for k in ("submitted", "started", "finished")
-                                   if getattr(r, k) is not None}} for r in requests]
-        print(json.dumps({**summary, "requests_detail": detail}, ensure_ascii=False))
-    else:
-        print_report(summary, requests)
-    return 0 if summary["failures"] == 0 and summary["complete_answers"] == summary["requests"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-import numpy as np
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) of ``values``; NaN when there are none."""
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if len(values) else math.nan
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`litopys bench`: how long users wait, measured against the raw components and a peer in the same run.
+"""`litopys bench`: how long users wait, measured against the raw components and LlamaIndex in the same run.
 
 Sections: indexing overhead, retrieval latency at ~10k and ~100k chunks (flat vs
 HNSW, recall), answering (our ask vs a bare llama.cpp call, prompt-prefix
@@ -25,8 +25,9 @@ from pathlib import Path
 from statistics import median
 
 from litopys.index.corpus import load_corpus
-from litopys.bench.report import BenchReport, Figure, pct
-from litopys.core.config import Settings, load_settings
+from litopys.bench.report import BenchReport, Figure
+from litopys.core.config import Settings
+from litopys.core.measure import percentile
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,8 @@ def run_bench(settings: Settings, corpus: Path, questions_path: Path | None, qui
         subset = _subset_corpus(corpus, plan.index_texts, tmp_dir / "corpus")
         with section("indexing"):
             built = _indexing(report, settings, embedder, subset, tmp_dir / "index", plan)
-        with section("peer"):
-            _peer(report, settings, embedder, subset, tmp_dir, questions, built)
+        with section("llamaindex"):
+            _llamaindex(report, settings, embedder, subset, tmp_dir, questions, built)
     with section("retrieval"):
         full_index = _full_index(settings, embedder, corpus, bench_dir)
         _retrieval(report, settings, embedder, full_index, bench_dir, questions * plan.query_repeats)
@@ -139,28 +140,31 @@ def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, i
     return run
 
 
-def _peer(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions, built) -> None:
+def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions,
+                built) -> None:
+    from litopys.bench import llamaindex_peer
     from litopys.bench.indexing import retrieval_latency
-    from litopys.bench import llamaindex_peer as peer
 
-    why = peer.available()
+    why = llamaindex_peer.available()
     if why:
-        report.notes.append(f"peer section skipped: {why}")
+        report.notes.append(f"LlamaIndex section skipped: {why}")
         return
     c = settings.chunking
-    run = peer.llamaindex_run(embedder, subset, tmp / "llamaindex", questions, c.target_tokens,
-                              c.overlap_tokens, settings.retrieval.top_k)
+    run = llamaindex_peer.llamaindex_run(embedder, subset, tmp / "llamaindex", questions, c.target_tokens,
+                                         c.overlap_tokens, settings.retrieval.top_k)
     ours = retrieval_latency(settings, embedder, tmp / "index", questions)
+    ours_p50 = percentile(ours.total_ms, 50)
     report.add(
-        Figure("peer.build_ratio", "LlamaIndex build (read, split, embed, persist FAISS)", run.build_s, "s",
+        Figure("llamaindex.build_ratio", "LlamaIndex build (read, split, embed, persist FAISS)", run.build_s, "s",
                built.pipeline_s, "ours (incl. lemmatized BM25)", ">= 2",
                f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours"),
-        Figure("peer.query_ratio", "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
-               pct(run.query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
+        Figure("llamaindex.query_ratio",
+               "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
+               percentile(run.query_ms, 50), "ms", ours_p50, "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
                "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared"),
-        Figure("peer.dense_query_ratio", "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
-               pct(run.dense_query_ms, 50), "ms", pct(ours.total_ms, 50), "ours p50 (hybrid)", "",
-               f"query embedding alone p50 {pct(ours.embed_ms, 50):.1f} ms: the floor both share"),
+        Figure("llamaindex.dense_query_ratio", "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
+               percentile(run.dense_query_ms, 50), "ms", ours_p50, "ours p50 (hybrid)", "",
+               f"query embedding alone p50 {percentile(ours.embed_ms, 50):.1f} ms: the floor both share"),
     )
 
 
@@ -187,16 +191,17 @@ def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Pat
     for run, size in ((small, "10k"), (big, "100k")):
         report.add(
             Figure(f"retrieval.p95_ms_{size}", f"query p95 at {run.chunks:,} chunks, {run.index_type}",
-                   pct(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
-                   note=f"p50 {pct(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + fusion + "
-                   f"fetch); query embedding alone p95 {pct(run.embed_ms, 95):.1f} ms"),
+                   percentile(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
+                   note=f"p50 {percentile(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + "
+                   f"fusion + fetch); query embedding alone p95 {percentile(run.embed_ms, 95):.1f} ms"),
             Figure(f"retrieval.search_p95_ms_{size}", f"the same without the query embedding, p95 at {size}",
-                   pct(run.search_ms, 95), "ms",
-                   note=f"BM25 p95 {pct(run.bm25_ms, 95):.1f} ms, FAISS p95 {pct(run.dense_ms, 95):.2f} ms"),
+                   percentile(run.search_ms, 95), "ms",
+                   note=f"BM25 p95 {percentile(run.bm25_ms, 95):.1f} ms, "
+                   f"FAISS p95 {percentile(run.dense_ms, 95):.2f} ms"),
         )
     report.add(
         Figure("retrieval.faiss_p95_ms_100k", f"FAISS search p95 at {big.chunks:,} ({big.index_type})",
-               pct(big.dense_ms, 95), "ms", pct(big.exact_dense_ms, 95), "exact flat search", "",
+               percentile(big.dense_ms, 95), "ms", percentile(big.exact_dense_ms, 95), "exact flat search", "",
                f"HNSW from {threshold:,} chunks (retrieval.hnsw_threshold); graph built+cached in {big.open_s:.0f} s "
                f"on first open; tiled index ({TILE_COPIES} copies, reused embeddings) ready in {tile_s:.0f} s"),
     )
@@ -209,10 +214,10 @@ def _memory(report: BenchReport, settings: Settings, question: str) -> None:
     """Peak RSS of a process holding what `serve` holds: both models, the index, the Gradio app."""
     from litopys.rag.gguf import resolve_gguf
 
-    payload = json.dumps({"settings": settings.model_dump(mode="json", exclude={"llm": {"api_key"}}),
-                          "question": question})
-    proc = subprocess.run([sys.executable, "-m", "litopys.bench.suite", "--rss-probe"], input=payload,
-                          capture_output=True, text=True, timeout=1800, check=False)
+    # A fresh process: this one's peak already holds the indexing and LlamaIndex sections.
+    payload = settings.model_dump_json(exclude={"llm": {"api_key"}})
+    proc = subprocess.run([sys.executable, "-m", "litopys.cli", "bench-probe-rss", "--settings-stdin", question],
+                          input=payload, capture_output=True, text=True, timeout=1800, check=False)
     if proc.returncode != 0:
         report.notes.append(f"memory probe failed: {proc.stderr.strip()[-300:]}")
         return
@@ -224,17 +229,21 @@ def _memory(report: BenchReport, settings: Settings, question: str) -> None:
                       "same process content as `litopys serve` (Gradio app built, not bound to a port)"))
 
 
-def _rss_probe() -> None:
+def serve_peak_rss_mb(settings: Settings, question: str) -> float:
+    """Peak RSS (MB) of this process after loading what `serve` holds and answering ``question``.
+
+    Both models, the index and the Gradio app (built, not bound to a port): run it in a fresh
+    process, as `litopys bench-probe-rss` does, or the figure includes whatever ran before.
+    """
     import resource
 
     from litopys.runtime import open_assistant
     from litopys.ui.app import build_app
 
-    data = json.loads(sys.stdin.read())
-    assistant = open_assistant(load_settings(None, **data["settings"]))
+    assistant = open_assistant(settings)
     build_app(assistant)
-    assistant.answerer.ask(data["question"])
-    print(json.dumps({"max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    assistant.answerer.ask(question)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str],
@@ -278,13 +287,13 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
     report.add(
         Figure("wait.prompt_tokens_median", "prompt tokens per answer, median", median(r.prompt_tokens for r in ours),
                "tok", median(n.prompt_tokens for n in naive), "naive pipeline", "",
-               f"p90 {pct([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
+               f"p90 {percentile([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
                f"{median(r.new_prompt_tokens for r in ours):.0f}; target median <= 600"),
         Figure("wait.ttft_s_median", "time to first token, median", median(r.ttft_s for r in ours), "s",
                median(n.ttft_s for n in naive), "naive pipeline", "",
-               f"p90 {pct([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+               f"p90 {percentile([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
         Figure("wait.total_s_median", "complete answer, median", median(r.total_s for r in ours), "s",
-               note=f"p90 {pct([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
+               note=f"p90 {percentile([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
         Figure("wait.total_ratio_vs_naive", "complete answer vs naive, same questions, median",
                median(r.total_s for r in ours_same), "s", median(n.total_s for n in naive), "naive pipeline",
                "< 0.40", f"{len(naive)} questions{subset}; naive (docs/quality.md): paragraph BM25 top 5, no few-shot, 160 tokens, "
@@ -292,6 +301,3 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
     )
     assistant.close()
 
-
-if __name__ == "__main__" and "--rss-probe" in sys.argv:
-    _rss_probe()
