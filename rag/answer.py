@@ -19,7 +19,7 @@ from litopys.rag.citations import (
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
-from litopys.rag.llm import ChatModel, Sampling
+from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 
@@ -122,6 +122,13 @@ class Answerer:
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
         return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
+    def warm_up(self) -> None:
+        """Evaluate the prompt's fixed prefix (system prompt, worked turns) now, not on the first question."""
+        # Every answer prompt shares all but its last message; the model reuses that evaluated prefix.
+        messages = build_prompt("", []).messages
+        with self._llm_lock:
+            complete(self.llm, messages, replace(self.sampling, max_tokens=1), slot="answer")
+
     def stream(
         self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None,
         filters: RetrievalFilter | None = None,
@@ -135,43 +142,37 @@ class Answerer:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
-        t0 = time.perf_counter()
+        clock = Clock()
         rewritten = self.standalone(question, history)
         query = rewritten or question
-        t_rewritten = time.perf_counter()
+        clock.rewritten = time.perf_counter()
         evidence = self.retriever.evidence(query, filters)
-        passages = evidence.passages
-        t_retrieved = time.perf_counter()
+        clock.retrieved = time.perf_counter()
         if not evidence.stands_out:
             # Nothing stands out from the candidates: the articles most likely do not answer,
             # and the small model would answer anyway from whatever it is shown.
-            answer = Answer(question, refusal_for(query), [], passages, True, low_evidence=True)
-            answer.rewritten_question = rewritten
-            # No generation: it starts, gives its first token and ends when retrieval does.
-            answer.timings = _timings(t0, t_rewritten, t_retrieved, t_retrieved, t_retrieved, t_retrieved, answer, 0)
-            yield Delta(answer.text)
-            yield answer
+            clock.skip_generation()
+            refusal = refusal_for(query)
+            yield Delta(refusal)
+            yield Answer(question, refusal, [], evidence.passages, True, timings=clock.timings(len(refusal)),
+                         rewritten_question=rewritten, low_evidence=True)
             return
-        prompt = self.prompt_for(query, passages)
+        prompt = self.prompt_for(query, evidence.passages)
         pieces: list[str] = []
-        t_first = None
         with self._llm_lock:
-            t_start = time.perf_counter()
+            clock.generating = time.perf_counter()
             # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
             for piece in self.llm.stream(prompt.messages, self.sampling, slot="answer"):
-                if t_first is None:
-                    t_first = time.perf_counter()
+                if clock.first_token is None:
+                    clock.first_token = time.perf_counter()
                 pieces.append(piece)
                 yield Delta(piece)
                 if stop is not None and stop.is_set():
                     break
-        t_done = time.perf_counter()
+        clock.done = time.perf_counter()
+        clock.tokens = len(pieces)  # llama.cpp streams one token per piece
         # Grounding treats only the user's own words as given, not the model's rewrite.
-        answer = finish_answer(question, "".join(pieces), prompt.passages)
-        answer.rewritten_question = rewritten
-        # llama.cpp streams one token per piece.
-        answer.timings = _timings(t0, t_rewritten, t_retrieved, t_start, t_first or t_done, t_done, answer, len(pieces))
-        yield answer
+        yield finish_answer(question, "".join(pieces), prompt.passages, rewritten=rewritten, clock=clock)
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""
@@ -191,46 +192,80 @@ def final_answer(events: Iterable[Delta | Answer], on_delta: Callable[[str], Non
     return final
 
 
-def _timings(t0: float, t_rewritten: float, t_retrieved: float, t_start: float, t_first: float, t_done: float,
-             answer: Answer, tokens: int) -> dict[str, float]:
-    """Seconds of each stage of one answer, from the perf_counter readings taken along the way."""
-    return {
-        "rewrite_s": t_rewritten - t0,
-        "retrieval_s": t_retrieved - t_rewritten,
-        "first_token_s": t_first - t_start,
-        "first_token_from_question_s": t_first - t0,
-        "generation_s": t_done - t_start,
-        "total_s": t_done - t0,
-        "completion_chars": float(len(answer.text)),
-        "completion_tokens": float(tokens),
-    }
+@dataclass
+class Clock:
+    """perf_counter readings taken as one answer goes through its stages, and the tokens generated."""
+
+    asked: float = field(default_factory=time.perf_counter)
+    rewritten: float = 0.0
+    retrieved: float = 0.0
+    generating: float = 0.0
+    first_token: float | None = None  # None until the model writes (or when it writes nothing)
+    done: float = 0.0
+    tokens: int = 0
+
+    def skip_generation(self) -> None:
+        """No generation: it starts, gives its first token and ends when retrieval does."""
+        self.generating = self.first_token = self.done = self.retrieved
+
+    def timings(self, completion_chars: int) -> dict[str, float]:
+        """Seconds of each stage, and the size of the completion."""
+        first = self.done if self.first_token is None else self.first_token
+        return {
+            "rewrite_s": self.rewritten - self.asked,
+            "retrieval_s": self.retrieved - self.rewritten,
+            "first_token_s": first - self.generating,
+            "first_token_from_question_s": first - self.asked,
+            "generation_s": self.done - self.generating,
+            "total_s": self.done - self.asked,
+            "completion_chars": float(completion_chars),
+            "completion_tokens": float(self.tokens),
+        }
 
 
-def finish_answer(question: str, raw: str, passages: list[Passage]) -> Answer:
-    """Turn raw model text into an Answer: resolve markers, drop invalid ones, attribute if none."""
+def finish_answer(
+    question: str, raw: str, passages: list[Passage], *, rewritten: str | None = None, clock: Clock | None = None
+) -> Answer:
+    """Turn raw model text into the Answer: cite, withhold when the citations miss the question, check grounding.
+
+    ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
+    """
+    text, citations, invalid, refused = _cite(raw, passages)
+    withheld: str | None = None
+    unmet: tuple[str, ...] = ()
+    if not refused and citations:
+        unmet = unmet_question_numbers(question, [_evidence_text(c.passage) for c in citations])
+        if unmet:
+            # The cited passages do not even mention what the question is about.
+            log.info("answer withheld: cited passages lack the question's numbers %s", unmet)
+            withheld, text, citations, refused = text, refusal_for(question), [], True
+    grounding: float | None = None
+    claims: list[ClaimCheck] = []
+    if not refused and text:
+        checked = check_answer(text, {c.n: c.passage.text for c in citations}, question)
+        grounding, claims = checked.score, list(checked.claims)
+        citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
+    return Answer(
+        question, text, citations, passages, refused, invalid,
+        timings=clock.timings(len(text)) if clock else {}, grounding=grounding, claims=claims,
+        rewritten_question=rewritten, withheld=withheld, withheld_missing=unmet,
+    )
+
+
+def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[int], bool]:
+    """The answer text with valid markers only, its citations, the invalid marker numbers, and whether it refuses."""
     # Some models echo the label of the few-shot format; it is not part of the answer.
     text = _ANSWER_LABEL.sub("", raw.strip())
     citations, invalid = resolve_citations(text, passages)
     text = strip_invalid_markers(text, invalid)
+    if invalid:
+        log.info("dropped citation markers that point to no passage: %s", invalid)
     refused = is_refusal(text) and not citations
     if not refused and passages and text:
         text, citations = attribute_citations(text, citations, passages)
-    if invalid:
-        log.info("dropped citation markers that point to no passage: %s", invalid)
-    answer = Answer(question, text, citations, passages, refused, invalid)
-    if not refused and citations:
-        evidence = [f"{c.passage.title} {c.passage.date or ''} {c.passage.text}" for c in citations]
-        unmet = unmet_question_numbers(question, evidence)
-        if unmet:
-            # The cited passages do not even mention what the question is about.
-            log.info("answer withheld: cited passages lack the question's numbers %s", unmet)
-            answer = Answer(question, refusal_for(question), [], passages, True, invalid)
-            answer.withheld = text
-            answer.withheld_missing = unmet
-            return answer
-    if not refused and text:
-        grounding = check_answer(text, {c.n: c.passage.text for c in citations}, question)
-        answer.grounding = grounding.score
-        answer.claims = list(grounding.claims)
-        answer.citations = [replace(c, supported=c.n in grounding.supported_citations) for c in citations]
-    return answer
+    return text, citations, invalid, refused
+
+
+def _evidence_text(passage: Passage) -> str:
+    """What a cited passage says, title and date included (a question's year may be only in the date)."""
+    return f"{passage.title} {passage.date or ''} {passage.text}"
