@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from litopys.index import vectors
@@ -30,7 +31,7 @@ from litopys.index.chunking import Chunk, chunk_article
 from litopys.index.corpus import Article, FileIssue, load_corpus
 from litopys.index.lemmatize import lemmas
 from litopys.index.store import SCHEMA_VERSION, Store
-from litopys.core.config import Settings
+from litopys.core.config import ChunkSettings, Settings
 from litopys.core.errors import IndexBusyError, IndexStateError
 from litopys.core.integrity import file_sha256
 
@@ -119,13 +120,15 @@ def ensure_not_busy(index_dir: Path) -> None:
         pass
 
 
-def build_signature(settings: Settings, embedder_spec: str, dim: int, embedder_revision: str = "") -> dict[str, str]:
+def build_signature(
+    chunking: ChunkSettings, embedder_spec: str, dim: int, embedder_revision: str = ""
+) -> dict[str, str]:
     """The build facts that must match for an index to be updated incrementally."""
     signature = {
         "schema": SCHEMA_VERSION,
         "embedder": embedder_spec,
         "dim": str(dim),
-        "chunking": json.dumps(settings.chunking.model_dump(), sort_keys=True),
+        "chunking": json.dumps(chunking.model_dump(), sort_keys=True),
     }
     if embedder_revision:  # same model, other vectors (e.g. another tokenizer)
         signature["embedder_revision"] = embedder_revision
@@ -195,6 +198,58 @@ def _open_for_build(path: Path, force_rebuild: bool) -> Store:
     return Store(path)
 
 
+@dataclass
+class BuildPlan:
+    """What a build will change, decided before anything is written."""
+
+    generation: int  # the published generation the build starts from (0: none yet)
+    vectors: faiss.Index  # that generation's vectors, or an empty index for a full rebuild
+    rebuild_reason: str | None
+    embed: list[Article]  # new and changed articles, in corpus order (every article on a full rebuild)
+    stale: list[str]  # indexed articles whose chunks go: removed or changed (a full rebuild drops all)
+    # What changed in the corpus since the last build (also reported for a full rebuild).
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+
+    @property
+    def publishes(self) -> bool:
+        """Whether a new generation is written: a first build, a rebuild, or any change."""
+        return bool(self.rebuild_reason or not self.generation or self.embed or self.stale)
+
+
+def plan_build(store: Store, signature: dict[str, str], dim: int, index_dir: Path, articles: list[Article],
+               force_rebuild: bool) -> BuildPlan:
+    """Compare ``articles`` with what the index holds: what to embed, what to drop, or why to rebuild."""
+    reason, generation, base = _starting_point(store, signature, dim, index_dir, force_rebuild)
+    indexed = store.article_hashes()
+    current = {a.id for a in articles}
+    # A full rebuild starts from nothing: every article is embedded again.
+    kept = {} if reason else indexed
+    embed = [a for a in articles if kept.get(a.id) != a.content_hash]
+    removed = [aid for aid in indexed if aid not in current]
+    added = sum(1 for a in articles if a.id not in indexed)
+    updated = sum(1 for a in articles if a.id in indexed and indexed[a.id] != a.content_hash)
+    stale = [] if reason else removed + [a.id for a in embed if a.id in indexed]
+    return BuildPlan(generation, base, reason, embed, stale, added, updated, len(removed),
+                     len(articles) - added - updated)
+
+
+def _starting_point(store: Store, signature: dict[str, str], dim: int, index_dir: Path,
+                    force_rebuild: bool) -> tuple[str | None, int, faiss.Index]:
+    """Why everything must be rebuilt (None: it need not), the published generation, and its vectors."""
+    meta = store.get_meta()
+    reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
+    generation = int(meta.get("generation", "0"))
+    old_path = vectors.vectors_path(index_dir, generation)
+    if reason is None and generation and old_path.exists():
+        return None, generation, vectors.read_index(old_path, dim, meta.get("vectors_sha256"))
+    if reason is None and generation:
+        reason = f"vector file {old_path.name} is missing"
+    return reason, generation, vectors.new_index(dim)
+
+
 def _update(
     store: Store,
     settings: Settings,
@@ -205,61 +260,47 @@ def _update(
     force_rebuild: bool,
     progress: ProgressFn | None,
 ) -> None:
-    meta = store.get_meta()
-    signature = build_signature(settings, embedder.spec, embedder.dim, embedder.revision)
-    reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
-    generation = int(meta.get("generation", "0"))
-    old_path = vectors.vectors_path(index_dir, generation)
-    if reason is None and generation and old_path.exists():
-        index = vectors.read_index(old_path, embedder.dim, meta.get("vectors_sha256"))
-        existing = store.article_hashes()
+    signature = build_signature(settings.chunking, embedder.spec, embedder.dim, embedder.revision)
+    plan = plan_build(store, signature, embedder.dim, index_dir, articles, force_rebuild)
+    report.full_rebuild_reason = plan.rebuild_reason
+    report.added, report.updated, report.removed = plan.added, plan.updated, plan.removed
+    report.unchanged = plan.unchanged
+    if plan.rebuild_reason:
+        log.info("full rebuild: %s", plan.rebuild_reason)
+    if plan.publishes:
+        prepared, embeddings = _prepare_and_embed(plan.embed, embedder, settings.chunking, progress)
+        report.chunks_embedded = len(embeddings)
+        new_generation = _publish(store, plan, prepared, embeddings, signature, index_dir, Path(settings.corpus_dir))
+        _fault_point("committed")  # new generation published, stale vector files not yet removed
+        # Keep the previous generation one round so a reader mid-switch can still open it.
+        vectors.remove_stale(index_dir, keep={new_generation, plan.generation})
     else:
-        if reason is None and generation:
-            reason = f"vector file {old_path.name} is missing"
-        index = vectors.new_index(embedder.dim)
-        existing = {}
-    report.full_rebuild_reason = reason
-    if reason:
-        log.info("full rebuild: %s", reason)
-
-    current = {a.id: a for a in articles}
-    changed = [a for a in articles if existing.get(a.id) != a.content_hash]
-    report.added = sum(1 for a in changed if a.id not in existing)
-    report.updated = len(changed) - report.added
-    removed_ids = [aid for aid in existing if aid not in current]
-    report.removed = len(removed_ids)
-    report.unchanged = len(articles) - len(changed)
-    if reason:  # the counts still tell what changed in the corpus since the last build
-        previous = store.article_hashes()
-        report.added = sum(1 for a in articles if a.id not in previous)
-        report.updated = sum(1 for a in articles if a.id in previous and previous[a.id] != a.content_hash)
-        report.removed = sum(1 for aid in previous if aid not in current)
-        report.unchanged = len(articles) - report.added - report.updated
-    elif generation and not changed and not removed_ids:
         # Nothing to publish: keep the current generation (no new vector file, readers undisturbed),
         # but clear what a killed build may have left behind.
-        vectors.remove_stale(index_dir, keep={generation, generation - 1})
-        counts = store.counts()
-        report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
-        return
+        vectors.remove_stale(index_dir, keep={plan.generation, plan.generation - 1})
+    counts = store.counts()
+    report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
 
-    prepared, embeddings = _prepare_and_embed(changed, embedder, settings, progress)
-    report.chunks_embedded = len(embeddings)
 
-    # Everything below is one transaction; the new vector file is written before commit.
+def _publish(store: Store, plan: BuildPlan, prepared: list[Prepared], embeddings: np.ndarray,
+             signature: dict[str, str], index_dir: Path, corpus_dir: Path) -> int:
+    """Write the plan as the next generation in one transaction; returns the generation number.
+
+    The new vector file is written completely before the metadata that names it is committed.
+    """
+    index = plan.vectors
     with store.conn:
         # Chunk ids are never reused (not even by --rebuild): a reader still holding an older
         # generation's vectors must find either the same chunk or none under an id, never another.
-        next_id = max(store.next_chunk_id(), int(meta.get("next_chunk_id", "1")))
-        if reason:
+        next_id = max(store.next_chunk_id(), int(store.get_meta().get("next_chunk_id", "1")))
+        if plan.rebuild_reason:
             store.conn.execute("DELETE FROM chunks_fts")
             store.conn.execute("DELETE FROM chunks")
             store.conn.execute("DELETE FROM articles")
-        stale_articles = removed_ids + [a.id for a in changed if a.id in existing]
-        stale_chunks = store.chunk_ids_of(stale_articles)
+        stale_chunks = store.chunk_ids_of(plan.stale)
         if stale_chunks:
             index.remove_ids(np.asarray(stale_chunks, dtype=np.int64))
-        store.delete_articles(stale_articles)
+        store.delete_articles(plan.stale)
         new_ids: list[int] = []
         for article, chunks, lemma_texts in prepared:
             ids = list(range(next_id, next_id + len(chunks)))
@@ -268,44 +309,35 @@ def _update(
             store.insert_article(article, chunks, ids, lemma_texts, " ".join(lemmas(article.title)))
         if new_ids:
             index.add_with_ids(embeddings, np.asarray(new_ids, dtype=np.int64))
-        new_generation = generation + 1
-        new_path = vectors.vectors_path(index_dir, new_generation)
-        vectors.write_index(index, new_path)
+        generation = plan.generation + 1
+        path = vectors.vectors_path(index_dir, generation)
+        vectors.write_index(index, path)
         store.set_meta(
             {
                 **signature,
-                "generation": str(new_generation),
-                "vectors_sha256": file_sha256(new_path),
+                "generation": str(generation),
+                "vectors_sha256": file_sha256(path),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "corpus_dir": str(Path(settings.corpus_dir).resolve()),
+                "corpus_dir": str(corpus_dir.resolve()),
                 "next_chunk_id": str(next_id),
             }
         )
         _fault_point("vectors-written")  # new vector file on disk, metadata not committed
-    _fault_point("committed")  # new generation published, stale vector files not yet removed
-    # Keep the previous generation one round so a reader mid-switch can still open it.
-    vectors.remove_stale(index_dir, keep={new_generation, generation})
-    counts = store.counts()
-    report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
+    return generation
 
 
 Prepared = tuple[Article, list[Chunk], list[str]]
 
 
-def _prepare(articles: list[Article], embedder, settings: Settings) -> Iterator[Prepared]:
+def _prepare(articles: list[Article], embedder, chunking: ChunkSettings) -> Iterator[Prepared]:
     """Chunk and lemmatize each article (pure Python: holds the GIL)."""
     for article in articles:
-        chunks = chunk_article(
-            article,
-            embedder.count_tokens,
-            settings.chunking.target_tokens,
-            settings.chunking.overlap_tokens,
-        )
+        chunks = chunk_article(article, embedder.count_tokens, chunking.target_tokens, chunking.overlap_tokens)
         yield article, chunks, [" ".join(lemmas(c.text)) for c in chunks]
 
 
 def _prepare_and_embed(
-    articles: list[Article], embedder, settings: Settings, progress: ProgressFn | None
+    articles: list[Article], embedder, chunking: ChunkSettings, progress: ProgressFn | None
 ) -> tuple[list[Prepared], np.ndarray]:
     """Chunk and lemmatize in a worker thread while this thread embeds the chunks made so far.
 
@@ -317,7 +349,7 @@ def _prepare_and_embed(
 
     def work() -> None:
         try:
-            for item in _prepare(articles, embedder, settings):
+            for item in _prepare(articles, embedder, chunking):
                 handoff.put(item)
         except BaseException as exc:  # noqa: BLE001 (re-raised in the calling thread)
             failure.append(exc)

@@ -223,8 +223,8 @@ def test_an_embedder_revision_is_part_of_the_index_signature():
     from litopys.core.config import load_settings
 
     settings = load_settings(None)
-    old = {**build_signature(settings, "bundled:use-m3", 512), "generation": "3"}
-    new = build_signature(settings, "bundled:use-m3", 512, "sentencepiece-cpp")
+    old = {**build_signature(settings.chunking, "bundled:use-m3", 512), "generation": "3"}
+    new = build_signature(settings.chunking, "bundled:use-m3", 512, "sentencepiece-cpp")
     assert _rebuild_reason(old, new) == "embedder_revision changed (None -> sentencepiece-cpp)"
     assert _rebuild_reason({**new, "generation": "4"}, new) is None
-    assert "embedder_revision" not in build_signature(settings, "bundled:minilm", 384)
+    assert "embedder_revision" not in build_signature(settings.chunking, "bundled:minilm", 384)
