@@ -13,7 +13,6 @@ from litopys.index import vectors
 from litopys.index.builder import DB_NAME
 from litopys.index.corpus import Article
 from litopys.index.store import Store
-from litopys.core.config import HNSW_THRESHOLD
 from litopys.core.errors import IndexStateError
 
 
@@ -27,10 +26,12 @@ class Snapshot:
 
 
 class IndexReader:
-    """Read access that follows new generations as builds publish them."""
+    """Read access that follows new generations as builds publish them.
 
-    def __init__(self, index_dir: Path, embedder_spec: str, dim: int,
-                 hnsw_threshold: int = HNSW_THRESHOLD) -> None:
+    From ``hnsw_threshold`` vectors on, dense search runs on an HNSW graph (None: always exact).
+    """
+
+    def __init__(self, index_dir: Path, embedder_spec: str, dim: int, hnsw_threshold: int | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.embedder_spec = embedder_spec
         self.dim = dim
@@ -56,7 +57,9 @@ class IndexReader:
             if self._snapshot is None or self._snapshot.generation != generation:
                 path = vectors.vectors_path(self.index_dir, generation)
                 index = vectors.read_index(path, self.dim, meta.get("vectors_sha256"))
-                index = vectors.searchable(index, self.hnsw_threshold, vectors.hnsw_path(self.index_dir, generation))
+                if self.hnsw_threshold is not None:
+                    graph_cache = vectors.hnsw_path(self.index_dir, generation)
+                    index = vectors.searchable(index, self.hnsw_threshold, graph_cache)
                 self._snapshot = Snapshot(generation, index, meta)
             return self._snapshot
 

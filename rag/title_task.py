@@ -47,7 +47,7 @@ def title_task(settings: Settings, embedder, corpus_dir: Path, limit: int | None
             queries.append((article.title, path.name))
         run = settings.model_copy(update={"corpus_dir": scratch, "index_dir": Path(tmp) / "index"})
         report = build_index(run, embedder)
-        reader = IndexReader(run.index_dir, embedder.spec, embedder.dim)
+        reader = IndexReader(run.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
         try:
             out: dict[str, object] = {
                 "queries": len(queries),
