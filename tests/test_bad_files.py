@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 
 import litopys.index.corpus as corpus_module
-from conftest import SEED_ID, SEEDS, cli_env, run_cli
 from litopys.index.corpus import MAX_TITLE_CHARS, load_corpus
 from litopys.core.config import Settings
 
@@ -44,7 +43,7 @@ class Expect:
 
 EXPECTED: dict[str, Expect] = {
     # good files
-    SEED_ID: Expect("indexed"),
+    "seed.txt": Expect("indexed"),  # the project's seed article
     "good/plain.txt": Expect("indexed"),
     "good/notes.md": Expect("indexed"),
     "folder.txt/inside.txt": Expect("indexed"),  # a folder named like a file is walked like any folder
@@ -91,11 +90,11 @@ def _article(title: str, body: str) -> str:
     return f"{title}\n\n{body}\n"
 
 
-def build_bad_corpus(root: Path, outside: Path) -> None:
+def build_bad_corpus(root: Path, outside: Path, seed_article: Path) -> None:
     """Write every kind of file in EXPECTED under ``root`` (and one file in ``outside``)."""
     root.mkdir(parents=True)
     outside.mkdir(parents=True)
-    shutil.copy(SEEDS / SEED_ID, root / SEED_ID)
+    shutil.copy(seed_article, root / "seed.txt")
     (root / "good").mkdir()
     (root / "good" / "plain.txt").write_text(_article("Міст у Харкові", "У Харкові відкрили новий міст через річку Лопань."), encoding="utf-8")
     (root / "good" / "notes.md").write_text(_article("# Бібліотека у Львові", "У Львові відкрили нову дитячу бібліотеку."), encoding="utf-8")
@@ -145,9 +144,9 @@ def build_bad_corpus(root: Path, outside: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def bad_corpus(tmp_path_factory) -> Path:
+def bad_corpus(tmp_path_factory, seed) -> Path:
     base = tmp_path_factory.mktemp("bad-files")
-    build_bad_corpus(base / "corpus", base / "outside")
+    build_bad_corpus(base / "corpus", base / "outside", seed.path)
     return base / "corpus"
 
 
@@ -310,7 +309,7 @@ def test_unreadable_file_is_refused_for_real(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_index_over_bad_files_completes_with_warnings(bad_corpus, tmp_path, model_cache):
+def test_cli_index_over_bad_files_completes_with_warnings(bad_corpus, tmp_path, model_cache, cli_env, run_cli):
     """The real `litopys index --json` over the whole fixture: exit 5, right counts, every issue listed."""
     expected = dict(EXPECTED)
     if os.access(bad_corpus / "secret.txt", os.R_OK):

@@ -9,7 +9,6 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
-import pytest
 
 from litopys.bench.answering import NaiveBM25, Timed
 from litopys.bench.indexing import recall_at
@@ -124,16 +123,13 @@ def test_naive_bm25_returns_paragraphs_of_at_most_700_characters():
     assert all(len(text) <= 700 for _, text in NaiveBM25(articles).top("слово"))
 
 
-@pytest.mark.slow
-def test_tiled_index_is_a_consistent_published_index(tmp_path_factory, model_cache):
-    from conftest import seed_retriever
-
+def test_tiled_index_is_a_consistent_published_index(tmp_path_factory, make_retriever, tiny_embedder):
     from litopys.bench.indexing import tiled_index
     from litopys.index.reader import IndexReader, check_index, verify_index
     from litopys.rag.retrieval import Retriever
 
     article = {"zoo.txt": "date 2024-11-14 Слоненя\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд."}
-    with seed_retriever(tmp_path_factory, model_cache, article) as retriever:
+    with make_retriever(article, tiny_embedder) as retriever:
         source = retriever.reader.index_dir
         target = tmp_path_factory.mktemp("tiled") / "x3"
         tiled_index(source, target, 3)

@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
 from litopys.core.config import load_settings
 
 pytestmark = pytest.mark.slow
@@ -17,9 +16,9 @@ NER_FILES = ["0386.txt", "0368.txt", "0187.txt", "0552.txt", "0076.txt", "0001.t
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory, ner_uk):
+def corpus(tmp_path_factory, ner_uk, seed):
     root = tmp_path_factory.mktemp("corpus")
-    shutil.copy(SEEDS / SEED_ID, root / SEED_ID)
+    seed.copy_to(root)
     (root / "ner").mkdir()
     for name in NER_FILES:
         shutil.copy(ner_uk / name, root / "ner" / name)
@@ -27,16 +26,13 @@ def corpus(tmp_path_factory, ner_uk):
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory, corpus, model_cache):
+def env(tmp_path_factory, corpus, model_cache, cli_env):
     return cli_env(corpus, tmp_path_factory.mktemp("index"), model_cache)
 
 
-litopys = run_cli
-
-
 @pytest.fixture(scope="module")
-def first_build(env):
-    return json.loads(litopys(env, "index", "--json").stdout)
+def first_build(env, run_cli):
+    return json.loads(run_cli(env, "index", "--json").stdout)
 
 
 def test_index_reports_counts(first_build):
@@ -46,51 +42,51 @@ def test_index_reports_counts(first_build):
     assert set(first_build) >= {"added", "updated", "removed", "unchanged", "skipped", "seconds"}
 
 
-def test_ask_json_answers_the_seed_question_with_a_citation(env, first_build):
-    out = json.loads(litopys(env, "ask", SEED_QUESTION, "--json").stdout)
+def test_ask_json_answers_the_seed_question_with_a_citation(env, first_build, run_cli, seed):
+    out = json.loads(run_cli(env, "ask", seed.question, "--json").stdout)
     assert "Дмитрієв" in out["answer"]
-    assert any(c["article_id"] == SEED_ID and "Дмитрієв" in c["text"] for c in out["citations"])
-    assert out["passages"][0]["article_id"] == SEED_ID
+    assert any(c["article_id"] == seed.article_id and "Дмитрієв" in c["text"] for c in out["citations"])
+    assert out["passages"][0]["article_id"] == seed.article_id
     assert {"n", "article_id", "title", "date", "text", "score"} <= set(out["passages"][0])
     assert out["citations"][0]["date"] == "2025-12-17"
     assert out["timings"]["total_s"] > 0
 
 
-def test_follow_up_question_is_rewritten_with_the_conversation(env, first_build):
-    proc = litopys(env, "chat", "--json", stdin=f"{SEED_QUESTION}\nА хто з боку США?\n")
+def test_follow_up_question_is_rewritten_with_the_conversation(env, first_build, run_cli, seed):
+    proc = run_cli(env, "chat", "--json", stdin=f"{seed.question}\nА хто з боку США?\n")
     first, second = (json.loads(line) for line in proc.stdout.splitlines())
     assert first["rewritten_question"] is None
     # The follow-up alone names no topic; the rewrite carries the conversation's.
     rewritten = second["rewritten_question"]
     assert "США" in rewritten and ("Майамі" in rewritten or "делегац" in rewritten), rewritten
-    assert second["passages"][0]["article_id"] == SEED_ID
+    assert second["passages"][0]["article_id"] == seed.article_id
     assert any("Віткофф" in p["text"] for p in second["passages"][:2])
     assert second["grounding"]["claims"], second
 
 
-def test_off_corpus_question_is_refused(env, first_build):
-    out = json.loads(litopys(env, "ask", "Хто виграв чемпіонат світу з футболу 2018 року?", "--json").stdout)
+def test_off_corpus_question_is_refused(env, first_build, run_cli):
+    out = json.loads(run_cli(env, "ask", "Хто виграв чемпіонат світу з футболу 2018 року?", "--json").stdout)
     assert "немає відповіді" in out["answer"].lower()
     assert out["citations"] == []
 
 
-def test_incremental_update_add_change_remove(env, corpus, first_build):
+def test_incremental_update_add_change_remove(env, corpus, first_build, run_cli, seed):
     (corpus / "new.txt").write_text("date 2024-11-14 Нова стаття\nУ Харкові відкрили новий міст через річку Лопань.", encoding="utf-8")
-    seed = corpus / SEED_ID
-    seed.write_text(seed.read_text(encoding="utf-8") + "\nДодатковий абзац.", encoding="utf-8")
+    copy = corpus / seed.article_id
+    copy.write_text(copy.read_text(encoding="utf-8") + "\nДодатковий абзац.", encoding="utf-8")
     (corpus / "ner" / NER_FILES[-1]).unlink()
-    report = json.loads(litopys(env, "index", "--json").stdout)
+    report = json.loads(run_cli(env, "index", "--json").stdout)
     assert (report["added"], report["updated"], report["removed"]) == (1, 1, 1)
     assert report["unchanged"] == len(NER_FILES) - 1
-    again = json.loads(litopys(env, "index", "--json").stdout)
+    again = json.loads(run_cli(env, "index", "--json").stdout)
     assert (again["added"], again["updated"], again["removed"], again["chunks_embedded"]) == (0, 0, 0, 0)
 
 
-def test_bad_file_is_skipped_with_reason_and_warning_exit(env, corpus, first_build):
+def test_bad_file_is_skipped_with_reason_and_warning_exit(env, corpus, first_build, run_cli):
     bad = corpus / "broken.txt"
     bad.write_bytes("Заголовок\nтекст".encode("cp1251"))
     try:
-        proc = litopys(env, "index", "--json", check=False)
+        proc = run_cli(env, "index", "--json", check=False)
         assert proc.returncode == 5, proc.stderr
         report = json.loads(proc.stdout)
         assert report["skipped"] == 1
@@ -108,30 +104,30 @@ def test_other_embedder_refuses_to_mix(env, first_build):
         IndexReader(settings.index_dir, "bundled:minilm", 384)
 
 
-def test_cli_errors_are_actionable(env, tmp_path):
-    proc = litopys({**env, "LITOPYS_INDEX_DIR": str(tmp_path / "none")}, "ask", "Питання?", check=False)
+def test_cli_errors_are_actionable(env, tmp_path, run_cli):
+    proc = run_cli({**env, "LITOPYS_INDEX_DIR": str(tmp_path / "none")}, "ask", "Питання?", check=False)
     assert proc.returncode != 0
     assert "litopys index" in proc.stderr
-    proc = litopys({**env, "LITOPYS_CORPUS_DIR": str(tmp_path / "missing")}, "index", check=False)
+    proc = run_cli({**env, "LITOPYS_CORPUS_DIR": str(tmp_path / "missing")}, "index", check=False)
     assert proc.returncode == 2 and "corpus folder not found" in proc.stderr
 
 
-def test_changed_chunking_or_embedder_forces_a_full_rebuild_saying_why(env, first_build, tmp_path):
+def test_changed_chunking_or_embedder_forces_a_full_rebuild_saying_why(env, first_build, tmp_path, run_cli):
     index_copy = tmp_path / "index"
     shutil.copytree(env["LITOPYS_INDEX_DIR"], index_copy)
     own = {**env, "LITOPYS_INDEX_DIR": str(index_copy)}
-    report = json.loads(litopys({**own, "LITOPYS_CHUNKING__TARGET_TOKENS": "80"}, "index", "--json").stdout)
+    report = json.loads(run_cli({**own, "LITOPYS_CHUNKING__TARGET_TOKENS": "80"}, "index", "--json").stdout)
     assert report["full_rebuild_reason"].startswith("chunking changed")
     assert report["chunks_embedded"] == report["chunks_total"] > first_build["chunks_total"]
-    report = json.loads(litopys({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
+    report = json.loads(run_cli({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
     assert report["full_rebuild_reason"].startswith("embedder changed (bundled:use-m3 -> bundled:minilm)")
     # An unchanged second run is incremental again.
-    again = json.loads(litopys({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
+    again = json.loads(run_cli({**own, "LITOPYS_EMBEDDER__MODEL": "bundled:minilm"}, "index", "--json").stdout)
     assert again["full_rebuild_reason"] is None and again["chunks_embedded"] == 0
 
 
-def test_title_task_compares_signals(env, corpus):
-    out = json.loads(litopys(env, "eval", "--titles", "--corpus", str(corpus), "--json").stdout)
+def test_title_task_compares_signals(env, corpus, run_cli):
+    out = json.loads(run_cli(env, "eval", "--titles", "--corpus", str(corpus), "--json").stdout)
     assert out["queries"] == len(list(corpus.rglob("*.txt")))
     for signal in ("bm25", "dense", "hybrid"):
         assert set(out[signal]) == {"recall_at_1", "recall_at_5", "recall_at_10", "mrr"}
@@ -140,20 +136,20 @@ def test_title_task_compares_signals(env, corpus):
     assert out["hybrid_settings"]["dense_weight"] == 0.3
 
 
-def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path):
+def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path, run_cli, seed):
     questions = tmp_path / "q.jsonl"
     rows = [
-        {"question": SEED_QUESTION, "article": SEED_ID, "answer_any": ["Дмитрієв"]},
+        {"question": seed.question, "article": seed.article_id, "answer_any": ["Дмитрієв"]},
         {"question": "У якому селі ПП «Ашлар» будує базу відпочинку?", "article": "0552.txt", "answer_any": ["Коблеве"]},
         {"question": "Скільки населення має Австралія?", "article": None, "answer_any": []},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     small = {**env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48"}
-    only = json.loads(litopys(small, "eval", "--questions", str(questions), "--corpus", str(corpus),
+    only = json.loads(run_cli(small, "eval", "--questions", str(questions), "--corpus", str(corpus),
                               "--retrieval-only", "--json").stdout)
     assert only["retrieval"]["recall_at_5"] == 1.0 and only["retrieval"]["questions"] == 2
     assert "answers" not in only
-    out = json.loads(litopys(small, "eval", "--questions", str(questions), "--corpus", str(corpus), "--json").stdout)
+    out = json.loads(run_cli(small, "eval", "--questions", str(questions), "--corpus", str(corpus), "--json").stdout)
     for section, key in [("retrieval", "recall_at_5"), ("answers", "correct_rate"), ("citations", "precision"),
                          ("refusals", "unanswerable_refused_rate"), ("refusals", "answerable_refused_rate"),
                          ("timing", "median_s"), ("timing", "completion_tokens_total")]:
@@ -162,8 +158,8 @@ def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path):
     assert {"correct", "refused", "citations", "grounding", "flagged", "seconds"} <= set(out["rows"][0])
 
 
-def test_eval_explains_a_bad_question_file(env, tmp_path):
+def test_eval_explains_a_bad_question_file(env, tmp_path, run_cli):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "Хто?", "article": null}\nnot json\n', encoding="utf-8")
-    proc = litopys(env, "eval", "--questions", str(bad), "--retrieval-only", check=False)
+    proc = run_cli(env, "eval", "--questions", str(bad), "--retrieval-only", check=False)
     assert proc.returncode == 1 and "bad.jsonl:2" in proc.stderr

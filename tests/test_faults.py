@@ -14,8 +14,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli, wait_for
-from test_server_security import ARTICLE, make_workspace, start_server
 
 from litopys.index.builder import DB_NAME
 from litopys.index.reader import check_index, verify_index
@@ -30,13 +28,17 @@ pytestmark = pytest.mark.slow
 
 SMALL = "bundled:qwen2.5-coder-0.5b"
 REPAIR = "litopys index --rebuild"
+ARTICLE = (
+    "date 2025-03-01 Нова бібліотека у Львові\n"
+    "У Львові відкрили нову бібліотеку для дітей на вулиці Городоцькій.\n"
+)
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, model_cache) -> Path:
+def base(tmp_path_factory, model_cache, cli_env, run_cli, seed) -> Path:
     root = tmp_path_factory.mktemp("faults")
     (root / "corpus").mkdir()
-    shutil.copy(SEEDS / SEED_ID, root / "corpus" / SEED_ID)
+    seed.copy_to(root / "corpus")
     (root / "corpus" / "library.txt").write_text(ARTICLE, encoding="utf-8")
     run_cli(cli_env(root / "corpus", root / "index", model_cache), "index", "--json")
     assert verify_index(root / "index") == []
@@ -44,7 +46,7 @@ def base(tmp_path_factory, model_cache) -> Path:
 
 
 @pytest.fixture
-def ws(base, tmp_path, model_cache) -> dict[str, str]:
+def ws(base, tmp_path, model_cache, cli_env) -> dict[str, str]:
     shutil.copytree(base / "corpus", tmp_path / "corpus")
     shutil.copytree(base / "index", tmp_path / "index")
     env = cli_env(tmp_path / "corpus", tmp_path / "index", model_cache)
@@ -85,12 +87,12 @@ FULL_CHECK = ("vectors bytes changed", "database pages overwritten")
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_damaged_index_is_detected_at_start_and_rebuild_repairs_it(ws, damage):
+def test_damaged_index_is_detected_at_start_and_rebuild_repairs_it(ws, damage, run_cli, seed):
     index_dir = Path(ws["LITOPYS_INDEX_DIR"])
     DAMAGE[damage](index_dir)
     with pytest.raises(IndexStateError, match=REPAIR):
         check_index(index_dir)
-    commands = [("ask", SEED_QUESTION)]
+    commands = [("ask", seed.question)]
     if damage in FULL_CHECK:  # each command costs a Python start with torch; the others once
         commands += [("serve", "--no-index", "--port", "1"), ("index",)]
     for args in commands:
@@ -107,8 +109,8 @@ def test_damaged_index_is_detected_at_start_and_rebuild_repairs_it(ws, damage):
     assert verify_index(index_dir) == []
     check_index(index_dir)
     if damage in FULL_CHECK:
-        out = json.loads(run_cli(ws, "ask", SEED_QUESTION, "--json").stdout)
-        assert out["passages"][0]["article_id"] == SEED_ID and out["answer"].strip()
+        out = json.loads(run_cli(ws, "ask", seed.question, "--json").stdout)
+        assert out["passages"][0]["article_id"] == seed.article_id and out["answer"].strip()
 
 
 # --- model files -------------------------------------------------------------------------------
@@ -166,13 +168,13 @@ def test_local_model_with_a_wrong_hash_is_refused_before_loading(tmp_path, model
         gguf.load_llm(LLMSettings(model=str(changed), sha256=model.sha256), tmp_path)
 
 
-def test_cli_names_the_damaged_model(ws, tmp_path, model_cache):
+def test_cli_names_the_damaged_model(ws, tmp_path, model_cache, run_cli, seed):
     cached = model_cache / "models" / f"{gguf.BUNDLED_LLMS[SMALL].name}.gguf"
     if not cached.exists():
         pytest.skip(f"needs the assembled model in {model_cache}")
     cut = _partial_copy(cached, tmp_path / "cut.gguf", 20 << 20)
     env = {**ws, "LITOPYS_LLM__MODEL": str(cut), "LITOPYS_LLM__SHA256": gguf.BUNDLED_LLMS[SMALL].sha256}
-    proc = run_cli(env, "ask", SEED_QUESTION, check=False)
+    proc = run_cli(env, "ask", seed.question, check=False)
     assert proc.returncode == ModelUnavailableError.exit_code == 3, proc.stderr[-2000:]
     assert f"error: model file {cut} does not match the expected sha256" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -181,7 +183,7 @@ def test_cli_names_the_damaged_model(ws, tmp_path, model_cache):
 # --- a server killed mid-answer ------------------------------------------------------------------
 
 
-def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache):
+def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache, make_workspace, seed, start_server, wait_for):
     from gradio_client import Client, handle_file
 
     env = make_workspace(tmp_path, model_cache, LITOPYS_LLM__MAX_TOKENS="256")
@@ -219,7 +221,7 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache):
     assert verify_index(index_dir) == []
     check_index(index_dir)
     store = Store(index_dir / DB_NAME, readonly=True)
-    assert {r[0] for r in store.conn.execute("SELECT id FROM articles")} == {SEED_ID, "uploads/zhyrafy.txt"}
+    assert {r[0] for r in store.conn.execute("SELECT id FROM articles")} == {seed.article_id, "uploads/zhyrafy.txt"}
     store.close()
 
     # The restarted server checks the index at start and answers from the uploaded article.

@@ -5,12 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import seed_retriever
 from litopys.index import vectors
 from litopys.index.lemmatize import query_lemmas
 from litopys.rag.retrieval import Retriever
-
-pytestmark = pytest.mark.slow
 
 ARTICLES = {
     "zoo.txt": "date 2024-11-14 Слоненя в зоопарку\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд. "
@@ -22,8 +19,8 @@ ARTICLES = {
 
 
 @pytest.fixture(scope="module")
-def retriever(tmp_path_factory, model_cache):
-    with seed_retriever(tmp_path_factory, model_cache, ARTICLES) as retriever:
+def retriever(make_retriever, tiny_embedder):
+    with make_retriever(ARTICLES, tiny_embedder) as retriever:
         yield retriever
 
 

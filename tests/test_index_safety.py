@@ -8,7 +8,6 @@ fault injection (LITOPYS_FAULT_AT=<point> makes the build SIGKILL itself there).
 from __future__ import annotations
 
 import json
-import random
 import shutil
 import signal
 import time
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli, spawn, wait_for
 
 from litopys.index.builder import DB_NAME, LOCK_NAME, build_index
 from litopys.index.reader import IndexReader, verify_index
@@ -43,9 +41,6 @@ FAULT_POINTS = ["embedding", "vectors-written", "committed"]
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-litopys = run_cli
 
 
 def corpus_ids(corpus: Path) -> set[str]:
@@ -96,6 +91,8 @@ class Workspace:
     corpus: Path
     index_dir: Path
     env: dict[str, str]
+    seed_id: str  # the seed article, and a question only it answers
+    seed_question: str
 
     def settings(self) -> Settings:
         return load_settings(
@@ -106,8 +103,8 @@ class Workspace:
         """One added, one changed and one removed article."""
         (self.corpus / NEW_ID).parent.mkdir(exist_ok=True)
         (self.corpus / NEW_ID).write_text(NEW_TEXT, encoding="utf-8")
-        seed = self.corpus / SEED_ID
-        seed.write_text(seed.read_text(encoding="utf-8") + "\nДодатковий абзац про переговори.\n", encoding="utf-8")
+        copy = self.corpus / self.seed_id
+        copy.write_text(copy.read_text(encoding="utf-8") + "\nДодатковий абзац про переговори.\n", encoding="utf-8")
         (self.corpus / REMOVED_ID).unlink()
 
 
@@ -130,15 +127,15 @@ def dense_articles(retriever: Retriever, question: str, limit: int = 5) -> list[
     return [c.article_id for c in chunks.values()]
 
 
-def assert_answers_old_generation(retriever: Retriever) -> None:
+def assert_answers_old_generation(retriever: Retriever, ws: Workspace) -> None:
     """The index from before the corpus change: the removed article is there, the new one is not."""
-    assert found(retriever, SEED_QUESTION)[0] == SEED_ID
+    assert found(retriever, ws.seed_question)[0] == ws.seed_id
     assert REMOVED_ID in found(retriever, REMOVED_QUESTION)
     assert NEW_ID not in found(retriever, NEW_QUESTION)
 
 
-def assert_answers_new_generation(retriever: Retriever) -> None:
-    assert found(retriever, SEED_QUESTION)[0] == SEED_ID
+def assert_answers_new_generation(retriever: Retriever, ws: Workspace) -> None:
+    assert found(retriever, ws.seed_question)[0] == ws.seed_id
     assert REMOVED_ID not in found(retriever, REMOVED_QUESTION, top_k=10)
     assert found(retriever, NEW_QUESTION)[0] == NEW_ID
 
@@ -147,25 +144,26 @@ def assert_answers_new_generation(retriever: Retriever) -> None:
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory, ner_uk, model_cache) -> Path:
+def base(tmp_path_factory, ner_uk, model_cache, cli_env, run_cli, seed) -> Path:
     """A corpus and its index, built once by the CLI; each test works on a copy."""
     root = tmp_path_factory.mktemp("base")
     (root / "corpus" / "ner").mkdir(parents=True)
-    shutil.copy(SEEDS / SEED_ID, root / "corpus" / SEED_ID)
+    seed.copy_to(root / "corpus")
     for name in NER_FILES:
         shutil.copy(ner_uk / name, root / "corpus" / "ner" / name)
     env = cli_env(root / "corpus", root / "index", model_cache)
-    report = json.loads(litopys(env, "index", "--json").stdout)
+    report = json.loads(run_cli(env, "index", "--json").stdout)
     assert report["added"] == 1 + len(NER_FILES)
     assert_consistent(root / "index", root / "corpus", report)
     return root
 
 
 @pytest.fixture
-def ws(base, tmp_path, model_cache) -> Workspace:
+def ws(base, tmp_path, model_cache, cli_env, seed) -> Workspace:
     shutil.copytree(base / "corpus", tmp_path / "corpus")
     shutil.copytree(base / "index", tmp_path / "index")  # no process has it open: a clean copy
-    return Workspace(tmp_path / "corpus", tmp_path / "index", cli_env(tmp_path / "corpus", tmp_path / "index", model_cache))
+    env = cli_env(tmp_path / "corpus", tmp_path / "index", model_cache)
+    return Workspace(tmp_path / "corpus", tmp_path / "index", env, seed.article_id, seed.question)
 
 
 @pytest.fixture(scope="module")
@@ -179,13 +177,13 @@ def embedder(model_cache):
 
 
 @pytest.mark.parametrize("point", FAULT_POINTS)
-def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point):
+def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point, run_cli, seed):
     before = assert_consistent(ws.index_dir, ws.corpus)
     live = open_retriever(ws, embedder)  # a reader that stays open across the crash
-    assert_answers_old_generation(live)
+    assert_answers_old_generation(live, ws)
     ws.change_corpus()
 
-    proc = litopys({**ws.env, "LITOPYS_FAULT_AT": point}, "index", "--json", check=False)
+    proc = run_cli({**ws.env, "LITOPYS_FAULT_AT": point}, "index", "--json", check=False)
     assert proc.returncode == -signal.SIGKILL, f"exit {proc.returncode}\n{proc.stderr[-2000:]}"
     assert proc.stdout == ""
 
@@ -204,9 +202,9 @@ def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point
         # "vectors-written" died with the next generation's file complete on disk but unnamed.
         assert (next_file in vector_files(ws.index_dir)) == (point == "vectors-written")
         check = assert_answers_old_generation
-    check(live)
+    check(live, ws)
     fresh = open_retriever(ws, embedder)
-    check(fresh)
+    check(fresh, ws)
     fresh.reader.close()
 
     if point == "vectors-written":
@@ -214,15 +212,15 @@ def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point
         ask_env = {**ws.env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48",
                    "LITOPYS_RETRIEVAL__TOP_K": "2"}
         t = time.monotonic()
-        out = json.loads(litopys(ask_env, "ask", SEED_QUESTION, "--json").stdout)
+        out = json.loads(run_cli(ask_env, "ask", seed.question, "--json").stdout)
         print(f"ask --json took {time.monotonic() - t:.1f} s: {out['timings']}")
-        assert out["passages"][0]["article_id"] == SEED_ID
+        assert out["passages"][0]["article_id"] == seed.article_id
         assert out["answer"].strip()
         # A kill inside faiss.write_index would also leave a partial temp file behind.
         (ws.index_dir / f"{next_file}.tmp").write_bytes(b"partial vector file")
 
     # (ii) the next run completes and leaves a consistent index that matches the corpus.
-    proc = litopys(ws.env, "index", "--json")
+    proc = run_cli(ws.env, "index", "--json")
     report = json.loads(proc.stdout)
     if point == "committed":
         assert (report["added"], report["updated"], report["removed"], report["chunks_embedded"]) == (0, 0, 0, 0)
@@ -232,14 +230,13 @@ def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point
     final = assert_consistent(ws.index_dir, ws.corpus, report)
     # A run with nothing left to do publishes nothing new.
     assert final.generation == after.generation if point == "committed" else final.generation > after.generation
-    assert_answers_new_generation(live)  # the reader open since before the crash follows
+    assert_answers_new_generation(live, ws)  # the reader open since before the crash follows
     live.reader.close()
 
 
-def test_full_rebuild_killed_at_a_random_moment_leaves_a_usable_index(ws, embedder):
+def test_full_rebuild_killed_at_a_random_moment_leaves_a_usable_index(ws, embedder, run_cli, spawn, wait_for, rng):
     before = assert_consistent(ws.index_dir, ws.corpus)
     live = open_retriever(ws, embedder)
-    rng = random.Random()
     delay = rng.uniform(0.0, 2.5)
     log = ws.index_dir.parent / "rebuild.stderr"
     for attempt in range(5):
@@ -264,24 +261,24 @@ def test_full_rebuild_killed_at_a_random_moment_leaves_a_usable_index(ws, embedd
     assert verify_index(ws.index_dir) == []
     assert after.generation >= before.generation
     assert after.article_ids == before.article_ids
-    assert_answers_old_generation(live)  # the corpus did not change, only the embeddings
+    assert_answers_old_generation(live, ws)  # the corpus did not change, only the embeddings
     fresh = open_retriever(ws, embedder)
-    assert_answers_old_generation(fresh)
+    assert_answers_old_generation(fresh, ws)
     fresh.reader.close()
 
     # (ii) the next plain run completes: nothing changed in the corpus, so nothing to embed.
-    report = json.loads(litopys(ws.env, "index", "--json").stdout)
+    report = json.loads(run_cli(ws.env, "index", "--json").stdout)
     assert (report["added"], report["updated"], report["removed"]) == (0, 0, 0)
     assert report["unchanged"] == len(corpus_ids(ws.corpus))
     assert_consistent(ws.index_dir, ws.corpus, report)
-    assert_answers_old_generation(live)
+    assert_answers_old_generation(live, ws)
     live.reader.close()
 
 
 # --- 2. one writer -----------------------------------------------------------------------
 
 
-def test_second_writer_fails_fast_and_corrupts_nothing(ws, embedder):
+def test_second_writer_fails_fast_and_corrupts_nothing(ws, embedder, run_cli, spawn, wait_for):
     before = assert_consistent(ws.index_dir, ws.corpus)
     ws.change_corpus()
     lock = ws.index_dir / LOCK_NAME
@@ -295,7 +292,7 @@ def test_second_writer_fails_fast_and_corrupts_nothing(ws, embedder):
         first.send_signal(signal.SIGSTOP)  # hold it inside its build while the second one tries
 
         t = time.monotonic()
-        second = litopys(ws.env, "index", "--json", check=False)
+        second = run_cli(ws.env, "index", "--json", check=False)
         second_seconds = time.monotonic() - t
         assert second.returncode == IndexBusyError.exit_code == 6, second.stderr[-2000:]
         assert second.stdout == ""
@@ -313,7 +310,7 @@ def test_second_writer_fails_fast_and_corrupts_nothing(ws, embedder):
         assert verify_index(ws.index_dir) == []
         assert published(ws.index_dir) == before
         reader = open_retriever(ws, embedder)
-        assert_answers_old_generation(reader)
+        assert_answers_old_generation(reader, ws)
     finally:
         first.send_signal(signal.SIGCONT)
     out, _ = first.communicate(timeout=300)
@@ -321,18 +318,18 @@ def test_second_writer_fails_fast_and_corrupts_nothing(ws, embedder):
     report = json.loads(out)
     assert (report["added"], report["updated"], report["removed"]) == (1, 1, 1)
     assert_consistent(ws.index_dir, ws.corpus, report)
-    assert_answers_new_generation(reader)
+    assert_answers_new_generation(reader, ws)
     reader.reader.close()
 
 
 # --- 3. readers switch without restart ---------------------------------------------------
 
 
-def test_open_retriever_sees_added_and_removed_articles_without_reopening(ws, embedder):
+def test_open_retriever_sees_added_and_removed_articles_without_reopening(ws, embedder, seed):
     settings = ws.settings()
     retriever = open_retriever(ws, embedder)
     assert NEW_ID not in lexical_articles(retriever, NEW_QUESTION)
-    assert found(retriever, SEED_QUESTION)[0] == SEED_ID
+    assert found(retriever, seed.question)[0] == seed.article_id
     # Dense hits of the generation open now, to be looked up again after later builds.
     stale = retriever.dense(REMOVED_QUESTION, 50)
     stale_chunks = retriever.reader.store.get_chunks([cid for cid, _ in stale])
@@ -346,7 +343,7 @@ def test_open_retriever_sees_added_and_removed_articles_without_reopening(ws, em
     assert NEW_ID in dense_articles(retriever, NEW_QUESTION)
     assert found(retriever, NEW_QUESTION)[0] == NEW_ID
     assert "Вербицький" in retriever.search(NEW_QUESTION, top_k=1)[0].text
-    assert found(retriever, SEED_QUESTION)[0] == SEED_ID
+    assert found(retriever, seed.question)[0] == seed.article_id
     assert REMOVED_ID in found(retriever, REMOVED_QUESTION)
 
     # Remove it again (incremental): it disappears from both signals.
@@ -360,15 +357,15 @@ def test_open_retriever_sees_added_and_removed_articles_without_reopening(ws, em
     # Remove another one and lengthen the first article, through a full rebuild: the removed
     # article is gone too, the rest still answers.
     (ws.corpus / REMOVED_ID).unlink()
-    seed = ws.corpus / SEED_ID
+    copy = ws.corpus / seed.article_id
     extra = " ".join(f"Додатковий абзац {n} про переговори делегацій у Майамі." for n in range(40))
-    seed.write_text(seed.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
+    copy.write_text(copy.read_text(encoding="utf-8") + "\n" + extra + "\n", encoding="utf-8")
     report = build_index(settings, embedder, force_rebuild=True)
     assert report.full_rebuild_reason and report.articles_total == len(NER_FILES)  # seed + 3 ner
     assert REMOVED_ID not in lexical_articles(retriever, REMOVED_QUESTION, 50)
     assert REMOVED_ID not in dense_articles(retriever, REMOVED_QUESTION, 50)
     assert REMOVED_ID not in found(retriever, REMOVED_QUESTION, top_k=10)
-    assert found(retriever, SEED_QUESTION)[0] == SEED_ID
+    assert found(retriever, seed.question)[0] == seed.article_id
     assert_consistent(ws.index_dir, ws.corpus)
 
     # A reader that searched an older generation's vectors just before a build published must

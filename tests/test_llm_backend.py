@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -11,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from conftest import SEED_ID, SEED_QUESTION, SEEDS, cli_env, run_cli
 from litopys.core.config import LLMSettings
 from litopys.core.errors import ModelUnavailableError
 from litopys.rag.llm import OpenAIChat, Sampling, open_chat_model
@@ -19,19 +17,13 @@ from litopys.rag.llm import OpenAIChat, Sampling, open_chat_model
 SMALL = "bundled:qwen2.5-coder-0.5b"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_openai_backend_needs_a_base_url(tmp_path):
     with pytest.raises(ModelUnavailableError, match="base_url"):
         open_chat_model(LLMSettings(backend="openai", model="m"), tmp_path)
 
 
-def test_unreachable_server_is_a_clear_error():
-    chat = OpenAIChat(f"http://127.0.0.1:{_free_port()}/v1", "m", timeout_s=5)
+def test_unreachable_server_is_a_clear_error(free_port):
+    chat = OpenAIChat(f"http://127.0.0.1:{free_port()}/v1", "m", timeout_s=5)
     with pytest.raises(ModelUnavailableError, match="unreachable"):
         list(chat.stream([{"role": "user", "content": "hi"}], Sampling(4, 0.0, 0)))
 
@@ -42,12 +34,12 @@ def test_api_key_is_secret():
 
 
 @pytest.fixture(scope="module")
-def llm_server(model_cache, tmp_path_factory):
+def llm_server(model_cache, tmp_path_factory, free_port):
     from litopys.rag.gguf import resolve_gguf
 
     pytest.importorskip("sse_starlette", reason="llama_cpp.server needs the test extra (sse-starlette)")
     path = resolve_gguf(SMALL, model_cache)
-    port = _free_port()
+    port = free_port()
     # A file, not a pipe: llama.cpp logs a lot, and a full pipe would block the server.
     log = tmp_path_factory.mktemp("server") / "server.log"
     proc = subprocess.Popen(
@@ -91,11 +83,11 @@ def test_server_streams_and_counts_tokens(llm_server):
 
 
 @pytest.mark.slow
-def test_ask_through_the_openai_backend_cites_the_seed(llm_server, tmp_path, model_cache):
-    env = cli_env(SEEDS, tmp_path / "index", model_cache)
+def test_ask_through_the_openai_backend_cites_the_seed(llm_server, tmp_path, model_cache, cli_env, run_cli, seed):
+    env = cli_env(seed.path.parent, tmp_path / "index", model_cache)
     env.update(LITOPYS_LLM__BACKEND="openai", LITOPYS_LLM__BASE_URL=llm_server, LITOPYS_LLM__MODEL="small")
     run_cli(env, "index", "--json")
-    out = json.loads(run_cli(env, "ask", SEED_QUESTION, "--json").stdout)
+    out = json.loads(run_cli(env, "ask", seed.question, "--json").stdout)
     # The 0.5B model gets the first name right but may garble the surname ("Кирило...udev").
     assert "Кирил" in out["answer"] and not out["refused"], out["answer"]
-    assert any(c["article_id"] == SEED_ID and "Дмитрієв" in c["text"] for c in out["citations"]), out
+    assert any(c["article_id"] == seed.article_id and "Дмитрієв" in c["text"] for c in out["citations"]), out

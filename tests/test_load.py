@@ -6,18 +6,17 @@ import json
 import shutil
 
 import pytest
-from conftest import DEV_QUESTIONS, cli_env, run_cli
 
 pytestmark = pytest.mark.slow
 
 
-def test_four_users_get_complete_answers_and_see_their_queue_position(ner_uk, tmp_path, model_cache):
-    if not DEV_QUESTIONS.is_file():
-        pytest.skip(f"needs the dev questions at {DEV_QUESTIONS}")
+def test_four_users_get_complete_answers_and_see_their_queue_position(
+    ner_uk, dev_questions, tmp_path, model_cache, cli_env, run_cli
+):
     # The articles the dev questions are about: a small index that still answers them.
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines():
+    for line in dev_questions.read_text(encoding="utf-8").splitlines():
         article = json.loads(line).get("article") if line.strip() else None
         if article:
             shutil.copy(ner_uk / article, corpus / article)
@@ -25,7 +24,7 @@ def test_four_users_get_complete_answers_and_see_their_queue_position(ner_uk, tm
     run_cli(env, "index", "--json")
     proc = run_cli(
         env, "--index-dir", str(tmp_path / "index"), "bench-load", "--llm", "bundled:qwen2.5-coder-0.5b",
-        "--max-tokens", "48", "--questions", str(DEV_QUESTIONS), "--users", "4", "--duration", "30",
+        "--max-tokens", "48", "--questions", str(dev_questions), "--users", "4", "--duration", "30",
         "--drain", "900", "--json", check=False, timeout=1800,
     )
     assert proc.stdout.strip(), proc.stderr[-3000:]

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SEED_ID, SEED_QUESTION, seed_retriever
 
 from litopys.core.errors import FilterError
 from litopys.rag.retrieval import RetrievalFilter
-
-pytestmark = pytest.mark.slow
 
 TOPIC = (
     "Переговори у Майамі між делегаціями США та Росії обговорюють у {city}. "
@@ -30,9 +27,9 @@ def _text(date: str | None, city: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def retriever(tmp_path_factory, model_cache):
+def retriever(make_retriever, tiny_embedder):
     texts = {article_id: _text(date, city) for article_id, (date, city) in ARTICLES.items()}
-    with seed_retriever(tmp_path_factory, model_cache, texts) as retriever:
+    with make_retriever(texts, tiny_embedder) as retriever:
         yield retriever
 
 
@@ -40,54 +37,54 @@ def _articles(passages) -> set[str]:
     return {p.article_id for p in passages}
 
 
-def test_folder_filter_keeps_only_ids_under_the_folder_and_still_fills_top_k(retriever):
+def test_folder_filter_keeps_only_ids_under_the_folder_and_still_fills_top_k(retriever, seed):
     f = RetrievalFilter.build(paths=["news/"])
-    passages = retriever.search(SEED_QUESTION, top_k=5, filters=f)
+    passages = retriever.search(seed.question, top_k=5, filters=f)
     # news/ holds 3 articles x 2 (the per-article cap): 5 fit, so the filter costs no result.
     assert len(passages) == 5
     assert _articles(passages) == {"news/a.txt", "news/b.txt", "news/deep/c.txt"}
     # Unfiltered, the seed article wins; "news/" must not match "newsletter/".
-    assert retriever.search(SEED_QUESTION, top_k=1)[0].article_id == SEED_ID
+    assert retriever.search(seed.question, top_k=1)[0].article_id == seed.article_id
 
 
-def test_articles_and_folders_combine_with_or(retriever):
+def test_articles_and_folders_combine_with_or(retriever, seed):
     f = RetrievalFilter.build(paths=["undated.txt", "newsletter/", ""])
     assert f.articles == ("undated.txt",) and f.folders == ("newsletter/",)
-    passages = retriever.search(SEED_QUESTION, top_k=5, filters=f)
+    passages = retriever.search(seed.question, top_k=5, filters=f)
     assert _articles(passages) == {"undated.txt", "newsletter/d.txt"} and len(passages) == 4
 
 
-def test_date_range_is_inclusive_and_drops_undated_articles(retriever):
+def test_date_range_is_inclusive_and_drops_undated_articles(retriever, seed):
     f = RetrievalFilter.build("2024-06-01", "2024-12-31")
-    assert _articles(retriever.search(SEED_QUESTION, top_k=10, filters=f)) == {
+    assert _articles(retriever.search(seed.question, top_k=10, filters=f)) == {
         "news/b.txt", "newsletter/d.txt", "news/deep/c.txt",
     }
     only_from = RetrievalFilter.build(date_from="2025-01-01")
-    assert _articles(retriever.search(SEED_QUESTION, top_k=10, filters=only_from)) == {SEED_ID}
+    assert _articles(retriever.search(seed.question, top_k=10, filters=only_from)) == {seed.article_id}
     with_folder = RetrievalFilter.build("2024-06-01", None, ["news/"])
-    assert _articles(retriever.search(SEED_QUESTION, top_k=10, filters=with_folder)) == {
+    assert _articles(retriever.search(seed.question, top_k=10, filters=with_folder)) == {
         "news/b.txt", "news/deep/c.txt",
     }
 
 
-def test_filtered_signals_equal_the_unfiltered_ranking_restricted_to_the_filter(retriever):
+def test_filtered_signals_equal_the_unfiltered_ranking_restricted_to_the_filter(retriever, seed):
     f = RetrievalFilter.build(paths=["news/"])
     store = retriever.reader.store
     allowed = set(store.chunk_ids_where(f.sql()))
     assert allowed
     everything = len(store.all_chunk_ids())
     for signal in (retriever.lexical, retriever.dense):
-        expected = [round(score, 5) for cid, score in signal(SEED_QUESTION, everything) if cid in allowed][:3]
-        got = signal(SEED_QUESTION, 3, f)
+        expected = [round(score, 5) for cid, score in signal(seed.question, everything) if cid in allowed][:3]
+        got = signal(seed.question, 3, f)
         # Scores, not ids: the near-identical test articles tie, and ties may come in any order.
         assert [round(score, 5) for _, score in got] == expected
         assert {cid for cid, _ in got} <= allowed
 
 
-def test_a_filter_matching_nothing_finds_nothing(retriever):
+def test_a_filter_matching_nothing_finds_nothing(retriever, seed):
     f = RetrievalFilter.build(paths=["no-such-folder/"])
-    assert retriever.search(SEED_QUESTION, filters=f) == []
-    assert retriever.search(SEED_QUESTION, filters=RetrievalFilter()) != []  # inactive = no filter
+    assert retriever.search(seed.question, filters=f) == []
+    assert retriever.search(seed.question, filters=RetrievalFilter()) != []  # inactive = no filter
 
 
 @pytest.mark.parametrize(

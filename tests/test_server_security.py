@@ -8,25 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 import threading
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import (
-    SEED_ID,
-    SEED_QUESTION,
-    SEEDS,
-    cli_env,
-    free_port,
-    run_cli,
-    wait_for,
-)
 
 from litopys.core.config import ServerSettings, load_settings
 from litopys.core.errors import UnsafeServerError
@@ -72,7 +59,7 @@ def test_password_from_the_environment_is_masked_in_settings(monkeypatch):
         assert PASSWORD not in shown
 
 
-def test_non_loopback_without_login_refuses_to_start(tmp_path, model_cache):
+def test_non_loopback_without_login_refuses_to_start(tmp_path, model_cache, cli_env, free_port, run_cli):
     env = cli_env(tmp_path / "corpus", tmp_path / "index", model_cache)
     port = free_port()
     proc = run_cli(env, "serve", "--host", "0.0.0.0", "--port", str(port), check=False, timeout=300)
@@ -90,66 +77,8 @@ def test_non_loopback_without_login_refuses_to_start(tmp_path, model_cache):
 # --- a real server with a login ---------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    url: str
-    proc: subprocess.Popen
-    log: Path
-    corpus: Path
-    index_dir: Path
-    env: dict[str, str]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=60)
-
-
-def make_workspace(root: Path, model_cache: Path, **extra_env: str) -> dict[str, str]:
-    """A one-article corpus and its index; the env a server over it runs with (small LLM, short answers)."""
-    (root / "corpus").mkdir(parents=True)
-    shutil.copy(SEEDS / SEED_ID, root / "corpus" / SEED_ID)
-    env = cli_env(root / "corpus", root / "index", model_cache)
-    env.update(
-        LITOPYS_LLM__MODEL="bundled:qwen2.5-coder-0.5b", LITOPYS_LLM__MAX_TOKENS="48",
-        LITOPYS_RETRIEVAL__TOP_K="2", GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
-    )
-    env.update(extra_env)
-    run_cli(env, "index", "--json")
-    return env
-
-
-def start_server(root: Path, env: dict[str, str], *args: str, timeout: float = 600) -> Server:
-    """`litopys serve --no-index` on a free loopback port; returns once it answers HTTP."""
-    port = free_port()
-    log = root / f"serve-{port}.log"
-    with open(log, "w") as fh:  # stdout too: Gradio prints there
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "litopys.cli", "-v", "serve", "--no-index", "--port", str(port), *args],
-            env=env, stdout=fh, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/", timeout=5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        wait_for(up, "the server to answer HTTP", proc, timeout=timeout)
-    except AssertionError:
-        proc.kill()
-        raise AssertionError(log.read_text()[-3000:]) from None
-    return Server(url, proc, log, Path(env["LITOPYS_CORPUS_DIR"]), Path(env["LITOPYS_INDEX_DIR"]), env)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, model_cache):
+def server(tmp_path_factory, model_cache, make_workspace, start_server):
     root = tmp_path_factory.mktemp("auth-server")
     env = make_workspace(
         root, model_cache, LITOPYS_SERVER__AUTH_USER=USER, LITOPYS_SERVER__AUTH_PASSWORD=PASSWORD,
@@ -187,12 +116,12 @@ def call(session: httpx.Client, api_name: str, data: list) -> tuple[str, object]
 
 
 @pytest.mark.slow
-def test_every_route_needs_the_login(server):
+def test_every_route_needs_the_login(server, seed):
     anonymous = httpx.Client(base_url=server.url, timeout=30)
     for path in ("/config", "/gradio_api/info", f"/gradio_api/file={server.index_dir}/litopys.sqlite3"):
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.post("/gradio_api/upload", files={"files": ("a.txt", ARTICLE.encode())}).status_code == 401
-    assert anonymous.post("/gradio_api/call/respond", json={"data": [SEED_QUESTION, "", "", []]}).status_code == 401
+    assert anonymous.post("/gradio_api/call/respond", json={"data": [seed.question, "", "", []]}).status_code == 401
     assert anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"}).status_code == 401
     wrong = anonymous.post("/login", data={"username": USER, "password": PASSWORD + "x"})
     assert wrong.status_code in (400, 401) and "cookie" not in str(wrong.headers).lower()
@@ -206,11 +135,11 @@ def test_every_route_needs_the_login(server):
 
 
 @pytest.mark.slow
-def test_file_route_serves_nothing_outside_the_upload_cache(server, session, model_cache):
+def test_file_route_serves_nothing_outside_the_upload_cache(server, session, model_cache, seed):
     secret = server.corpus.parent / "private-notes.txt"
     secret.write_text("Приватне: пароль від редакційної пошти.\n", encoding="utf-8")
     targets = [
-        "/etc/passwd", str(server.index_dir / "litopys.sqlite3"), str(server.corpus / SEED_ID), str(secret),
+        "/etc/passwd", str(server.index_dir / "litopys.sqlite3"), str(server.corpus / seed.article_id), str(secret),
         str(next((model_cache / "models").glob("*.gguf"))),
         f"{server.env['GRADIO_TEMP_DIR']}/../private-notes.txt", "../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd",
     ]
@@ -273,13 +202,13 @@ def test_upload_count_is_limited(server, session):
 
 
 @pytest.mark.slow
-def test_waiting_users_see_their_position_and_a_full_queue_says_busy(server):
+def test_waiting_users_see_their_position_and_a_full_queue_says_busy(server, seed):
     from gradio_client import Client
     from gradio_client.exceptions import AppError
     from gradio_client.utils import QueueError, Status
 
     clients = [Client(server.url, auth=(USER, PASSWORD), verbose=False) for _ in range(5)]
-    jobs = [c.submit(SEED_QUESTION, "", "", [], api_name="/respond") for c in clients]
+    jobs = [c.submit(seed.question, "", "", [], api_name="/respond") for c in clients]
     ranks: dict[int, set[int]] = {n: set() for n in range(len(jobs))}
 
     def watch(n: int, job) -> None:

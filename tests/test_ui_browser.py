@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_ID, SEED_QUESTION, SEEDS, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROME_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -36,7 +34,7 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, model_cache):
+def server(tmp_path_factory, model_cache, free_port, seed):
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("/usr/bin/chromium is missing in CI: scripts/test.sh should have installed it")
@@ -46,7 +44,7 @@ def server(tmp_path_factory, model_cache):
     from litopys.ui.app import CSS, build_app
 
     corpus = tmp_path_factory.mktemp("corpus")
-    shutil.copy(SEEDS / SEED_ID, corpus / SEED_ID)
+    seed.copy_to(corpus)
     (corpus / "xss.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     settings = load_settings(
         corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache,
@@ -138,10 +136,10 @@ def open_cited_passage(page, link) -> dict:
     return target
 
 
-def test_seed_answer_has_clickable_markers_that_open_the_highlighted_passage(page):
+def test_seed_answer_has_clickable_markers_that_open_the_highlighted_passage(page, seed):
     from playwright.sync_api import expect
 
-    ask(page, SEED_QUESTION)
+    ask(page, seed.question)
     sources = page.locator("#lt-sources").inner_text()
     assert "Американська сторона ознайомить російських делегатів" in sources
     cited = page.locator("#lt-sources .lt-card.cited").first
@@ -221,11 +219,11 @@ def test_article_html_and_scripts_render_as_inert_text(page):
     assert page.evaluate("() => window.__xss") is None
 
 
-def test_filters_restrict_the_sources_and_are_shown(page):
+def test_filters_restrict_the_sources_and_are_shown(page, seed):
     new_chat(page)
     page.click("#lt-filters button, #lt-filters .label-wrap")
     page.fill("#lt-date-from textarea, #lt-date-from input", "2024-13-01")
-    page.fill("#lt-question textarea", SEED_QUESTION)
+    page.fill("#lt-question textarea", seed.question)
     page.click("#lt-ask")
     error = page.locator("#lt-sources .lt-filter-error")
     error.wait_for(timeout=30_000)
@@ -238,17 +236,17 @@ def test_filters_restrict_the_sources_and_are_shown(page):
     page.click("#lt-paths input")
     page.get_by_role("option", name=re.compile(r"^xss\.txt — Шкідлива")).click()
     page.keyboard.press("Escape")
-    ask(page, SEED_QUESTION)
+    ask(page, seed.question)
     shown = page.locator("#lt-sources .lt-filter.active").inner_text()
     assert "до 2025-01-01" in shown and "лише: xss.txt" in shown
     sources = page.locator("#lt-sources").text_content()
-    assert SEED_ID not in sources and "xss.txt" in sources
-    assert SEED_ID not in (last_answer(page).inner_html())
+    assert seed.article_id not in sources and "xss.txt" in sources
+    assert seed.article_id not in (last_answer(page).inner_html())
     page.fill("#lt-date-to textarea, #lt-date-to input", "")
     page.click("#lt-paths .remove-all")
 
 
-def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, monkeypatch):
+def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, monkeypatch, seed):
     from litopys.rag.answer import Answer
 
     finished: list[Answer] = []
@@ -284,7 +282,7 @@ def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, mo
     # Stopped a few tokens after the click, far from the answer's natural length or the cap.
     assert tokens < MAX_TOKENS and tokens <= server.assistant.answerer.count_tokens(streamed) + 20, (tokens, streamed)
     # The chat answers again after a stop.
-    ask(page, SEED_QUESTION)
+    ask(page, seed.question)
     assert "Дмитрієв" in page.locator("#lt-sources").inner_text()
 
 
