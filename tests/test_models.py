@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litopys.core.bundled import locate, split_gguf
+from litopys.core.bundled import BundledModel, locate, split_gguf
 from litopys.core.config import EmbedderSettings
 from litopys.core.errors import ModelUnavailableError
 from litopys.rag.gguf import BUNDLED_LLMS, assemble, resolve_gguf
@@ -165,8 +165,9 @@ def test_bundled_tables_name_the_installed_versions():
 def test_a_missing_model_package_is_named(monkeypatch):
     from litopys.index import embedder
 
-    monkeypatch.setitem(embedder.BUNDLED_EMBEDDERS, "bundled:minilm", split_gguf("x", "no-such-model-part", "2.0", 1, 1, "0"))
-    with pytest.raises(ModelUnavailableError, match=r"no-such-model-part1==2\.0 is not installed"):
+    missing = BundledModel("all-MiniLM-L6-v2", ("no-such-model",), "2.0", ("no_such_model/model",))
+    monkeypatch.setitem(embedder.BUNDLED_EMBEDDERS, "bundled:minilm", missing)
+    with pytest.raises(ModelUnavailableError, match=r"no-such-model==2\.0 is not installed"):
         embedder.load_embedder(EmbedderSettings(model="bundled:minilm"))
     with pytest.raises(ModelUnavailableError, match="unknown bundled embedder"):
         embedder.load_embedder(EmbedderSettings(model="bundled:nope"))
