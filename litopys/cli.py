@@ -212,56 +212,109 @@ def evaluate(
     ctx: typer.Context,
     questions: Optional[Path] = typer.Option(None, "--questions", help="JSON-lines file: question, article, answer_any."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to index (reused if unchanged)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics."),
+    suite: Optional[Path] = typer.Option(
+        None, "--suite", help="TOML file of runs (name, questions, corpus, kind): every set in one table, e.g. eval/suite.toml."
+    ),
+    only: list[str] = typer.Option([], "--only", help="With --suite: only the runs with this name (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics (progress stays on stderr)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions (or articles with --titles)."),
     retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Skip the LLM: retrieval metrics only."),
+    gold_only: bool = typer.Option(
+        False, "--gold-only", help="Search only each question's gold article: the model's ceiling."
+    ),
     titles: bool = typer.Option(
         False, "--titles", help="Title-to-article task over --corpus: BM25 vs dense vs hybrid (no questions needed)."
     ),
 ) -> None:
-    """Measure retrieval, answer correctness, citations, refusals and time on a question set."""
-    from litopys.rag.evaluation import answer_metrics, load_questions, retrieval_metrics
-
+    """Measure retrieval, answer correctness, citations, refusals and time on a question set (or a suite of them)."""
     settings = _settings(ctx)
     if corpus:
         settings.corpus_dir = corpus
-    if titles:
-        _title_task(settings, limit, as_json)
-        return
-    if questions is None:
-        print("error: give --questions FILE (or --titles for the title-to-article task)", file=sys.stderr)
-        raise typer.Exit(2)
     try:
-        qs = load_questions(questions, limit)
-        embedder, report = _run_index(settings, None, False, show_progress=not as_json)
-        result: dict[str, object] = {"questions": len(qs), "settings": _eval_settings(settings)}
-        if retrieval_only:
-            from litopys.index.reader import IndexReader
-            from litopys.rag.retrieval import Retriever
-
-            reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
-            result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
+        if titles:
+            _title_task(settings, limit, as_json)
+        elif suite:
+            _eval_suite(settings, suite, tuple(only), limit, gold_only, as_json)
+        elif questions:
+            _eval_questions(settings, questions, limit, retrieval_only, gold_only, as_json)
         else:
-            from litopys.runtime import open_assistant
-
-            assistant = open_assistant(settings, embedder)
-            result["retrieval"] = retrieval_metrics(assistant.retriever, qs)
-
-            def show(row: dict) -> None:
-                if not as_json:
-                    mark = "OK " if row["correct"] else ("REF" if row["refused"] else "-- ")
-                    err.print(f"{mark} {row['seconds']:5.1f}s {row['question'][:70]} -> {row['answer'][:120]}", highlight=False)
-
-            metrics, rows = answer_metrics(assistant.answerer, qs, show)
-            result.update(metrics)
-            result["rows"] = rows
+            print("error: give --questions FILE, --suite FILE or --titles", file=sys.stderr)
+            raise typer.Exit(2)
     except LitopysError as exc:
         _fail(exc)
+
+
+def _eval_questions(settings: Settings, questions: Path, limit: int | None, retrieval_only: bool,
+                    gold_only: bool, as_json: bool) -> None:
+    from litopys.rag.evaluation import answer_metrics, load_questions, retrieval_metrics
+
+    qs = load_questions(questions, limit)
+    embedder, _ = _run_index(settings, None, False, show_progress=not as_json)
+    result: dict[str, object] = {"questions": len(qs), "settings": _eval_settings(settings)}
+    if retrieval_only:
+        from litopys.index.reader import IndexReader
+        from litopys.rag.retrieval import Retriever
+
+        reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
+        result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
+    else:
+        from litopys.runtime import open_assistant
+
+        assistant = open_assistant(settings, embedder)
+        result["retrieval"] = retrieval_metrics(assistant.retriever, qs)
+        with _eval_progress(len(qs), verbose=not as_json) as show:
+            metrics, rows = answer_metrics(assistant.answerer, qs, show, gold_only=gold_only)
+        result.update(metrics)
+        result["rows"] = rows
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
         printable = {k: v for k, v in result.items() if k not in ("rows", "settings")}
         print(json.dumps(printable, ensure_ascii=False, indent=2))
+
+
+def _eval_suite(settings: Settings, suite: Path, only: tuple[str, ...], limit: int | None, gold_only: bool,
+                as_json: bool) -> None:
+    from litopys.evalsuite import load_suite, run_suite, summary_table
+    from litopys.rag.evaluation import load_questions
+
+    runs = load_suite(suite, only)
+    questions = {run.name: load_questions(run.questions, limit) for run in runs}
+    with _eval_progress(sum(map(len, questions.values())), verbose=not as_json) as show:
+        result = run_suite(settings, runs, questions, gold_only=gold_only,
+                           on_result=lambda run, row: show(row, run.name))
+    result["settings"] = _eval_settings(settings)
+    result["gold_only"] = gold_only
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(summary_table(result))
+
+
+@contextlib.contextmanager
+def _eval_progress(total: int, verbose: bool):
+    """A progress bar on stderr (question k/N, running share correct or rightly refused) and its callback."""
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    )
+    task = progress.add_task("eval", total=total)
+    good = done = 0
+
+    def show(row: dict, run: str = "") -> None:
+        nonlocal good, done
+        done += 1
+        good += bool(row["correct"] if row["gold"] is not None else row["refused"])
+        if verbose:
+            mark = "OK " if row["correct"] else ("REF" if row["refused"] else "-- ")
+            progress.console.print(
+                f"{mark} {row['seconds']:5.1f}s {run + ' ' if run else ''}{row['question'][:70]} -> {row['answer'][:120]}",
+                highlight=False,
+            )
+        progress.update(task, advance=1, description=f"eval {run} right so far {good}/{done}".replace("  ", " "))
+
+    with progress:
+        yield show
 
 
 def _title_task(settings: Settings, limit: int | None, as_json: bool) -> None:

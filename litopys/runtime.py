@@ -67,8 +67,8 @@ def index_status(settings: Settings) -> dict[str, object]:
         store.close()
 
 
-def open_assistant(settings: Settings, embedder=None) -> Assistant:
-    """Load the models and open the published index for answering."""
+def open_assistant(settings: Settings, embedder=None, llm=None) -> Assistant:
+    """Load the models (unless given, already loaded) and open the published index for answering."""
     from litopys.index.embedder import load_embedder
     from litopys.index.reader import IndexReader, check_index
     from litopys.rag.answer import Answerer
@@ -83,7 +83,7 @@ def open_assistant(settings: Settings, embedder=None) -> Assistant:
     reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
     retriever = Retriever(reader, embedder, settings.retrieval)
     t = time.perf_counter()
-    llm = open_chat_model(settings.llm, settings.cache_dir)
+    llm = llm or open_chat_model(settings.llm, settings.cache_dir)
     times["llm_s"] = time.perf_counter() - t
     answerer = Answerer(retriever, llm, settings.llm)
     log.info("assistant ready: embedder %.1f s, LLM %.1f s", times["embedder_s"], times["llm_s"])

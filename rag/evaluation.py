@@ -9,6 +9,7 @@ through the same code path as the chat (``Answerer.stream``).
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -84,20 +85,27 @@ def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
     return out
 
 
+# Letters of Russian that Ukrainian does not use: an answer containing one is not Ukrainian.
+RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъёЫЭЪЁ]")
+
+
 def answer_metrics(
-    answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None
+    answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None, *,
+    gold_only: bool = False,
 ) -> tuple[dict[str, dict[str, float]], list[dict]]:
-    """Ask every question; score correctness, citations, refusals and time."""
-    from litopys.rag.answer import Answer
+    """Ask every question; score correctness, citations, refusals and time.
+
+    ``gold_only`` searches only each answerable question's gold article: the model's
+    ceiling, with retrieval and passage choice taken out of the way.
+    """
+    from litopys.rag.answer import final_answer
+    from litopys.rag.retrieval import RetrievalFilter
 
     rows: list[dict] = []
     for q in questions:
         started = time.perf_counter()
-        answer: Answer | None = None
-        for event in answerer.stream(q.question):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
+        filters = RetrievalFilter(articles=(q.article,)) if gold_only and q.article else None
+        answer = final_answer(answerer.stream(q.question, filters=filters))
         seconds = time.perf_counter() - started
         text = answer.text.lower()
         has_fact = any(s.lower() in text for s in q.answer_any)
@@ -117,6 +125,11 @@ def answer_metrics(
             "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
             "grounding": answer.grounding,
             "flagged": bool(answer.unsupported_claims),
+            "withheld": answer.withheld,
+            # The best fused score: lets a refusal threshold be calibrated offline from one run.
+            "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
+            "missing": sorted({m for c in answer.claims for m in c.missing}),
+            "russian_letters": bool(not answer.refused and RUSSIAN_ONLY_LETTERS.search(answer.text)),
         }
         rows.append(row)
         if on_result:
@@ -144,6 +157,7 @@ def answer_metrics(
             "answerable_refused_rate": sum(r["refused"] for r in answerable) / (len(answerable) or 1),
             "unanswerable": float(len(unanswerable)),
         },
+        "language": {"russian_letters_answers": sum(1 for r in rows if r["russian_letters"])},
         "timing": {
             "median_s": statistics.median(times) if times else 0.0,
             "p90_s": percentile(times, 90) if times else 0.0,

@@ -1,0 +1,139 @@
+"""`litopys eval --suite`: several question sets, each over its own corpus, reported as one table.
+
+suite file (TOML) -> for each ``[[run]]``: index its corpus (reused while unchanged) ->
+ask every question through the chat's code path -> per-run metrics -> one summary
+table, with the aggregate rows the trust targets are stated in (all answerable,
+all unanswerable, near misses, citation precision, Russian-only letters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from litopys.core.config import Settings
+from litopys.core.errors import LitopysError
+from litopys.rag.evaluation import Question
+
+KINDS = ("answerable", "offtopic", "near_miss")
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """One question set over one corpus; ``kind`` says whether its questions have answers."""
+
+    name: str
+    questions: Path
+    corpus: Path
+    kind: str
+
+
+def load_suite(path: Path, only: tuple[str, ...] = ()) -> list[SuiteRun]:
+    """Read a suite file; relative paths are taken from the folder the command runs in."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LitopysError(f"cannot read suite file {path}: {exc}") from exc
+    runs: list[SuiteRun] = []
+    for n, item in enumerate(data.get("run", []), 1):
+        try:
+            run = SuiteRun(item["name"], Path(item["questions"]), Path(item["corpus"]), item.get("kind", "answerable"))
+        except (KeyError, TypeError) as exc:
+            raise LitopysError(f"{path}: run {n} needs name, questions and corpus ({exc})") from exc
+        if run.kind not in KINDS:
+            raise LitopysError(f"{path}: run {run.name!r}: kind must be one of {', '.join(KINDS)}")
+        if not only or run.name in only:
+            runs.append(run)
+    if not runs:
+        raise LitopysError(f"{path}: no runs to do" + (f" (asked for {', '.join(only)})" if only else ""))
+    return runs
+
+
+def index_dir_for(settings: Settings, corpus: Path) -> Path:
+    """A scratch index per corpus under the cache, so suite runs never touch the user's index."""
+    key = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:12]
+    return Path(settings.cache_dir) / "eval" / f"{corpus.resolve().name}-{key}"
+
+
+def run_suite(
+    settings: Settings, runs: list[SuiteRun], questions: dict[str, list[Question]], *, gold_only: bool = False,
+    on_result: Callable[[SuiteRun, dict], None] | None = None,
+) -> dict[str, object]:
+    """Answer ``questions[run.name]`` for every run; returns per-run metrics and rows, and the aggregates."""
+    from litopys.rag.evaluation import answer_metrics
+    from litopys.index.embedder import load_embedder
+    from litopys.runtime import index_corpus, open_assistant
+
+    embedder = load_embedder(settings.embedder)
+    results: dict[str, dict[str, object]] = {}
+    llm = None
+    for run in runs:
+        run_settings = settings.model_copy(update={"corpus_dir": run.corpus, "index_dir": index_dir_for(settings, run.corpus)})
+        index_corpus(run_settings, embedder)
+        assistant = open_assistant(run_settings, embedder, llm=llm)
+        llm = assistant.answerer.llm
+        try:
+            report = (lambda row, run=run: on_result(run, row)) if on_result else None
+            metrics, rows = answer_metrics(assistant.answerer, questions[run.name], report, gold_only=gold_only)
+        finally:
+            assistant.close()
+        results[run.name] = {"kind": run.kind, "questions": str(run.questions), "corpus": str(run.corpus),
+                             **metrics, "rows": rows}
+    return {"runs": results, "aggregate": aggregate(runs, results)}
+
+
+def aggregate(runs: list[SuiteRun], results: dict[str, dict[str, object]]) -> dict[str, float | None]:
+    """The suite-wide figures: rates over all rows of each kind, pooled (not averaged per run)."""
+    rows_of: dict[str, list[dict]] = {k: [] for k in KINDS}
+    for run in runs:
+        rows_of[run.kind].extend(results[run.name]["rows"])  # type: ignore[arg-type]
+    answerable, unanswerable = rows_of["answerable"], rows_of["offtopic"] + rows_of["near_miss"]
+    every = answerable + unanswerable
+    citations = sum(len(r["citations"]) for r in every)
+    return {
+        "answerable": len(answerable),
+        "answerable_correct": _rate(answerable, "correct"),
+        "answerable_wrongly_refused": _rate(answerable, "refused"),
+        "unanswerable": len(unanswerable),
+        "unanswerable_refused": _rate(unanswerable, "refused"),
+        "near_miss_refused": _rate(rows_of["near_miss"], "refused"),
+        "offtopic_refused": _rate(rows_of["offtopic"], "refused"),
+        "citation_precision": sum(r["gold_citations"] for r in every) / citations if citations else None,
+        "russian_letters_answers": sum(1 for r in every if r["russian_letters"]),
+    }
+
+
+def _rate(rows: list[dict], key: str) -> float | None:
+    return sum(1 for r in rows if r[key]) / len(rows) if rows else None
+
+
+def summary_table(result: dict[str, object]) -> str:
+    """The suite as a small Markdown table (one row per run, then the aggregates)."""
+    lines = ["| run | kind | n | correct & cited | refused | citation precision | Russian letters | median s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, r in result["runs"].items():  # type: ignore[union-attr]
+        answers, refusals, cites = r["answers"], r["refusals"], r["citations"]
+        answerable = r["kind"] == "answerable"
+        refused = refusals["answerable_refused_rate" if answerable else "unanswerable_refused_rate"]
+        lines.append(
+            f"| {name} | {r['kind']} | {len(r['rows'])} | {_fmt(answers['correct_rate']) if answerable else '-'} | "
+            f"{_fmt(refused)} | {_fmt(cites['precision']) if cites['total'] else '-'} | "
+            f"{r['language']['russian_letters_answers']} | {r['timing']['median_s']:.1f} |"
+        )
+    lines.append("")
+    lines.append("| aggregate | value |")
+    lines.append("|---|---|")
+    for key, value in result["aggregate"].items():  # type: ignore[union-attr]
+        lines.append(f"| {key} | {_fmt(value)} |")
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

@@ -1,0 +1,75 @@
+"""The eval suite: reading the suite file, pooling rows by kind, the summary table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from litopys.core.errors import LitopysError
+from litopys.evalsuite import SuiteRun, aggregate, load_suite, summary_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _row(gold: str | None, *, correct=False, refused=False, citations=(), gold_citations=0, russian=False) -> dict:
+    return {"gold": gold, "correct": correct, "refused": refused, "citations": list(citations),
+            "gold_citations": gold_citations, "russian_letters": russian}
+
+
+def test_suite_file_is_read_and_filtered(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        '[[run]]\nname = "a"\nquestions = "q.jsonl"\ncorpus = "c"\n'
+        '[[run]]\nname = "b"\nquestions = "u.jsonl"\ncorpus = "c"\nkind = "near_miss"\n'
+    )
+    assert [r.kind for r in load_suite(suite)] == ["answerable", "near_miss"]
+    assert [r.name for r in load_suite(suite, ("b",))] == ["b"]
+    with pytest.raises(LitopysError, match="no runs"):
+        load_suite(suite, ("missing",))
+
+
+def test_bad_kind_and_missing_keys_are_named(tmp_path: Path) -> None:
+    suite = tmp_path / "suite.toml"
+    suite.write_text('[[run]]\nname = "a"\nquestions = "q"\ncorpus = "c"\nkind = "maybe"\n')
+    with pytest.raises(LitopysError, match="kind must be one of"):
+        load_suite(suite)
+    suite.write_text('[[run]]\nname = "a"\n')
+    with pytest.raises(LitopysError, match="needs name, questions and corpus"):
+        load_suite(suite)
+
+
+def test_the_projects_suite_names_existing_question_files() -> None:
+    runs = load_suite(ROOT / "eval" / "suite.toml")
+    assert {r.kind for r in runs} == {"answerable", "offtopic", "near_miss"}
+    for run in runs:
+        if not str(run.questions).startswith("../"):  # ../shared sits beside the clone, not in it
+            assert (ROOT / run.questions).is_file(), run.questions
+
+
+def test_aggregates_pool_rows_by_kind() -> None:
+    runs = [SuiteRun("ans", Path("q"), Path("c"), "answerable"), SuiteRun("off", Path("q"), Path("c"), "offtopic"),
+            SuiteRun("near", Path("q"), Path("c"), "near_miss")]
+    results = {
+        "ans": {"rows": [_row("a", correct=True, citations=["a"], gold_citations=1), _row("b", refused=True)]},
+        "off": {"rows": [_row(None, refused=True), _row(None, refused=True)]},
+        "near": {"rows": [_row(None, citations=["x"], russian=True), _row(None, refused=True)]},
+    }
+    agg = aggregate(runs, results)
+    assert agg["answerable_correct"] == 0.5
+    assert agg["answerable_wrongly_refused"] == 0.5
+    assert agg["unanswerable_refused"] == 0.75
+    assert agg["near_miss_refused"] == 0.5
+    assert agg["citation_precision"] == 0.5  # the near miss's citation can never be to a gold article
+    assert agg["russian_letters_answers"] == 1
+
+
+def test_summary_table_has_a_row_per_run_and_the_aggregates() -> None:
+    metrics = {"answers": {"correct_rate": 1.0}, "refusals": {"answerable_refused_rate": 0.0,
+               "unanswerable_refused_rate": 1.0}, "citations": {"precision": 1.0, "total": 1.0},
+               "language": {"russian_letters_answers": 0}, "timing": {"median_s": 2.5}}
+    result = {"runs": {"ans": {"kind": "answerable", "rows": [_row("a", correct=True)], **metrics}},
+              "aggregate": {"answerable_correct": 1.0, "near_miss_refused": None}}
+    table = summary_table(result)
+    assert "| ans | answerable | 1 | 1.000 | 0.000 | 1.000 | 0 | 2.5 |" in table
+    assert "| near_miss_refused | - |" in table
