@@ -20,6 +20,7 @@ import os
 import threading
 import uuid
 from dataclasses import dataclass, field
+from importlib import resources
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -36,132 +37,15 @@ from litopys.ui.strings import strings  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-CSS = """
-:root, .gradio-container {
-  --font: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Ubuntu, "Helvetica Neue", Arial, sans-serif;
-}
-.gradio-container { font-family: var(--font); line-height: 1.55; font-kerning: normal; hyphens: auto; }
-#lt-chat .lt-log { max-height: 58vh; overflow-y: auto; padding: 4px 2px; font-size: 16px; }
-.lt-msg { margin: 10px 0; padding: 10px 14px; border-radius: 12px; max-width: 100%; overflow-wrap: anywhere; }
-.lt-msg.user { background: var(--color-accent-soft); margin-left: 12%; }
-.lt-msg.bot { background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); margin-right: 4%; }
-.lt-role { font-size: 12px; font-weight: 600; letter-spacing: .02em; color: var(--body-text-color-subdued); margin-bottom: 2px; }
-.lt-body { white-space: pre-wrap; }
-.lt-cite { display: inline; border: 0; padding: 0 2px; margin: 0 1px; border-radius: 4px; cursor: pointer;
-  font: inherit; font-size: .85em; font-weight: 600; color: var(--color-accent); background: var(--color-accent-soft);
-  vertical-align: baseline; }
-.lt-cite:hover, .lt-cite:focus-visible { text-decoration: underline; outline: 2px solid var(--color-accent); }
-.lt-cite.pending { cursor: default; color: var(--body-text-color-subdued); }
-.lt-thinking { color: var(--body-text-color-subdued); font-size: 14px; margin-top: 4px; }
-.lt-spinner { display: inline-block; width: .8em; height: .8em; margin-right: .5em; border-radius: 50%;
-  border: 2px solid var(--color-accent); border-right-color: transparent; animation: lt-spin 1s linear infinite; }
-@keyframes lt-spin { to { transform: rotate(360deg); } }
-.lt-note, .lt-took { color: var(--body-text-color-subdued); font-size: 13px; }
-.lt-warn { color: var(--error-text-color); font-size: 14px; margin-top: 6px; }
-.lt-refs { margin-top: 8px; font-size: 14px; }
-.lt-refs ul { list-style: none; padding-left: 0; margin: 4px 0; }
-.lt-refs li { margin: 6px 0; }
-.lt-quote { white-space: pre-wrap; color: var(--body-text-color-subdued); margin-left: 1.2em; }
-.lt-tools { margin-top: 6px; display: flex; gap: 12px; align-items: center; }
-.lt-copy { font: inherit; font-size: 13px; padding: 2px 10px; border-radius: 6px; cursor: pointer;
-  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary); }
-.lt-sources { font-size: 15px; line-height: 1.5; }
-.lt-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px; margin: 8px 0; cursor: pointer; }
-.lt-card:hover, .lt-card:focus-visible { border-color: var(--color-accent); outline: none; }
-.lt-card.cited { border-left: 4px solid var(--color-accent); }
-.lt-card.open { box-shadow: 0 0 0 2px var(--color-accent); }
-.lt-head { font-weight: 600; }
-.lt-meta { color: var(--body-text-color-subdued); font-size: 13px; overflow-wrap: anywhere; }
-.lt-text { white-space: pre-wrap; margin-top: 6px; max-height: 9.5em; overflow: hidden; }
-.lt-filter { font-size: 13px; color: var(--body-text-color-subdued); margin: 0 0 6px; }
-.lt-filter.active { color: var(--color-accent); font-weight: 600; }
-.lt-empty { color: var(--body-text-color-subdued); }
-.lt-rewritten, .lt-grounding { color: var(--body-text-color-subdued); font-size: 14px; }
-#lt-viewer .lt-article-title { margin: 0 0 2px; font-size: 18px; line-height: 1.35; }
-#lt-viewer .lt-article-body { position: relative; white-space: pre-wrap; max-height: 44vh; overflow-y: auto;
-  margin-top: 8px; padding-right: 6px; font-size: 16px; line-height: 1.6; }
-mark.lt-hit { background: #ffe27a; color: #1b1b1b; border-radius: 3px; padding: 1px 0; }
-#lt-target, #lt-open { display: none !important; }
-.lt-status th { text-align: left; padding-right: 12px; font-weight: 600; }
-.lt-rejected, .lt-error { color: var(--error-text-color); }
-@media (max-width: 640px) {
-  .lt-msg.user { margin-left: 6%; }
-  #lt-chat .lt-log { max-height: 55vh; font-size: 15px; }
-  #lt-viewer .lt-article-body { max-height: 60vh; }
-}
-"""
+def asset(name: str) -> str:
+    """The text of ``ui/static/<name>``, read as package data (so it works from a wheel too)."""
+    return resources.files("litopys.ui").joinpath("static", name).read_text(encoding="utf-8")
 
-# Installed once per page: click routing, the seconds counter, copying, chat autoscroll.
-PAGE_JS = """
-() => {
-  if (window.__ltReady) return;
-  window.__ltReady = true;
-  const started = {};
-  setInterval(() => {
-    for (const el of document.querySelectorAll('.lt-elapsed')) {
-      const key = el.dataset.key;
-      started[key] = started[key] || Date.now();
-      const s = String(Math.floor((Date.now() - started[key]) / 1000));
-      if (el.textContent !== s) el.textContent = s;
-    }
-  }, 250);
-  const copy = async (button) => {
-    const text = button.closest('.lt-msg').querySelector('.lt-answer-text').innerText;
-    try { await navigator.clipboard.writeText(text); } catch (err) {
-      const area = document.createElement('textarea');
-      area.value = text; document.body.appendChild(area); area.select();
-      document.execCommand('copy'); area.remove();
-    }
-    const label = button.textContent;
-    button.textContent = button.dataset.copied;
-    setTimeout(() => { button.textContent = label; }, 1500);
-  };
-  document.addEventListener('click', (event) => {
-    const button = event.target.closest('.lt-copy');
-    if (button) { copy(button); return; }
-    const link = event.target.closest('#lt-chat [data-target], #lt-sources [data-target]');
-    if (!link) return;
-    event.preventDefault();
-    window.__ltTarget = link.dataset.target;
-    for (const card of document.querySelectorAll('#lt-sources .lt-card.open')) card.classList.remove('open');
-    const card = document.querySelector('#lt-sources .lt-card[data-n="' + JSON.parse(link.dataset.target).n + '"]');
-    if (card) card.classList.add('open');
-    document.querySelector('#lt-open').click();
-  });
-  document.addEventListener('keydown', (event) => {
-    if ((event.key === 'Enter' || event.key === ' ') && event.target.matches('.lt-card[data-target]')) {
-      event.preventDefault();
-      event.target.click();
-    }
-  });
-  new MutationObserver((mutations) => {
-    const changed = mutations.some((m) => m.target.nodeType === 1 && m.target.closest('#lt-chat')
-      && !m.target.closest('.lt-elapsed'));
-    const box = changed && document.querySelector('#lt-chat .lt-log');
-    if (box) box.scrollTop = box.scrollHeight;
-  }).observe(document.body, { childList: true, subtree: true });
-}
-"""
 
-# After the viewer is filled: bring the highlighted span into view (inside the article and on the page).
-SCROLL_JS = """
-() => {
-  const until = Date.now() + 5000;
-  const tick = () => {
-    const article = document.querySelector('#lt-viewer .lt-article');
-    const hit = article && article.dataset.key === window.__ltTarget && article.querySelector('mark.lt-hit');
-    if (hit) {
-      // Centre the span inside the article box, then move the page only as far as needed.
-      const box = article.querySelector('.lt-article-body');
-      box.scrollTop = Math.max(0, hit.offsetTop - box.clientHeight / 3);
-      hit.scrollIntoView({ block: 'nearest', behavior: 'instant' });
-      return;
-    }
-    if (Date.now() < until) requestAnimationFrame(tick);
-  };
-  tick();
-}
-"""
+# Read once at import. CSS goes to ``launch(css=...)``; the JS files each hold one arrow function.
+CSS = asset("chat.css")
+PAGE_JS = asset("page.js")  # installed once per page: click routing, seconds counter, copying, autoscroll
+SCROLL_JS = asset("scroll.js")  # after the viewer is filled: bring the highlighted span into view
 
 
 @dataclass
@@ -179,141 +63,222 @@ def path_choices(index_dir) -> list[tuple[str, str]]:
     return [(f"{f} 📁", f) for f in folders] + [(f"{aid} — {title}", aid) for aid, title, _ in articles]
 
 
-def build_app(assistant) -> gr.Blocks:
-    """The chat UI bound to a ready assistant."""
-    settings = assistant.settings
-    s = strings(settings.ui.language)
-    runs: dict[str, Run] = {}
+def _buttons(busy: bool) -> tuple[gr.Button, gr.Button]:
+    """Updates for (Ask, Stop): only one of them is usable at a time."""
+    return gr.Button(interactive=not busy), gr.Button(interactive=busy)
 
-    def respond(question, messages, turns, date_from, date_to, paths, request: gr.Request):
-        """Stream one answer; ``turns`` (the finished exchanges) lets follow-ups be rewritten."""
+
+def _session(request: gr.Request | None) -> str:
+    return request.session_hash if request else ""
+
+
+class ChatHandlers:
+    """The chat's event handlers (respond, stop, new chat, viewer) and the state they share.
+
+    ``runs`` maps a browser session to the answer being generated for it: Stop and
+    "new chat" run outside the queue, in other threads, and reach the generation
+    only through its ``Run``. ``_lock`` guards ``runs``; the LLM itself is serialized
+    by the answerer's own lock.
+    """
+
+    def __init__(self, assistant) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.s = strings(self.settings.ui.language)
+        self.runs: dict[str, Run] = {}
+        self._lock = threading.Lock()
+
+    def respond(self, question, messages, turns, date_from, date_to, paths, request: gr.Request):
+        """Stream one answer; ``turns`` (the finished exchanges) lets follow-ups be rewritten.
+
+        Yields (question box, chat, sources, messages, turns, Ask, Stop).
+        """
+        s = self.s
         question = (question or "").strip()
-        # (Ask, Stop): only one of them is usable at a time.
-        busy = (gr.Button(interactive=False), gr.Button(interactive=True))
-        ready = (gr.Button(interactive=True), gr.Button(interactive=False))
         if not question:
             gr.Warning(s["enter_question"])
-            yield gr.skip(), gr.skip(), gr.skip(), messages, turns, *ready
+            yield gr.skip(), gr.skip(), gr.skip(), messages, turns, *_buttons(busy=False)
             return
         try:
             filters = RetrievalFilter.build(date_from, date_to, paths or ())
         except FilterError as exc:
             text = s[f"bad_{exc.field}"].format(value=exc.value)
             gr.Warning(text)
-            yield gr.skip(), gr.skip(), render.filter_error_html(text), messages, turns, *ready
+            yield gr.skip(), gr.skip(), render.filter_error_html(text), messages, turns, *_buttons(busy=False)
             return
-        session = request.session_hash if request else ""
-        run = runs[session] = Run()
+        session = _session(request)
+        run = self._begin(session)
         key = uuid.uuid4().hex
         done = messages + [render.user_message(question, s)]
         yield ("", render.chat_html(done + [render.thinking_message(key, s)], s),
-               render.sources_html(None, filters, s), messages, turns, *busy)
-        streamed = ""
-        final = None
+               render.sources_html(None, filters, s), messages, turns, *_buttons(busy=True))
+        shown: Answer | None = None  # the answer whose sources are listed (none after an error)
         try:
-            stream = assistant.answerer.stream(question, turns, stop=run.stop, filters=filters)
-            with contextlib.closing(stream) as events:
-                for event in events:
-                    if run.cleared:
-                        return
-                    if isinstance(event, Delta):
-                        streamed += event.text
-                        view = render.chat_html(done + [render.streaming_message(streamed, key, s)], s)
-                        yield gr.skip(), view, gr.skip(), messages, turns, *busy
-                    elif isinstance(event, Answer):
-                        final = event
+            final = yield from self._stream(question, turns, filters, run, key, done, messages)
+            if run.cleared:
+                return
             done.append(render.answer_message(final, s, stopped=run.stop.is_set()))
             turns = turns + [Turn(question, final.text)]
-            sources = render.sources_html(final, filters, s)
+            shown = final
         except LitopysError as exc:
             done.append(render.error_message(s["error"].format(error=exc), s))
-            sources = render.sources_html(None, filters, s)
         except Exception:  # keep the chat alive; the log has the traceback
             log.exception("answering failed")
             done.append(render.error_message(s["failed"], s))
-            sources = render.sources_html(None, filters, s)
         finally:
-            if runs.get(session) is run:
-                del runs[session]
+            self._end(session, run)
         if not run.cleared:
-            yield gr.skip(), render.chat_html(done, s), sources, done, turns, *ready
+            sources = render.sources_html(shown, filters, s)
+            yield gr.skip(), render.chat_html(done, s), sources, done, turns, *_buttons(busy=False)
 
-    def stop(request: gr.Request):
-        run = runs.get(request.session_hash if request else "")
+    def _stream(self, question, turns, filters, run: Run, key: str, done: list[str], messages):
+        """Yield the chat view as pieces arrive; return the final Answer (None when the chat was cleared)."""
+        s = self.s
+        streamed = ""
+        final = None
+        stream = self.assistant.answerer.stream(question, turns, stop=run.stop, filters=filters)
+        with contextlib.closing(stream) as events:
+            for event in events:
+                if run.cleared:
+                    return None
+                if isinstance(event, Delta):
+                    streamed += event.text
+                    view = render.chat_html(done + [render.streaming_message(streamed, key, s)], s)
+                    yield gr.skip(), view, gr.skip(), messages, turns, *_buttons(busy=True)
+                elif isinstance(event, Answer):
+                    final = event
+        return final
+
+    def _begin(self, session: str) -> Run:
+        with self._lock:
+            run = self.runs[session] = Run()
+        return run
+
+    def _end(self, session: str, run: Run) -> None:
+        with self._lock:
+            if self.runs.get(session) is run:
+                del self.runs[session]
+
+    def stop(self, request: gr.Request) -> None:
+        """Stop this session's answer after the current token (the text so far is kept)."""
+        with self._lock:
+            run = self.runs.get(_session(request))
         if run is not None:
             run.stop.set()
 
-    def new_chat(request: gr.Request):
-        run = runs.get(request.session_hash if request else "")
+    def new_chat(self, request: gr.Request):
+        """Drop this session's answer in progress and empty the chat, sources and viewer."""
+        with self._lock:
+            run = self.runs.get(_session(request))
         if run is not None:
             run.cleared = True
             run.stop.set()
+        s = self.s
         return (render.chat_html([], s), render.sources_html(None, None, s), render.viewer_html(None, None, s),
-                "", [], [], gr.Button(interactive=True), gr.Button(interactive=False))
+                "", [], [], *_buttons(busy=False))
 
-    def open_viewer(raw: str):
+    def open_viewer(self, raw: str) -> str:
+        """The article a clicked ``[n]`` or source card points to, its passage highlighted."""
         target = render.Target.parse(raw or "")
         article = None
         if target is not None:
             try:
-                article = indexed_article(settings.index_dir, target.article_id)
+                article = indexed_article(self.settings.index_dir, target.article_id)
             except LitopysError as exc:
                 log.warning("viewer: %s", exc)
-        return render.viewer_html(article, target, s)
+        return render.viewer_html(article, target, self.s)
 
-    def refresh_paths():
-        return gr.Dropdown(choices=path_choices(settings.index_dir))
+    def refresh_paths(self):
+        """The filter's choices, re-read so articles added in the library tab show up."""
+        return gr.Dropdown(choices=path_choices(self.settings.index_dir))
 
+
+@dataclass
+class ChatView:
+    """The chat tab's components that events read or update."""
+
+    chat: gr.HTML
+    question: gr.Textbox
+    ask: gr.Button
+    stop: gr.Button
+    clear: gr.Button
+    filters_box: gr.Accordion
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+    paths: gr.Dropdown
+    viewer: gr.HTML
+    sources: gr.HTML
+    target: gr.Textbox
+    open: gr.Button
+
+
+def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
+    """Lay out the chat tab: the conversation and question on the left, the viewer and sources on the right."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=340):
+            chat = gr.HTML(render.chat_html([], s), elem_id="lt-chat")
+            question = gr.Textbox(
+                label=s["question"], placeholder=s["placeholder"], elem_id="lt-question", autofocus=True,
+                max_lines=4,
+            )
+            with gr.Row():
+                ask = gr.Button(s["ask"], variant="primary", elem_id="lt-ask", min_width=100)
+                stop = gr.Button(s["stop"], variant="stop", elem_id="lt-stop", interactive=False, min_width=100)
+                clear = gr.Button(s["new_chat"], elem_id="lt-clear", min_width=100)
+            with gr.Accordion(s["filters"], open=False, elem_id="lt-filters") as filters_box:
+                with gr.Row():
+                    date_from = gr.Textbox(label=s["date_from"], placeholder="2024-01-01", max_lines=1,
+                                           elem_id="lt-date-from", min_width=140)
+                    date_to = gr.Textbox(label=s["date_to"], placeholder="2025-12-31", max_lines=1,
+                                         elem_id="lt-date-to", min_width=140)
+                paths = gr.Dropdown(
+                    choices=path_choices(index_dir), multiselect=True, allow_custom_value=True,
+                    label=s["paths"], info=s["paths_info"], elem_id="lt-paths",
+                )
+        with gr.Column(scale=2, min_width=340):
+            gr.Markdown(f"### {s['viewer']}")
+            viewer = gr.HTML(render.viewer_html(None, None, s), elem_id="lt-viewer")
+            gr.Markdown(f"### {s['sources']}")
+            sources = gr.HTML(render.sources_html(None, None, s), elem_id="lt-sources")
+    # Hidden: the page's JS puts the clicked target here and presses the button.
+    target = gr.Textbox(visible="hidden", elem_id="lt-target")
+    open_btn = gr.Button("open", visible="hidden", elem_id="lt-open")
+    return ChatView(chat, question, ask, stop, clear, filters_box, date_from, date_to, paths, viewer, sources,
+                    target, open_btn)
+
+
+def _wire(view: ChatView, handlers: ChatHandlers, concurrency_limit: int) -> None:
+    """Connect the chat's events to the handlers."""
+    messages = gr.State([])
+    turns = gr.State([])
+    for trigger in (view.ask.click, view.question.submit):
+        trigger(
+            handlers.respond, [view.question, messages, turns, view.date_from, view.date_to, view.paths],
+            [view.question, view.chat, view.sources, messages, turns, view.ask, view.stop],
+            concurrency_id="llm", concurrency_limit=concurrency_limit, show_progress="hidden",
+        )
+    view.stop.click(handlers.stop, None, None, queue=False)
+    view.clear.click(handlers.new_chat, None,
+                     [view.chat, view.sources, view.viewer, view.question, messages, turns, view.ask, view.stop],
+                     queue=False)
+    view.open.click(
+        handlers.open_viewer, [view.target], [view.viewer], js="() => window.__ltTarget || ''", queue=False,
+        show_progress="hidden",
+    ).then(None, js=SCROLL_JS)
+    view.filters_box.expand(handlers.refresh_paths, None, view.paths, queue=False)
+
+
+def build_app(assistant) -> gr.Blocks:
+    """The chat UI bound to a ready assistant."""
+    handlers = ChatHandlers(assistant)
+    s = handlers.s
     with gr.Blocks(title=s["title"]) as app:
         gr.Markdown(f"## {s['title']}\n{s['intro']}")
         with gr.Tabs():
             with gr.Tab(s["tab_chat"], id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=340):
-                        chat = gr.HTML(render.chat_html([], s), elem_id="lt-chat")
-                        question = gr.Textbox(
-                            label=s["question"], placeholder=s["placeholder"], elem_id="lt-question",
-                            autofocus=True, max_lines=4,
-                        )
-                        with gr.Row():
-                            ask = gr.Button(s["ask"], variant="primary", elem_id="lt-ask", min_width=100)
-                            stop_btn = gr.Button(
-                                s["stop"], variant="stop", elem_id="lt-stop", interactive=False, min_width=100
-                            )
-                            clear = gr.Button(s["new_chat"], elem_id="lt-clear", min_width=100)
-                        with gr.Accordion(s["filters"], open=False, elem_id="lt-filters") as filters_box:
-                            with gr.Row():
-                                date_from = gr.Textbox(label=s["date_from"], placeholder="2024-01-01", max_lines=1,
-                                                       elem_id="lt-date-from", min_width=140)
-                                date_to = gr.Textbox(label=s["date_to"], placeholder="2025-12-31", max_lines=1,
-                                                     elem_id="lt-date-to", min_width=140)
-                            paths = gr.Dropdown(
-                                choices=path_choices(settings.index_dir), multiselect=True, allow_custom_value=True,
-                                label=s["paths"], info=s["paths_info"], elem_id="lt-paths",
-                            )
-                    with gr.Column(scale=2, min_width=340):
-                        gr.Markdown(f"### {s['viewer']}")
-                        viewer = gr.HTML(render.viewer_html(None, None, s), elem_id="lt-viewer")
-                        gr.Markdown(f"### {s['sources']}")
-                        sources = gr.HTML(render.sources_html(None, None, s), elem_id="lt-sources")
-                target = gr.Textbox(visible="hidden", elem_id="lt-target")
-                open_btn = gr.Button("open", visible="hidden", elem_id="lt-open")
+                view = _chat_tab(s, assistant.settings.index_dir)
             with gr.Tab(s["tab_library"], id="library", elem_id="lt-library-tab"):
                 build_library_tab(assistant, s)
-        messages = gr.State([])
-        turns = gr.State([])
-        for trigger in (ask.click, question.submit):
-            trigger(
-                respond, [question, messages, turns, date_from, date_to, paths],
-                [question, chat, sources, messages, turns, ask, stop_btn],
-                concurrency_id="llm", concurrency_limit=settings.server.concurrency_limit, show_progress="hidden",
-            )
-        stop_btn.click(stop, None, None, queue=False)
-        clear.click(new_chat, None, [chat, sources, viewer, question, messages, turns, ask, stop_btn], queue=False)
-        open_btn.click(
-            open_viewer, [target], [viewer], js="() => window.__ltTarget || ''", queue=False, show_progress="hidden",
-        ).then(None, js=SCROLL_JS)
-        filters_box.expand(refresh_paths, None, paths, queue=False)
+        _wire(view, handlers, assistant.settings.server.concurrency_limit)
         app.load(None, js=PAGE_JS)
     return app
-
