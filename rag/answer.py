@@ -19,7 +19,7 @@ from litopys.rag.citations import (
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
-from litopys.rag.llm import ChatModel, Sampling
+from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 
@@ -121,6 +121,13 @@ class Answerer:
         """The chat prompt for ``query`` over ``passages``, trimmed to the context window."""
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
         return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+
+    def warm_up(self) -> None:
+        """Evaluate the prompt's fixed prefix (system prompt, worked turns) now, not on the first question."""
+        # Every answer prompt shares all but its last message; the model reuses that evaluated prefix.
+        messages = build_prompt("", []).messages
+        with self._llm_lock:
+            complete(self.llm, messages, replace(self.sampling, max_tokens=1), slot="answer")
 
     def stream(
         self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +63,29 @@ def private_paths(settings: Settings) -> list[str]:
     return [str(Path(p).expanduser().resolve()) for p in folders]
 
 
+def warm_up(answerer) -> None:
+    """Evaluate the answer prompt's fixed prefix; failures are logged, never raised (the chat still works)."""
+    log.info("warm-up: evaluating the system prompt and worked turns")
+    started = time.perf_counter()
+    try:
+        answerer.warm_up()
+    except Exception:  # a failed warm-up only means the first answer evaluates the prefix itself
+        log.exception("warm-up failed")
+        return
+    log.info("warm-up done in %.1f s", time.perf_counter() - started)
+
+
+def start_warm_up(answerer) -> threading.Thread:
+    """Warm the LLM up in a background thread, so the page comes up at once.
+
+    It holds the answerer's LLM lock while it runs: a question asked meanwhile waits for
+    it, as it would for another user's answer.
+    """
+    thread = threading.Thread(target=warm_up, args=(answerer,), name="litopys-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def create_app(assistant) -> gr.Blocks:
     """The chat app with its queue configured from the settings."""
     server = assistant.settings.server
@@ -82,6 +107,7 @@ def launch(assistant, *, block: bool = True) -> gr.Blocks:
     )
     if auth is None and not is_loopback(server.host):
         log.warning("serving %s without a login (--allow-anonymous)", server.host)
+    start_warm_up(assistant.answerer)
     app.launch(
         server_name=server.host, server_port=server.port, share=False, show_error=True,
         css=CSS, theme=gr.themes.Soft(), footer_links=[], max_file_size=settings.max_file_bytes,
