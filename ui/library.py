@@ -76,21 +76,36 @@ def report_html(report=None, upload=None, error: str | None = None, s: dict[str,
     return "".join(parts)
 
 
-def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
-    """Add the upload / index controls (labels from ``s``) to the current Blocks context."""
-    settings = assistant.settings
-    stages = {"chunking": s["lib_stage_chunking"], "embedding": s["lib_stage_embedding"]}
+class LibraryHandlers:
+    """The library tab's event handlers: save uploads and index them, rebuild the index, show its state.
 
-    def run_index(force: bool, progress: gr.Progress):
+    Builds use the assistant's own embedder. Uploads and rebuilds share one queue
+    group (``"index"``, one at a time): a second build waits in the queue instead of
+    failing on the index's single-writer lock.
+    """
+
+    def __init__(self, assistant, s: dict[str, str] = UK) -> None:
+        self.assistant = assistant
+        self.settings = assistant.settings
+        self.s = s
+        self.stages = {"chunking": s["lib_stage_chunking"], "embedding": s["lib_stage_embedding"]}
+
+    def _index(self, force: bool, progress: gr.Progress):
         def update(stage: str, done: int, total: int) -> None:
-            progress((done, total), desc=stages.get(stage, stage))
+            progress((done, total), desc=self.stages.get(stage, stage))
 
-        progress(0, desc=s["lib_reading"])
-        report = index_corpus(settings, assistant.embedder, force_rebuild=force, progress=update)
+        progress(0, desc=self.s["lib_reading"])
+        report = index_corpus(self.settings, self.assistant.embedder, force_rebuild=force, progress=update)
         log.info("index updated from the UI: %s", report.as_dict())
         return report
 
-    def upload(files: list[str] | None, progress=gr.Progress()):
+    def status(self) -> str:
+        """The index panel as it is now."""
+        return status_html(index_status(self.settings), self.s)
+
+    def upload(self, files: list[str] | None, progress=gr.Progress()):
+        """Save the uploaded files into the corpus folder and index them; (report, status) panels."""
+        s, settings = self.s, self.settings
         if not files:
             gr.Warning(s["lib_pick_files"])
             return gr.skip(), gr.skip()
@@ -101,19 +116,24 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
         report, error = None, None
         if result.saved:
             try:
-                report = run_index(False, progress)
+                report = self._index(False, progress)
             except LitopysError as exc:
                 error = s["lib_saved_index_later"].format(error=exc)
-        return report_html(report, result, error, s), status_html(index_status(settings), s)
+        return report_html(report, result, error, s), self.status()
 
-    def reindex(force: bool, progress=gr.Progress()):
+    def reindex(self, force: bool, progress=gr.Progress()):
+        """Update the index from the corpus folder (``force``: rebuild it); (report, status) panels."""
         try:
-            report = run_index(force, progress)
+            report = self._index(force, progress)
         except LitopysError as exc:
-            return report_html(error=str(exc), s=s), status_html(index_status(settings), s)
-        return report_html(report, s=s), status_html(index_status(settings), s)
+            return report_html(error=str(exc), s=self.s), self.status()
+        return report_html(report, s=self.s), self.status()
 
-    gr.Markdown(s["lib_intro"].format(folder=settings.corpus_dir))
+
+def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
+    """Add the upload / index controls (labels from ``s``) to the current Blocks context."""
+    handlers = LibraryHandlers(assistant, s)
+    gr.Markdown(s["lib_intro"].format(folder=assistant.settings.corpus_dir))
     with gr.Row():
         with gr.Column(scale=3):
             files = gr.File(
@@ -127,8 +147,8 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
             report = gr.HTML("", elem_id="lt-index-report")
         with gr.Column(scale=2):
             gr.Markdown(f"### {s['lib_index']}")
-            status = gr.HTML(status_html(index_status(settings), s), elem_id="lt-index-status")
+            status = gr.HTML(handlers.status(), elem_id="lt-index-status")
             refresh = gr.Button(s["lib_refresh"], size="sm", elem_id="lt-status-refresh")
-    add.click(upload, [files], [report, status], concurrency_id="index", concurrency_limit=1)
-    rebuild.click(reindex, [full], [report, status], concurrency_id="index", concurrency_limit=1)
-    refresh.click(lambda: status_html(index_status(settings), s), None, status, queue=False)
+    add.click(handlers.upload, [files], [report, status], concurrency_id="index", concurrency_limit=1)
+    rebuild.click(handlers.reindex, [full], [report, status], concurrency_id="index", concurrency_limit=1)
+    refresh.click(handlers.status, None, status, queue=False)
