@@ -86,12 +86,17 @@ def run_suite(
 
 
 def aggregate(runs: list[SuiteRun], results: dict[str, dict[str, object]]) -> dict[str, float | None]:
-    """The suite-wide figures: rates over all rows of each kind, pooled (not averaged per run)."""
+    """The suite-wide figures: rates over all rows, pooled (not averaged per run).
+
+    A row is answerable when it names a gold article, whatever its run's kind: an
+    answerable set may hold a few questions without an answer, and refusing those is right.
+    """
     rows_of: dict[str, list[dict]] = {k: [] for k in KINDS}
     for run in runs:
         rows_of[run.kind].extend(results[run.name]["rows"])  # type: ignore[arg-type]
-    answerable, unanswerable = rows_of["answerable"], rows_of["offtopic"] + rows_of["near_miss"]
-    every = answerable + unanswerable
+    every = [row for rows in rows_of.values() for row in rows]
+    answerable = [r for r in every if r["gold"] is not None]
+    unanswerable = [r for r in every if r["gold"] is None]
     citations = sum(len(r["citations"]) for r in every)
     return {
         "answerable": len(answerable),

@@ -51,14 +51,16 @@ def test_aggregates_pool_rows_by_kind() -> None:
     runs = [SuiteRun("ans", Path("q"), Path("c"), "answerable"), SuiteRun("off", Path("q"), Path("c"), "offtopic"),
             SuiteRun("near", Path("q"), Path("c"), "near_miss")]
     results = {
-        "ans": {"rows": [_row("a", correct=True, citations=["a"], gold_citations=1), _row("b", refused=True)]},
+        "ans": {"rows": [_row("a", correct=True, citations=["a"], gold_citations=1), _row("b", refused=True),
+                         _row(None, refused=True)]},  # an answerable set's own unanswerable question
         "off": {"rows": [_row(None, refused=True), _row(None, refused=True)]},
         "near": {"rows": [_row(None, citations=["x"], russian=True), _row(None, refused=True)]},
     }
     agg = aggregate(runs, results)
     assert agg["answerable_correct"] == 0.5
     assert agg["answerable_wrongly_refused"] == 0.5
-    assert agg["unanswerable_refused"] == 0.75
+    assert agg["unanswerable"] == 5
+    assert agg["unanswerable_refused"] == 0.8
     assert agg["near_miss_refused"] == 0.5
     assert agg["citation_precision"] == 0.5  # the near miss's citation can never be to a gold article
     assert agg["russian_letters_answers"] == 1
