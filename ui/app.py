@@ -1,9 +1,10 @@
 """The Gradio chat: ask, watch the answer stream, click a citation to read it in its article.
 
 All HTML comes from ui/render.py, which escapes every string from articles,
-users or the model (no Markdown is rendered). The little JavaScript here only
-routes clicks on ``[n]`` markers and source cards to the viewer, counts the
-seconds while the model thinks, copies answers and keeps the chat scrolled.
+users or the model (no Markdown is rendered). The little JavaScript
+(ui/static/page.js, scroll.js) only routes clicks on ``[n]`` markers and source
+cards to the viewer, counts the seconds while the model thinks, copies answers
+and keeps the chat scrolled; the styles are in ui/static/chat.css.
 
 Answering runs in the queue, ``server.concurrency_limit`` at a time (``concurrency_id="llm"``, one local
 LLM); the viewer, Stop and "new chat" bypass the queue so they respond while an
