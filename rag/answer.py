@@ -22,6 +22,7 @@ from litopys.rag.grounding import ClaimCheck, check_answer, unmet_question_numbe
 from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
+from litopys.rag.spelling import passage_spelling, wants_ukrainian
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,8 @@ def finish_answer(
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
     """
     text, citations, invalid, refused = _cite(raw, passages)
+    if not refused and wants_ukrainian(question):
+        text = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
     withheld: str | None = None
     unmet: tuple[str, ...] = ()
     if not refused and citations:
