@@ -47,8 +47,7 @@ EXCLUDED: dict[str, str] = {
         "узбережжя США' contains the reference answer 'Тихоокеанського'"
     ),
     "Який клімат панує в Південній Каліфорнії?": (
-        "news 0811.txt: 'Каліфорнії з її вічним літом, теплим океаном' "
-        "(Los Angeles, Santa Barbara); arguably an answer"
+        "news 0811.txt: 'Каліфорнії з її вічним літом, теплим океаном' (Los Angeles, Santa Barbara); arguably an answer"
     ),
     "Як називається система приміських залізничних перевезень?": (
         "generic wording; news 0128.txt names the 'Південна приміська "
@@ -98,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         for item in items:
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
     print(
-        f"{len(rows)} source questions: {latin} not Cyrillic, {excluded} excluded, "
-        f"{len(items)} written to {args.out}",
+        f"{len(rows)} source questions: {latin} not Cyrillic, {excluded} excluded, {len(items)} written to {args.out}",
         file=sys.stderr,
     )
     return 0

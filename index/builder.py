@@ -26,14 +26,14 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from litopys.core.config import ChunkSettings, Settings
+from litopys.core.errors import IndexBusyError, IndexStateError
+from litopys.core.integrity import file_sha256
 from litopys.index import vectors
 from litopys.index.chunking import Chunk, chunk_article
 from litopys.index.corpus import Article, FileIssue, load_corpus
 from litopys.index.lemmatize import lemmas
 from litopys.index.store import SCHEMA_VERSION, Store
-from litopys.core.config import ChunkSettings, Settings
-from litopys.core.errors import IndexBusyError, IndexStateError
-from litopys.core.integrity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,7 @@ class IndexReport:
             "chunks_total": self.chunks_total,
             "chunks_embedded": self.chunks_embedded,
             "full_rebuild_reason": self.full_rebuild_reason,
-            "issues": [
-                {"path": i.path, "reason": i.reason, "skipped": i.skipped} for i in self.issues
-            ],
+            "issues": [{"path": i.path, "reason": i.reason, "skipped": i.skipped} for i in self.issues],
         }
 
 
@@ -219,8 +217,9 @@ class BuildPlan:
         return bool(self.rebuild_reason or not self.generation or self.embed or self.stale)
 
 
-def plan_build(store: Store, signature: dict[str, str], dim: int, index_dir: Path, articles: list[Article],
-               force_rebuild: bool) -> BuildPlan:
+def plan_build(
+    store: Store, signature: dict[str, str], dim: int, index_dir: Path, articles: list[Article], force_rebuild: bool
+) -> BuildPlan:
     """Compare ``articles`` with what the index holds: what to embed, what to drop, or why to rebuild."""
     reason, generation, base = _starting_point(store, signature, dim, index_dir, force_rebuild)
     indexed = store.article_hashes()
@@ -232,12 +231,14 @@ def plan_build(store: Store, signature: dict[str, str], dim: int, index_dir: Pat
     added = sum(1 for a in articles if a.id not in indexed)
     updated = sum(1 for a in articles if a.id in indexed and indexed[a.id] != a.content_hash)
     stale = [] if reason else removed + [a.id for a in embed if a.id in indexed]
-    return BuildPlan(generation, base, reason, embed, stale, added, updated, len(removed),
-                     len(articles) - added - updated)
+    return BuildPlan(
+        generation, base, reason, embed, stale, added, updated, len(removed), len(articles) - added - updated
+    )
 
 
-def _starting_point(store: Store, signature: dict[str, str], dim: int, index_dir: Path,
-                    force_rebuild: bool) -> tuple[str | None, int, faiss.Index]:
+def _starting_point(
+    store: Store, signature: dict[str, str], dim: int, index_dir: Path, force_rebuild: bool
+) -> tuple[str | None, int, faiss.Index]:
     """Why everything must be rebuilt (None: it need not), the published generation, and its vectors."""
     meta = store.get_meta()
     reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
@@ -282,8 +283,15 @@ def _update(
     report.articles_total, report.chunks_total = counts["articles"], counts["chunks"]
 
 
-def _publish(store: Store, plan: BuildPlan, prepared: list[Prepared], embeddings: np.ndarray,
-             signature: dict[str, str], index_dir: Path, corpus_dir: Path) -> int:
+def _publish(
+    store: Store,
+    plan: BuildPlan,
+    prepared: list[Prepared],
+    embeddings: np.ndarray,
+    signature: dict[str, str],
+    index_dir: Path,
+    corpus_dir: Path,
+) -> int:
     """Write the plan as the next generation in one transaction; returns the generation number.
 
     The new vector file is written completely before the metadata that names it is committed.
@@ -351,7 +359,7 @@ def _prepare_and_embed(
         try:
             for item in _prepare(articles, embedder, chunking):
                 handoff.put(item)
-        except BaseException as exc:  # noqa: BLE001 (re-raised in the calling thread)
+        except BaseException as exc:
             failure.append(exc)
         finally:
             handoff.put(None)

@@ -61,9 +61,7 @@ def _split_long(body: str, start: int, end: int, max_tokens: int, count: TokenCo
     return pieces
 
 
-def chunk_article(
-    article: Article, count_tokens: TokenCounter, target_tokens: int, overlap_tokens: int
-) -> list[Chunk]:
+def chunk_article(article: Article, count_tokens: TokenCounter, target_tokens: int, overlap_tokens: int) -> list[Chunk]:
     """Split an article body into overlapping, sentence-aligned chunks."""
     units: list[tuple[int, int, int]] = []  # (start, end, tokens)
     for start, end in sentence_spans(article.body):

@@ -154,7 +154,7 @@ def _not_utf8_reason(data: bytes, start: int) -> str:
         guess, codec = "Latin-1 or another 8-bit encoding", "latin1"
     return (
         f"not valid UTF-8 text (byte {start}); it looks like {guess}. Re-save the file as UTF-8 "
-        f"(e.g. `iconv -f {codec} -t utf-8 OLD > NEW`, or \"Save as… UTF-8\" in an editor)"
+        f'(e.g. `iconv -f {codec} -t utf-8 OLD > NEW`, or "Save as… UTF-8" in an editor)'
     )
 
 
@@ -189,7 +189,9 @@ def _check_file(root: Path, path: Path) -> None:
         # chat's quoted passages, and the index would change when unrelated files change.
         root_real, target = os.path.realpath(root), os.path.realpath(path)
         if os.path.commonpath([root_real, target]) != root_real:
-            raise ArticleFormatError(f"symlink points outside the corpus folder (to {target}); copy the file in instead")
+            raise ArticleFormatError(
+                f"symlink points outside the corpus folder (to {target}); copy the file in instead"
+            )
     if not stat.S_ISREG(st.st_mode):
         raise ArticleFormatError(f"not a regular file: {_file_kind(st.st_mode)}")
 
@@ -255,7 +257,9 @@ def iter_article_paths(root: Path) -> tuple[list[Path], list[FileIssue]]:
             paths.append(path)
         for name in dirnames:
             if (Path(dirpath) / name).is_symlink():
-                issues.append(FileIssue((Path(dirpath) / name).relative_to(root).as_posix(), "symlinked folder not followed"))
+                issues.append(
+                    FileIssue((Path(dirpath) / name).relative_to(root).as_posix(), "symlinked folder not followed")
+                )
     paths.sort(key=lambda p: p.relative_to(root).as_posix())
     return paths, issues
 

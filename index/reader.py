@@ -9,11 +9,11 @@ from pathlib import Path
 
 import faiss
 
+from litopys.core.errors import IndexStateError
 from litopys.index import vectors
 from litopys.index.builder import DB_NAME
 from litopys.index.corpus import Article
 from litopys.index.store import Store
-from litopys.core.errors import IndexStateError
 
 
 @dataclass

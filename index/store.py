@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from litopys.core.errors import IndexStateError
 from litopys.index.chunking import Chunk
 from litopys.index.corpus import Article
-from litopys.core.errors import IndexStateError
 
 SCHEMA_VERSION = "1"
 

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from litopys.core.integrity import fsync_dir
 from litopys.index.corpus import (
     ARTICLE_SUFFIXES,
     ArticleFormatError,
@@ -22,7 +23,6 @@ from litopys.index.corpus import (
     parse_article_file,
     read_regular,
 )
-from litopys.core.integrity import fsync_dir
 
 UPLOAD_FOLDER = "uploads"
 STAGING_FOLDER = ".incoming"  # hidden: the corpus scan never sees half-written files

@@ -19,7 +19,6 @@ import numpy as np
 from litopys.core.errors import IndexStateError
 from litopys.core.integrity import file_sha256, fsync_dir
 
-
 # One query at a time needs no thread team; FAISS's OpenMP threads spin after each search and
 # take the cores from the query embedding and SQLite (one thread made queries several times
 # faster; figures in docs/performance.md). Graph building sets more (``_all_cores``).

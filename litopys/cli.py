@@ -8,7 +8,6 @@ import logging
 import sys
 import textwrap
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -34,8 +33,10 @@ def _settings(ctx: typer.Context) -> Settings:
 @app.callback()
 def main(
     ctx: typer.Context,
-    config: Optional[Path] = typer.Option(None, "--config", help="TOML settings file (default: ./litopys.toml if present)."),
-    index_dir: Optional[Path] = typer.Option(None, "--index-dir", help="Where the index lives (LITOPYS_INDEX_DIR)."),
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML settings file (default: ./litopys.toml if present)."
+    ),
+    index_dir: Path | None = typer.Option(None, "--index-dir", help="Where the index lives (LITOPYS_INDEX_DIR)."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr."),
 ) -> None:
     """Global options; settings come from defaults, litopys.toml and LITOPYS_* variables."""
@@ -62,8 +63,13 @@ def _fail(exc: LitopysError) -> None:
 def _progress_bar(enabled: bool):
     """A rich progress bar on stderr and a callback(stage, done, total) that drives it."""
     progress = Progress(
-        TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=not enabled, transient=False,
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
     )
     tasks: dict[str, int] = {}
 
@@ -91,7 +97,7 @@ def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_prog
 @app.command()
 def index(
     ctx: typer.Context,
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Folder of article files (default: setting corpus_dir)."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Folder of article files (default: setting corpus_dir)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (repairs a damaged index)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
 ) -> None:
@@ -140,8 +146,10 @@ def _print_sources(answer) -> None:
     if answer.low_evidence:
         print("\n(no retrieved passage stands out from the others, so the model was not asked)")
     if answer.withheld:
-        print(f"\nWITHHELD: the cited passages do not mention {', '.join(answer.withheld_missing)}, "
-              f"so the draft above does not answer the question.\n{answer.text}")
+        print(
+            f"\nWITHHELD: the cited passages do not mention {', '.join(answer.withheld_missing)}, "
+            f"so the draft above does not answer the question.\n{answer.text}"
+        )
     if any(c.attributed for c in answer.citations) or answer.invalid_citations:
         print(f"\n(with checked citations) {answer.text}")
     for claim in answer.unsupported_claims:
@@ -183,8 +191,8 @@ def chat(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per answer (one line each)."),
 ) -> None:
     """A conversation in the terminal: one question per line; follow-ups keep the context. Empty line or Ctrl-D ends it."""
-    from litopys.runtime import open_assistant
     from litopys.rag.followup import Turn
+    from litopys.runtime import open_assistant
 
     settings = _settings(ctx)
     try:
@@ -210,14 +218,18 @@ def chat(
 @app.command("eval")
 def evaluate(
     ctx: typer.Context,
-    questions: Optional[Path] = typer.Option(None, "--questions", help="JSON-lines file: question, article, answer_any."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to index (reused if unchanged)."),
-    suite: Optional[Path] = typer.Option(
-        None, "--suite", help="TOML file of runs (name, questions, corpus, kind): every set in one table, e.g. eval/suite.toml."
+    questions: Path | None = typer.Option(None, "--questions", help="JSON-lines file: question, article, answer_any."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus to index (reused if unchanged)."),
+    suite: Path | None = typer.Option(
+        None,
+        "--suite",
+        help="TOML file of runs (name, questions, corpus, kind): every set in one table, e.g. eval/suite.toml.",
     ),
     only: list[str] = typer.Option([], "--only", help="With --suite: only the runs with this name (repeatable)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the metrics (progress stays on stderr)."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions (or articles with --titles)."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object with the metrics (progress stays on stderr)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="Only the first N questions (or articles with --titles)."),
     retrieval_only: bool = typer.Option(False, "--retrieval-only", help="Skip the LLM: retrieval metrics only."),
     gold_only: bool = typer.Option(
         False, "--gold-only", help="Search only each question's gold article: the model's ceiling."
@@ -244,8 +256,9 @@ def evaluate(
         _fail(exc)
 
 
-def _eval_questions(settings: Settings, questions: Path, limit: int | None, retrieval_only: bool,
-                    gold_only: bool, as_json: bool) -> None:
+def _eval_questions(
+    settings: Settings, questions: Path, limit: int | None, retrieval_only: bool, gold_only: bool, as_json: bool
+) -> None:
     from litopys.rag.evaluation import answer_metrics, load_questions, retrieval_metrics
 
     qs = load_questions(questions, limit)
@@ -273,16 +286,18 @@ def _eval_questions(settings: Settings, questions: Path, limit: int | None, retr
         print(json.dumps(printable, ensure_ascii=False, indent=2))
 
 
-def _eval_suite(settings: Settings, suite: Path, only: tuple[str, ...], limit: int | None, gold_only: bool,
-                as_json: bool) -> None:
+def _eval_suite(
+    settings: Settings, suite: Path, only: tuple[str, ...], limit: int | None, gold_only: bool, as_json: bool
+) -> None:
     from litopys.evalsuite import load_suite, run_suite, summary_table
     from litopys.rag.evaluation import load_questions
 
     runs = load_suite(suite, only)
     questions = {run.name: load_questions(run.questions, limit) for run in runs}
     with _eval_progress(sum(map(len, questions.values())), verbose=not as_json) as show:
-        result = run_suite(settings, runs, questions, gold_only=gold_only,
-                           on_result=lambda run, row: show(row, run.name))
+        result = run_suite(
+            settings, runs, questions, gold_only=gold_only, on_result=lambda run, row: show(row, run.name)
+        )
     result["settings"] = _eval_settings(settings)
     result["gold_only"] = gold_only
     if as_json:
@@ -295,8 +310,12 @@ def _eval_suite(settings: Settings, suite: Path, only: tuple[str, ...], limit: i
 def _eval_progress(total: int, verbose: bool):
     """A progress bar on stderr (question k/N, running share correct or rightly refused) and its callback."""
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
     )
     task = progress.add_task("eval", total=total)
     good = done = 0
@@ -343,8 +362,8 @@ def bench(
     ctx: typer.Context,
     quick: bool = typer.Option(False, "--quick", help="Subsets of each section (under 10 minutes on 2 cores)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of the table."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus to measure on (default: setting corpus_dir)."),
-    questions: Optional[Path] = typer.Option(
+    corpus: Path | None = typer.Option(None, "--corpus", help="Corpus to measure on (default: setting corpus_dir)."),
+    questions: Path | None = typer.Option(
         None, "--questions", help="JSON-lines question file (default: article titles as questions)."
     ),
 ) -> None:
@@ -379,7 +398,8 @@ def bench_probe_rss(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="The question answered once before reading the peak."),
     settings_stdin: bool = typer.Option(
-        False, "--settings-stdin",
+        False,
+        "--settings-stdin",
         help="Read the settings as one JSON object on stdin (how `litopys bench` passes its run's) over the usual ones.",
     ),
 ) -> None:
@@ -415,18 +435,21 @@ def bench_index_steps(
 @app.command("bench-load")
 def bench_load(
     ctx: typer.Context,
-    questions: Path = typer.Option(..., "--questions", help="JSON-lines question file (question, article, answer_any)."),
-    url: Optional[str] = typer.Option(
-        None, "--url",
+    questions: Path = typer.Option(
+        ..., "--questions", help="JSON-lines question file (question, article, answer_any)."
+    ),
+    url: str | None = typer.Option(
+        None,
+        "--url",
         help="A running server on loopback (default: start `litopys serve --no-index` over the configured index).",
     ),
-    server_pid: Optional[int] = typer.Option(None, "--server-pid", help="With --url: the server's pid, for its RSS."),
-    llm: Optional[str] = typer.Option(None, "--llm", help="LLM for the started server (default: the settings' model)."),
-    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Answer length cap for the started server."),
+    server_pid: int | None = typer.Option(None, "--server-pid", help="With --url: the server's pid, for its RSS."),
+    llm: str | None = typer.Option(None, "--llm", help="LLM for the started server (default: the settings' model)."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Answer length cap for the started server."),
     users: int = typer.Option(16, "--users", help="Concurrent simulated users."),
     duration: float = typer.Option(300, "--duration", help="Seconds during which users ask new questions."),
     drain: float = typer.Option(1200, "--drain", help="Seconds answers in flight may take after --duration."),
-    max_requests: Optional[int] = typer.Option(None, "--max-requests", help="Stop asking after this many in all."),
+    max_requests: int | None = typer.Option(None, "--max-requests", help="Stop asking after this many in all."),
     startup_timeout: float = typer.Option(600, "--startup-timeout", help="Seconds to wait for the server to come up."),
     as_json: bool = typer.Option(False, "--json", help="Print only one JSON object: the summary and every request."),
 ) -> None:
@@ -443,8 +466,15 @@ def bench_load(
         start = None if url else ServerToStart(Path(settings.index_dir), llm, max_tokens)
         # The login the started server will ask for (it is always on loopback).
         auth = login_pair(settings.server.model_copy(update={"host": "127.0.0.1"}))
-        run = run_load(plan, url=url, server_pid=server_pid, start=start, auth=auth, startup_timeout_s=startup_timeout,
-                       say=(lambda s: None) if as_json else (lambda s: print(s, flush=True)))
+        run = run_load(
+            plan,
+            url=url,
+            server_pid=server_pid,
+            start=start,
+            auth=auth,
+            startup_timeout_s=startup_timeout,
+            say=(lambda s: None) if as_json else (lambda s: print(s, flush=True)),
+        )
     except LitopysError as exc:
         _fail(exc)
     if as_json:
@@ -458,12 +488,13 @@ def bench_load(
 @app.command()
 def serve(
     ctx: typer.Context,
-    host: Optional[str] = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default 7860)."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Folder of article files to index before serving."),
+    host: str | None = typer.Option(None, "--host", help="Interface to bind (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port (default 7860)."),
+    corpus: Path | None = typer.Option(None, "--corpus", help="Folder of article files to index before serving."),
     skip_index: bool = typer.Option(False, "--no-index", help="Serve the existing index without updating it first."),
     allow_anonymous: bool = typer.Option(
-        False, "--allow-anonymous",
+        False,
+        "--allow-anonymous",
         help="Allow a non-loopback --host without a login (LITOPYS_SERVER__AUTH_USER/_PASSWORD).",
     ),
 ) -> None:

@@ -59,19 +59,25 @@ def index_dir_for(settings: Settings, corpus: Path) -> Path:
 
 
 def run_suite(
-    settings: Settings, runs: list[SuiteRun], questions: dict[str, list[Question]], *, gold_only: bool = False,
+    settings: Settings,
+    runs: list[SuiteRun],
+    questions: dict[str, list[Question]],
+    *,
+    gold_only: bool = False,
     on_result: Callable[[SuiteRun, dict], None] | None = None,
 ) -> dict[str, object]:
     """Answer ``questions[run.name]`` for every run; returns per-run metrics and rows, and the aggregates."""
-    from litopys.rag.evaluation import answer_metrics
     from litopys.index.embedder import load_embedder
+    from litopys.rag.evaluation import answer_metrics
     from litopys.runtime import index_corpus, open_assistant
 
     embedder = load_embedder(settings.embedder)
     results: dict[str, dict[str, object]] = {}
     llm = None
     for run in runs:
-        run_settings = settings.model_copy(update={"corpus_dir": run.corpus, "index_dir": index_dir_for(settings, run.corpus)})
+        run_settings = settings.model_copy(
+            update={"corpus_dir": run.corpus, "index_dir": index_dir_for(settings, run.corpus)}
+        )
         index_corpus(run_settings, embedder)
         assistant = open_assistant(run_settings, embedder, llm=llm)
         llm = assistant.answerer.llm
@@ -80,8 +86,13 @@ def run_suite(
             metrics, rows = answer_metrics(assistant.answerer, questions[run.name], report, gold_only=gold_only)
         finally:
             assistant.close()
-        results[run.name] = {"kind": run.kind, "questions": str(run.questions), "corpus": str(run.corpus),
-                             **metrics, "rows": rows}
+        results[run.name] = {
+            "kind": run.kind,
+            "questions": str(run.questions),
+            "corpus": str(run.corpus),
+            **metrics,
+            "rows": rows,
+        }
     return {"runs": results, "aggregate": aggregate(runs, results)}
 
 
@@ -117,8 +128,10 @@ def _rate(rows: list[dict], key: str) -> float | None:
 
 def summary_table(result: dict[str, object]) -> str:
     """The suite as a small Markdown table (one row per run, then the aggregates)."""
-    lines = ["| run | kind | n | correct & cited | refused | citation precision | Russian letters | median s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| run | kind | n | correct & cited | refused | citation precision | Russian letters | median s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, r in result["runs"].items():  # type: ignore[union-attr]
         answers, refusals, cites = r["answers"], r["refusals"], r["citations"]
         answerable = r["kind"] == "answerable"

@@ -31,15 +31,15 @@ class Assistant:
         self.reader.close()
 
 
-def index_corpus(settings: Settings, embedder=None, *, corpus_dir: Path | None = None,
-                 force_rebuild: bool = False, progress=None):
+def index_corpus(
+    settings: Settings, embedder=None, *, corpus_dir: Path | None = None, force_rebuild: bool = False, progress=None
+):
     """Run an incremental index build; returns the IndexReport."""
     from litopys.index.builder import build_index
     from litopys.index.embedder import load_embedder
 
     embedder = embedder or load_embedder(settings.embedder)
-    return build_index(settings, embedder, corpus_dir=corpus_dir, force_rebuild=force_rebuild,
-                       progress=progress)
+    return build_index(settings, embedder, corpus_dir=corpus_dir, force_rebuild=force_rebuild, progress=progress)
 
 
 def index_status(settings: Settings) -> dict[str, object]:

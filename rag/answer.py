@@ -131,7 +131,10 @@ class Answerer:
             complete(self.llm, messages, replace(self.sampling, max_tokens=1), slot="answer")
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), stop: threading.Event | None = None,
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        stop: threading.Event | None = None,
         filters: RetrievalFilter | None = None,
     ) -> Iterator[Delta | Answer]:
         """Yield ``Delta`` pieces as the model writes, then the final ``Answer``.
@@ -155,8 +158,16 @@ class Answerer:
             clock.skip_generation()
             refusal = refusal_for(query)
             yield Delta(refusal)
-            yield Answer(question, refusal, [], evidence.passages, True, timings=clock.timings(len(refusal)),
-                         rewritten_question=rewritten, low_evidence=True)
+            yield Answer(
+                question,
+                refusal,
+                [],
+                evidence.passages,
+                True,
+                timings=clock.timings(len(refusal)),
+                rewritten_question=rewritten,
+                low_evidence=True,
+            )
             return
         prompt = self.prompt_for(query, evidence.passages)
         pieces: list[str] = []
@@ -249,9 +260,18 @@ def finish_answer(
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
     return Answer(
-        question, text, citations, passages, refused, invalid,
-        timings=clock.timings(len(text)) if clock else {}, grounding=grounding, claims=claims,
-        rewritten_question=rewritten, withheld=withheld, withheld_missing=unmet,
+        question,
+        text,
+        citations,
+        passages,
+        refused,
+        invalid,
+        timings=clock.timings(len(text)) if clock else {},
+        grounding=grounding,
+        claims=claims,
+        rewritten_question=rewritten,
+        withheld=withheld,
+        withheld_missing=unmet,
     )
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
 from litopys.rag.retrieval import Passage
 
-MARKER = re.compile(r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE)
+MARKER = re.compile(
+    r"\[\s*(?:фрагмент\s*|fragment\s*|passage\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.IGNORECASE
+)
 # Digits with decimal or grouping separators ("2,4", "1.250.000") make one number.
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _REFUSAL_HINTS = (

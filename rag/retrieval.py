@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from operator import itemgetter
 
+from litopys.core.config import RetrievalSettings
+from litopys.core.errors import FilterError
 from litopys.index import vectors
 from litopys.index.corpus import iso_date
 from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
-from litopys.core.config import RetrievalSettings
-from litopys.core.errors import FilterError
 from litopys.rag.fusion import rrf_fusion, zscore_fusion
 
 
@@ -195,18 +195,14 @@ class Retriever:
             passages = [p for p in passages if p.score >= floor]
         return Evidence(passages, stands_out)
 
-    def search(
-        self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None
-    ) -> list[Passage]:
+    def search(self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None) -> list[Passage]:
         """The best ``top_k`` passages for ``question``, at most ``per_article_cap`` per article.
 
         With ``filters``, both signals search only the matching articles' chunks.
         """
         return self._search(question, top_k, filters)[0]
 
-    def _search(
-        self, question: str, top_k: int | None, filters: RetrievalFilter | None
-    ) -> tuple[list[Passage], int]:
+    def _search(self, question: str, top_k: int | None, filters: RetrievalFilter | None) -> tuple[list[Passage], int]:
         """The best passages and the size of the fused candidate pool they were chosen from."""
         s = self.settings
         top_k = top_k or s.top_k
@@ -232,8 +228,16 @@ class Retriever:
             per_article[chunk.article_id] = per_article.get(chunk.article_id, 0) + 1
             out.append(
                 Passage(
-                    cid, chunk.article_id, chunk.title, chunk.date, chunk.text,
-                    chunk.start, chunk.end, round(score, 4), lex.get(cid), den.get(cid),
+                    cid,
+                    chunk.article_id,
+                    chunk.title,
+                    chunk.date,
+                    chunk.text,
+                    chunk.start,
+                    chunk.end,
+                    round(score, 4),
+                    lex.get(cid),
+                    den.get(cid),
                 )
             )
             if len(out) >= top_k:

@@ -20,8 +20,9 @@ _CYRILLIC = re.compile(r"[а-яА-Я]")
 _WORD = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
 # Letters the two alphabets spell the same sounds with, folded to one form; apostrophes and
 # the hard sign go (Russian "объект" is Ukrainian "об'єкт").
-_FOLD = str.maketrans({"ы": "и", "і": "и", "ї": "и", "э": "е", "є": "е", "ё": "е", "ґ": "г",
-                       "ъ": None, "'": None, "’": None, "ʼ": None})
+_FOLD = str.maketrans(
+    {"ы": "и", "і": "и", "ї": "и", "э": "е", "є": "е", "ё": "е", "ґ": "г", "ъ": None, "'": None, "’": None, "ʼ": None}
+)
 _TRANSLIT = str.maketrans({"ы": "и", "э": "е", "ё": "ьо", "ъ": "'", "Ы": "И", "Э": "Е", "Ё": "Йо", "Ъ": "'"})
 
 

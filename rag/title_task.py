@@ -11,10 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from litopys.core.config import Settings
 from litopys.index.builder import build_index
 from litopys.index.corpus import load_corpus
 from litopys.index.reader import IndexReader
-from litopys.core.config import Settings
 from litopys.rag.evaluation import article_rank, rank_metrics
 from litopys.rag.retrieval import Retriever
 
@@ -52,7 +52,10 @@ def title_task(settings: Settings, embedder, corpus_dir: Path, limit: int | None
             out: dict[str, object] = {
                 "queries": len(queries),
                 "index_seconds": round(report.seconds, 2),
-                "hybrid_settings": {"fusion": settings.retrieval.fusion, "dense_weight": settings.retrieval.dense_weight},
+                "hybrid_settings": {
+                    "fusion": settings.retrieval.fusion,
+                    "dense_weight": settings.retrieval.dense_weight,
+                },
             }
             for name, retrieval in _signals(settings).items():
                 retriever = Retriever(reader, embedder, retrieval.model_copy(update={"per_article_cap": 1}))

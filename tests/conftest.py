@@ -114,12 +114,17 @@ def _cli_env(corpus: Path, index_dir: Path, model_cache: Path) -> dict[str, str]
     return env
 
 
-def _run_cli(env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None,
-             timeout: float = 900) -> subprocess.CompletedProcess:
+def _run_cli(
+    env: dict[str, str], *args: str, check: bool = True, stdin: str | None = None, timeout: float = 900
+) -> subprocess.CompletedProcess:
     """Run `python -m litopys.cli ARGS`; with ``check``, a non-zero exit fails with its stderr."""
     proc = subprocess.run(
-        [sys.executable, "-m", "litopys.cli", *args], env=env, capture_output=True, text=True,
-        timeout=timeout, input=stdin,
+        [sys.executable, "-m", "litopys.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"litopys {args} exited {proc.returncode}\n{proc.stderr[-3000:]}")
@@ -131,12 +136,16 @@ def _spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
     with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
             [sys.executable, "-m", "litopys.cli", *args],
-            env=env, stdout=subprocess.PIPE, stderr=fh, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=fh,
+            text=True,
         )
 
 
-def _wait_for(condition: Callable[[], bool], what: str, proc: subprocess.Popen | None = None,
-              timeout: float = 300) -> None:
+def _wait_for(
+    condition: Callable[[], bool], what: str, proc: subprocess.Popen | None = None, timeout: float = 300
+) -> None:
     """Poll ``condition`` until true; fail if ``proc`` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -214,8 +223,10 @@ def make_workspace(seed: Seed) -> Callable[..., dict[str, str]]:
         seed.copy_to(root / "corpus")
         env = _cli_env(root / "corpus", root / "index", model_cache)
         env.update(
-            LITOPYS_LLM__MODEL="bundled:qwen2.5-coder-0.5b", LITOPYS_LLM__MAX_TOKENS="48",
-            LITOPYS_RETRIEVAL__TOP_K="2", GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
+            LITOPYS_LLM__MODEL="bundled:qwen2.5-coder-0.5b",
+            LITOPYS_LLM__MAX_TOKENS="48",
+            LITOPYS_RETRIEVAL__TOP_K="2",
+            GRADIO_TEMP_DIR=str(root / "gradio-tmp"),
         )
         env.update(extra_env)
         _run_cli(env, "index", "--json")
@@ -233,7 +244,9 @@ def _start_server(root: Path, env: dict[str, str], *args: str, timeout: float = 
     with open(log, "w") as fh:  # stdout too: Gradio prints there
         proc = subprocess.Popen(
             [sys.executable, "-m", "litopys.cli", "-v", "serve", "--no-index", "--port", str(port), *args],
-            env=env, stdout=fh, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
 
@@ -285,7 +298,7 @@ class TinyEmbedder:
         vector = np.zeros(self.dim, dtype=np.float32)
         for lem in lemmas(text):
             padded = f"<{lem}>"
-            features = [(f"w:{lem}", 1.0)] + [(f"c:{padded[i:i + 3]}", 0.3) for i in range(len(padded) - 2)]
+            features = [(f"w:{lem}", 1.0)] + [(f"c:{padded[i : i + 3]}", 0.3) for i in range(len(padded) - 2)]
             for feature, weight in features:
                 bucket, sign = self._bucket(feature)
                 vector[bucket] += sign * weight

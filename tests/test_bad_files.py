@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 import litopys.index.corpus as corpus_module
-from litopys.index.corpus import MAX_TITLE_CHARS, load_corpus
 from litopys.core.config import Settings
+from litopys.index.corpus import MAX_TITLE_CHARS, load_corpus
 
 MAX_BYTES = Settings.model_fields["max_file_bytes"].default  # the real default limit (5,000,000)
 LONG_TITLE = ("Довгий заголовок " * 300)[:5000]  # one line of exactly 5,000 characters
@@ -96,16 +96,33 @@ def build_bad_corpus(root: Path, outside: Path, seed_article: Path) -> None:
     outside.mkdir(parents=True)
     shutil.copy(seed_article, root / "seed.txt")
     (root / "good").mkdir()
-    (root / "good" / "plain.txt").write_text(_article("Міст у Харкові", "У Харкові відкрили новий міст через річку Лопань."), encoding="utf-8")
-    (root / "good" / "notes.md").write_text(_article("# Бібліотека у Львові", "У Львові відкрили нову дитячу бібліотеку."), encoding="utf-8")
+    (root / "good" / "plain.txt").write_text(
+        _article("Міст у Харкові", "У Харкові відкрили новий міст через річку Лопань."), encoding="utf-8"
+    )
+    (root / "good" / "notes.md").write_text(
+        _article("# Бібліотека у Львові", "У Львові відкрили нову дитячу бібліотеку."), encoding="utf-8"
+    )
     (root / "folder.txt").mkdir()
-    (root / "folder.txt" / "inside.txt").write_text(_article("Стаття в теці", "Тека названа як файл, але це тека з новиною про Одесу."), encoding="utf-8")
+    (root / "folder.txt" / "inside.txt").write_text(
+        _article("Стаття в теці", "Тека названа як файл, але це тека з новиною про Одесу."), encoding="utf-8"
+    )
 
-    (root / "utf8_bom.txt").write_bytes(codecs.BOM_UTF8 + _article("Заголовок з BOM", "Текст статті про Полтаву з міткою порядку байтів.").encode())
-    (root / "utf16_bom.txt").write_bytes(_article("Стаття в UTF-16", "Текст статті про Чернігів у кодуванні UTF-16.").encode("utf-16"))
-    (root / "utf16be_bom.txt").write_bytes(codecs.BOM_UTF16_BE + _article("Стаття в UTF-16 BE", "Текст статті про Суми у кодуванні UTF-16 BE.").encode("utf-16-be"))
-    (root / "utf32_bom.txt").write_bytes(_article("Стаття в UTF-32", "Текст статті про Житомир у кодуванні UTF-32.").encode("utf-32"))
-    (root / "crlf.txt").write_bytes("date 2024-11-14 Рядки Windows\r\nПерший абзац про Вінницю.\r\n\r\nДругий абзац.\r\n".encode())
+    (root / "utf8_bom.txt").write_bytes(
+        codecs.BOM_UTF8 + _article("Заголовок з BOM", "Текст статті про Полтаву з міткою порядку байтів.").encode()
+    )
+    (root / "utf16_bom.txt").write_bytes(
+        _article("Стаття в UTF-16", "Текст статті про Чернігів у кодуванні UTF-16.").encode("utf-16")
+    )
+    (root / "utf16be_bom.txt").write_bytes(
+        codecs.BOM_UTF16_BE
+        + _article("Стаття в UTF-16 BE", "Текст статті про Суми у кодуванні UTF-16 BE.").encode("utf-16-be")
+    )
+    (root / "utf32_bom.txt").write_bytes(
+        _article("Стаття в UTF-32", "Текст статті про Житомир у кодуванні UTF-32.").encode("utf-32")
+    )
+    (root / "crlf.txt").write_bytes(
+        "date 2024-11-14 Рядки Windows\r\nПерший абзац про Вінницю.\r\n\r\nДругий абзац.\r\n".encode()
+    )
     (root / "bad_date.txt").write_text("date 2024-02-30 Неможлива дата\nТекст статті про Ужгород.\n", encoding="utf-8")
     (root / "long_title.txt").write_text(_article(LONG_TITLE, "Короткий текст статті про Херсон."), encoding="utf-8")
     (root / "dup_a.txt").write_text(_article("Дублікат", "Однаковий текст під двома назвами."), encoding="utf-8")
@@ -124,8 +141,12 @@ def build_bad_corpus(root: Path, outside: Path, seed_article: Path) -> None:
     (root / "docx.txt").write_bytes(docx.getvalue())
     (root / "nul_middle.txt").write_bytes(_article("Нуль посередині", "Текст\x00ще текст").encode())
     (root / "utf16_no_bom.txt").write_bytes(_article("Без BOM", "Текст у UTF-16 без мітки.").encode("utf-16-le"))
-    (root / "cp1251.txt").write_bytes(_article("Заголовок статті", "Текст української статті про Київ і Львів.").encode("cp1251"))
-    (root / "latin1.txt").write_bytes(_article("Titre de l'article", "Le café était très animé à Montréal.").encode("latin-1"))
+    (root / "cp1251.txt").write_bytes(
+        _article("Заголовок статті", "Текст української статті про Київ і Львів.").encode("cp1251")
+    )
+    (root / "latin1.txt").write_bytes(
+        _article("Titre de l'article", "Le café était très animé à Montréal.").encode("latin-1")
+    )
     (root / "huge_line.txt").write_bytes(b"x" * (5 * 1024 * 1024))  # 5 MB, one line
     (root / "loop.txt").symlink_to("loop.txt")
     (root / "broken_link.txt").symlink_to("missing.txt")
@@ -235,7 +256,10 @@ def test_duplicates_keep_the_first_path_in_sorted_order(tmp_path):
         (tmp_path / rel).write_text(text, encoding="utf-8")
     articles, issues = load_corpus(tmp_path, MAX_BYTES)
     assert [a.id for a in articles] == ["a.txt"]
-    assert {(i.path, i.reason) for i in issues} == {("b/x.txt", "same content as a.txt"), ("z.txt", "same content as a.txt")}
+    assert {(i.path, i.reason) for i in issues} == {
+        ("b/x.txt", "same content as a.txt"),
+        ("z.txt", "same content as a.txt"),
+    }
 
 
 def test_a_fifo_does_not_block_the_scan(tmp_path):

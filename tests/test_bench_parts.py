@@ -94,11 +94,16 @@ def test_graph_index_scores_candidates_and_filters_exactly():
     graph = vectors.searchable(index, 200)
     # Hybrid fusion scores the other signal's candidates by id: the graph must support it too.
     ids = [105, 250, 399]
-    np.testing.assert_allclose([s for _, s in vectors.scores_for(graph, vecs[7], ids)],
-                               [s for _, s in vectors.scores_for(index, vecs[7], ids)], rtol=1e-5)
+    np.testing.assert_allclose(
+        [s for _, s in vectors.scores_for(graph, vecs[7], ids)],
+        [s for _, s in vectors.scores_for(index, vecs[7], ids)],
+        rtol=1e-5,
+    )
     # A filtered search over the graph returns what exact search over the subset returns.
     allowed = list(range(100, 400, 7))
-    assert [c for c, _ in vectors.search(graph, vecs[7], 5, allowed)] == [c for c, _ in vectors.search(index, vecs[7], 5, allowed)]
+    assert [c for c, _ in vectors.search(graph, vecs[7], 5, allowed)] == [
+        c for c, _ in vectors.search(index, vecs[7], 5, allowed)
+    ]
 
 
 def test_recall_is_one_for_exact_search_and_counts_ties():
@@ -116,8 +121,10 @@ def test_decode_rate_excludes_the_first_token():
 
 def test_naive_bm25_returns_paragraphs_of_at_most_700_characters():
     body = "Міст через Дніпро відкрили у Києві.\n\n" + "Слово " * 300 + "\nПогода була сонячна."
-    articles = [Article("a.txt", "Новий міст", None, body, "h1"),
-                Article("b.txt", "Погода", None, "Дощ у Львові.", "h2")]
+    articles = [
+        Article("a.txt", "Новий міст", None, body, "h1"),
+        Article("b.txt", "Погода", None, "Дощ у Львові.", "h2"),
+    ]
     top = NaiveBM25(articles).top("Де відкрили міст через Дніпро?")
     assert top[0] == ("Новий міст", "Міст через Дніпро відкрили у Києві.")
     assert all(len(text) <= 700 for _, text in NaiveBM25(articles).top("слово"))

@@ -22,7 +22,7 @@ def test_spans_point_into_the_body():
     chunks = chunk_article(article, words, target_tokens=20, overlap_tokens=6)
     assert len(chunks) > 3
     for c in chunks:
-        assert article.body[c.start:c.end] == c.text
+        assert article.body[c.start : c.end] == c.text
         assert c.article_id == "a.txt"
 
 
@@ -55,7 +55,7 @@ def test_a_run_on_sentence_is_cut_at_whitespace():
     assert len(chunks) >= 12
     for c in chunks:
         assert words(c.text) <= 40
-        assert article.body[c.start:c.end] == c.text
+        assert article.body[c.start : c.end] == c.text
         assert not c.text.startswith(" ") and not c.text.endswith(" ")
 
 

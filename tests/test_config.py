@@ -22,7 +22,9 @@ def test_defaults_are_offline_and_local():
 
 
 def test_toml_then_env_then_override(tmp_path, monkeypatch):
-    (tmp_path / "litopys.toml").write_text('corpus_dir = "news"\n[retrieval]\ntop_k = 7\ndense_weight = 0.2\n[llm]\nmax_tokens = 99\n')
+    (tmp_path / "litopys.toml").write_text(
+        'corpus_dir = "news"\n[retrieval]\ntop_k = 7\ndense_weight = 0.2\n[llm]\nmax_tokens = 99\n'
+    )
     s = load_settings()
     assert (str(s.corpus_dir), s.retrieval.top_k, s.llm.max_tokens) == ("news", 7, 99)
     monkeypatch.setenv("LITOPYS_RETRIEVAL__TOP_K", "3")

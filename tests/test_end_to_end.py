@@ -71,7 +71,9 @@ def test_off_corpus_question_is_refused(env, first_build, run_cli):
 
 
 def test_incremental_update_add_change_remove(env, corpus, first_build, run_cli, seed):
-    (corpus / "new.txt").write_text("date 2024-11-14 Нова стаття\nУ Харкові відкрили новий міст через річку Лопань.", encoding="utf-8")
+    (corpus / "new.txt").write_text(
+        "date 2024-11-14 Нова стаття\nУ Харкові відкрили новий міст через річку Лопань.", encoding="utf-8"
+    )
     copy = corpus / seed.article_id
     copy.write_text(copy.read_text(encoding="utf-8") + "\nДодатковий абзац.", encoding="utf-8")
     (corpus / "ner" / NER_FILES[-1]).unlink()
@@ -96,8 +98,8 @@ def test_bad_file_is_skipped_with_reason_and_warning_exit(env, corpus, first_bui
 
 
 def test_other_embedder_refuses_to_mix(env, first_build):
-    from litopys.index.reader import IndexReader
     from litopys.core.errors import IndexStateError
+    from litopys.index.reader import IndexReader
 
     settings = load_settings(index_dir=env["LITOPYS_INDEX_DIR"])
     with pytest.raises(IndexStateError, match="run `litopys index`"):
@@ -140,19 +142,32 @@ def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path, run_cli, see
     questions = tmp_path / "q.jsonl"
     rows = [
         {"question": seed.question, "article": seed.article_id, "answer_any": ["Дмитрієв"]},
-        {"question": "У якому селі ПП «Ашлар» будує базу відпочинку?", "article": "0552.txt", "answer_any": ["Коблеве"]},
+        {
+            "question": "У якому селі ПП «Ашлар» будує базу відпочинку?",
+            "article": "0552.txt",
+            "answer_any": ["Коблеве"],
+        },
         {"question": "Скільки населення має Австралія?", "article": None, "answer_any": []},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     small = {**env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48"}
-    only = json.loads(run_cli(small, "eval", "--questions", str(questions), "--corpus", str(corpus),
-                              "--retrieval-only", "--json").stdout)
+    only = json.loads(
+        run_cli(
+            small, "eval", "--questions", str(questions), "--corpus", str(corpus), "--retrieval-only", "--json"
+        ).stdout
+    )
     assert only["retrieval"]["recall_at_5"] == 1.0 and only["retrieval"]["questions"] == 2
     assert "answers" not in only
     out = json.loads(run_cli(small, "eval", "--questions", str(questions), "--corpus", str(corpus), "--json").stdout)
-    for section, key in [("retrieval", "recall_at_5"), ("answers", "correct_rate"), ("citations", "precision"),
-                         ("refusals", "unanswerable_refused_rate"), ("refusals", "answerable_refused_rate"),
-                         ("timing", "median_s"), ("timing", "completion_tokens_total")]:
+    for section, key in [
+        ("retrieval", "recall_at_5"),
+        ("answers", "correct_rate"),
+        ("citations", "precision"),
+        ("refusals", "unanswerable_refused_rate"),
+        ("refusals", "answerable_refused_rate"),
+        ("timing", "median_s"),
+        ("timing", "completion_tokens_total"),
+    ]:
         assert isinstance(out[section][key], float), (section, key)
     assert len(out["rows"]) == 3 and out["timing"]["median_s"] > 0
     assert {"correct", "refused", "citations", "grounding", "flagged", "seconds"} <= set(out["rows"][0])

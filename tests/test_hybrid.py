@@ -29,9 +29,13 @@ def test_bm25_scores_of_every_match_agree_with_the_ranking(retriever):
     lemmas = query_lemmas("ремонт мосту у Житомирі")
     scores = store.bm25_scores(lemmas)
     match = " OR ".join(f'"{lem}"' for lem in lemmas)
-    top = [(rowid, -s) for rowid, s in store.conn.execute(  # FTS5's own ranking, best first
-        "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT 2",
-        (match,))]
+    top = [
+        (rowid, -s)
+        for rowid, s in store.conn.execute(  # FTS5's own ranking, best first
+            "SELECT rowid, bm25(chunks_fts, 1.0, 0.3) AS s FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY s LIMIT 2",
+            (match,),
+        )
+    ]
     assert scores and top
     assert len(top) <= 2 and all(scores[cid] == pytest.approx(s) for cid, s in top)
     assert [s for _, s in top] == sorted(scores.values(), reverse=True)[: len(top)]
@@ -54,7 +58,10 @@ def test_every_candidate_is_scored_by_both_signals(retriever):
     narrow = retriever.settings.model_copy(update={"candidates": 2, "top_k": 4, "per_article_cap": 4})
     retriever = Retriever(retriever.reader, retriever.embedder, narrow)
     question = "Хто важить 90 кілограмів?"
-    own_lexical, own_dense = {c for c, _ in retriever.lexical(question, 2)}, {c for c, _ in retriever.dense(question, 2)}
+    own_lexical, own_dense = (
+        {c for c, _ in retriever.lexical(question, 2)},
+        {c for c, _ in retriever.dense(question, 2)},
+    )
     assert own_lexical != own_dense
     lexical, dense = retriever._signals(question)
     assert {cid for cid, _ in lexical} == {cid for cid, _ in dense} == own_lexical | own_dense

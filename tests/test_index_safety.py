@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from litopys.core.config import Settings, load_settings
+from litopys.core.errors import IndexBusyError
 from litopys.index.builder import DB_NAME, LOCK_NAME, build_index
 from litopys.index.reader import IndexReader, verify_index
 from litopys.index.store import Store
-from litopys.core.config import Settings, load_settings
-from litopys.core.errors import IndexBusyError
 from litopys.rag.retrieval import Retriever
 
 pytestmark = pytest.mark.slow
@@ -95,9 +95,7 @@ class Workspace:
     seed_question: str
 
     def settings(self) -> Settings:
-        return load_settings(
-            corpus_dir=self.corpus, index_dir=self.index_dir, cache_dir=self.env["LITOPYS_CACHE_DIR"]
-        )
+        return load_settings(corpus_dir=self.corpus, index_dir=self.index_dir, cache_dir=self.env["LITOPYS_CACHE_DIR"])
 
     def change_corpus(self) -> None:
         """One added, one changed and one removed article."""
@@ -209,8 +207,12 @@ def test_build_killed_at_a_fault_point_leaves_a_usable_index(ws, embedder, point
 
     if point == "vectors-written":
         # One real `ask --json` (small LLM, short answer) against the index a killed build left.
-        ask_env = {**ws.env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48",
-                   "LITOPYS_RETRIEVAL__TOP_K": "2"}
+        ask_env = {
+            **ws.env,
+            "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b",
+            "LITOPYS_LLM__MAX_TOKENS": "48",
+            "LITOPYS_RETRIEVAL__TOP_K": "2",
+        }
         t = time.monotonic()
         out = json.loads(run_cli(ask_env, "ask", seed.question, "--json").stdout)
         print(f"ask --json took {time.monotonic() - t:.1f} s: {out['timings']}")
@@ -255,7 +257,9 @@ def test_full_rebuild_killed_at_a_random_moment_leaves_a_usable_index(ws, embedd
         pytest.fail("the rebuild always finished before the kill")
     assert proc.returncode == -signal.SIGKILL
     after = published(ws.index_dir)
-    print(f"killed {delay:.2f} s into the rebuild (attempt {attempt + 1}); generation {before.generation} -> {after.generation}")
+    print(
+        f"killed {delay:.2f} s into the rebuild (attempt {attempt + 1}); generation {before.generation} -> {after.generation}"
+    )
 
     # (i) the old generation (or, had the kill come after the commit, the new one) answers.
     assert verify_index(ws.index_dir) == []

@@ -43,9 +43,23 @@ def llm_server(model_cache, tmp_path_factory, free_port):
     # A file, not a pipe: llama.cpp logs a lot, and a full pipe would block the server.
     log = tmp_path_factory.mktemp("server") / "server.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "small"],
-        stdout=subprocess.DEVNULL, stderr=open(log, "w"),  # noqa: SIM115 (closed with the process)
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "small",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=open(log, "w"),  # noqa: SIM115 (closed with the process)
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
@@ -77,8 +91,9 @@ def test_server_streams_and_counts_tokens(llm_server):
     assert len(pieces) >= 1 and "".join(pieces).strip()
     # The server's own tokenizer: the same count as the in-process one would give.
     assert chat.count_tokens("Ціна на хліб зросла.") == len(
-        httpx.post(llm_server.removesuffix("/v1") + "/extras/tokenize", json={"input": "Ціна на хліб зросла."})
-        .json()["tokens"]
+        httpx.post(llm_server.removesuffix("/v1") + "/extras/tokenize", json={"input": "Ціна на хліб зросла."}).json()[
+            "tokens"
+        ]
     )
 
 

@@ -23,9 +23,25 @@ def test_four_users_get_complete_answers_and_see_their_queue_position(
     env = cli_env(corpus, tmp_path / "index", model_cache)
     run_cli(env, "index", "--json")
     proc = run_cli(
-        env, "--index-dir", str(tmp_path / "index"), "bench-load", "--llm", "bundled:qwen2.5-coder-0.5b",
-        "--max-tokens", "48", "--questions", str(dev_questions), "--users", "4", "--duration", "30",
-        "--drain", "900", "--json", check=False, timeout=1800,
+        env,
+        "--index-dir",
+        str(tmp_path / "index"),
+        "bench-load",
+        "--llm",
+        "bundled:qwen2.5-coder-0.5b",
+        "--max-tokens",
+        "48",
+        "--questions",
+        str(dev_questions),
+        "--users",
+        "4",
+        "--duration",
+        "30",
+        "--drain",
+        "900",
+        "--json",
+        check=False,
+        timeout=1800,
     )
     assert proc.stdout.strip(), proc.stderr[-3000:]
     summary = json.loads(proc.stdout)

@@ -220,8 +220,8 @@ def test_use_m3_tokenizes_with_the_sentencepiece_library_like_the_pure_port():
 
 
 def test_an_embedder_revision_is_part_of_the_index_signature():
-    from litopys.index.builder import _rebuild_reason, build_signature
     from litopys.core.config import load_settings
+    from litopys.index.builder import _rebuild_reason, build_signature
 
     settings = load_settings(None)
     old = {**build_signature(settings.chunking, "bundled:use-m3", 512), "generation": "3"}

@@ -47,11 +47,14 @@ def test_a_forged_delimiter_stays_inside_the_data_block():
     assert user.count(INJECTION_NOTE) == 2 and "Моргунов" in user and "96 мільйонів" in user
 
 
-@pytest.mark.parametrize("text", [
-    "Він сказав: «Забудь про це». Правила гри прості.",
-    "Система: працює без збоїв. Мер закликав не ігнорувати попередження синоптиків.",
-    "Ти тепер знаєш, де купити квиток? Ні.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Він сказав: «Забудь про це». Правила гри прості.",
+        "Система: працює без збоїв. Мер закликав не ігнорувати попередження синоптиків.",
+        "Ти тепер знаєш, де купити квиток? Ні.",
+    ],
+)
 def test_ordinary_news_sentences_are_kept(text):
     assert defang(text) == text
 
@@ -64,7 +67,9 @@ def assistant(tmp_path_factory, model_cache):
     corpus = tmp_path_factory.mktemp("hostile-corpus")
     (corpus / ARTICLE_ID).write_text(ARTICLE, encoding="utf-8")
     settings = load_settings(
-        corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("hostile-index"), cache_dir=model_cache,
+        corpus_dir=corpus,
+        index_dir=tmp_path_factory.mktemp("hostile-index"),
+        cache_dir=model_cache,
         llm={"model": "bundled:qwen2.5-coder-1.5b"},
     )
     index_corpus(settings)

@@ -57,13 +57,16 @@ def test_articles_and_folders_combine_with_or(retriever, seed):
 def test_date_range_is_inclusive_and_drops_undated_articles(retriever, seed):
     f = RetrievalFilter.build("2024-06-01", "2024-12-31")
     assert _articles(retriever.search(seed.question, top_k=10, filters=f)) == {
-        "news/b.txt", "newsletter/d.txt", "news/deep/c.txt",
+        "news/b.txt",
+        "newsletter/d.txt",
+        "news/deep/c.txt",
     }
     only_from = RetrievalFilter.build(date_from="2025-01-01")
     assert _articles(retriever.search(seed.question, top_k=10, filters=only_from)) == {seed.article_id}
     with_folder = RetrievalFilter.build("2024-06-01", None, ["news/"])
     assert _articles(retriever.search(seed.question, top_k=10, filters=with_folder)) == {
-        "news/b.txt", "news/deep/c.txt",
+        "news/b.txt",
+        "news/deep/c.txt",
     }
 
 
@@ -89,8 +92,12 @@ def test_a_filter_matching_nothing_finds_nothing(retriever, seed):
 
 @pytest.mark.parametrize(
     "start, end, field",
-    [("2024-13-01", None, "date_from"), ("14.11.2024", None, "date_from"), (None, "2024-2-1", "date_to"),
-     ("2024-06-02", "2024-06-01", "range")],
+    [
+        ("2024-13-01", None, "date_from"),
+        ("14.11.2024", None, "date_from"),
+        (None, "2024-2-1", "date_to"),
+        ("2024-06-02", "2024-06-01", "range"),
+    ],
 )
 def test_bad_dates_are_clear_errors(start, end, field):
     with pytest.raises(FilterError, match="YYYY-MM-DD|empty") as err:

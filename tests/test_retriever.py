@@ -18,7 +18,8 @@ TOPICS = [
 # One article per city and topic: a pool big enough for the evidence verdict (MIN_POOL).
 ROUTINE = {
     f"city/{c}-{t}.txt": f"date 2024-05-{t + 1:02d} Новини міста\nУ {city} {topic}. Роботи тривали кілька тижнів."
-    for c, city in enumerate(CITIES) for t, topic in enumerate(TOPICS)
+    for c, city in enumerate(CITIES)
+    for t, topic in enumerate(TOPICS)
 }
 GIRAFFES = "date 2025-03-01 Музей жирафів\nМузей синіх жирафів у Полтаві відкрив меценат Остап Вербицький."
 # Shares no lemma with the dinosaur question, only word stems ("динозавр-"): dense finds it, BM25 cannot.

@@ -22,16 +22,29 @@ from litopys.ui.server import is_loopback, login_pair
 
 USER = "redaktor"
 PASSWORD = "Tsy-parol-ne-mae-potrapyty-v-zhurnal-7f3a"
-ARTICLE = "date 2025-03-01 Нова бібліотека у Львові\nУ Львові відкрили нову бібліотеку для дітей на вулиці Городоцькій.\n"
+ARTICLE = (
+    "date 2025-03-01 Нова бібліотека у Львові\nУ Львові відкрили нову бібліотеку для дітей на вулиці Городоцькій.\n"
+)
 
 
 # --- settings-level checks (no server) ------------------------------------------------------
 
 
-@pytest.mark.parametrize("host, loopback", [
-    ("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("[::1]", True), ("localhost", True),
-    ("0.0.0.0", False), ("::", False), ("", False), ("192.168.1.5", False), ("example.org", False),
-])
+@pytest.mark.parametrize(
+    "host, loopback",
+    [
+        ("127.0.0.1", True),
+        ("127.8.0.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("", False),
+        ("192.168.1.5", False),
+        ("example.org", False),
+    ],
+)
 def test_loopback_hosts(host, loopback):
     assert is_loopback(host) is loopback
 
@@ -81,8 +94,12 @@ def test_non_loopback_without_login_refuses_to_start(tmp_path, model_cache, cli_
 def server(tmp_path_factory, model_cache, make_workspace, start_server):
     root = tmp_path_factory.mktemp("auth-server")
     env = make_workspace(
-        root, model_cache, LITOPYS_SERVER__AUTH_USER=USER, LITOPYS_SERVER__AUTH_PASSWORD=PASSWORD,
-        LITOPYS_SERVER__MAX_QUEUE="2", LITOPYS_SERVER__MAX_UPLOAD_FILES="5",
+        root,
+        model_cache,
+        LITOPYS_SERVER__AUTH_USER=USER,
+        LITOPYS_SERVER__AUTH_PASSWORD=PASSWORD,
+        LITOPYS_SERVER__MAX_QUEUE="2",
+        LITOPYS_SERVER__MAX_UPLOAD_FILES="5",
     )
     srv = start_server(root, env)
     yield srv
@@ -107,9 +124,9 @@ def call(session: httpx.Client, api_name: str, data: list) -> tuple[str, object]
     with session.stream("GET", f"/gradio_api/call/{api_name}/{event_id}", timeout=600) as stream:
         for line in stream.iter_lines():
             if line.startswith("event: "):
-                event = line[len("event: "):]
+                event = line[len("event: ") :]
             elif line.startswith("data: "):
-                payload = json.loads(line[len("data: "):])
+                payload = json.loads(line[len("data: ") :])
                 if event in ("complete", "error"):
                     break
     return event, payload
@@ -122,7 +139,10 @@ def test_every_route_needs_the_login(server, seed):
         assert anonymous.get(path).status_code == 401, path
     assert anonymous.post("/gradio_api/upload", files={"files": ("a.txt", ARTICLE.encode())}).status_code == 401
     assert anonymous.post("/gradio_api/call/respond", json={"data": [seed.question, "", "", []]}).status_code == 401
-    assert anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"}).status_code == 401
+    assert (
+        anonymous.post("/gradio_api/queue/join", json={"data": [], "fn_index": 0, "session_hash": "x"}).status_code
+        == 401
+    )
     wrong = anonymous.post("/login", data={"username": USER, "password": PASSWORD + "x"})
     assert wrong.status_code in (400, 401) and "cookie" not in str(wrong.headers).lower()
     assert anonymous.post("/login", data={"username": "admin", "password": PASSWORD}).status_code in (400, 401)
@@ -139,9 +159,14 @@ def test_file_route_serves_nothing_outside_the_upload_cache(server, session, mod
     secret = server.corpus.parent / "private-notes.txt"
     secret.write_text("Приватне: пароль від редакційної пошти.\n", encoding="utf-8")
     targets = [
-        "/etc/passwd", str(server.index_dir / "litopys.sqlite3"), str(server.corpus / seed.article_id), str(secret),
+        "/etc/passwd",
+        str(server.index_dir / "litopys.sqlite3"),
+        str(server.corpus / seed.article_id),
+        str(secret),
         str(next((model_cache / "models").glob("*.gguf"))),
-        f"{server.env['GRADIO_TEMP_DIR']}/../private-notes.txt", "../../../../etc/passwd", "%2e%2e/%2e%2e/etc/passwd",
+        f"{server.env['GRADIO_TEMP_DIR']}/../private-notes.txt",
+        "../../../../etc/passwd",
+        "%2e%2e/%2e%2e/etc/passwd",
     ]
     for target in targets:
         for prefix in ("/gradio_api/file=", "/file=", "/gradio_api/file/"):
@@ -155,8 +180,11 @@ def test_file_route_serves_nothing_outside_the_upload_cache(server, session, mod
 def test_upload_names_cannot_escape_and_server_files_cannot_be_pulled_in(server, session, tmp_path):
     tag = uuid.uuid4().hex[:8]
     hostile = [
-        f"../../escape-{tag}.txt", f"/tmp/abs-{tag}.txt", f"..\\..\\back-{tag}.txt",
-        f"nul-{tag}\x00.txt", f"%2e%2e%2fenc-{tag}.txt",
+        f"../../escape-{tag}.txt",
+        f"/tmp/abs-{tag}.txt",
+        f"..\\..\\back-{tag}.txt",
+        f"nul-{tag}\x00.txt",
+        f"%2e%2e%2fenc-{tag}.txt",
     ]
     body = ARTICLE.encode()
     # Names in the multipart upload are the browser's; Gradio stores each file under its cache.
@@ -191,7 +219,9 @@ def test_upload_names_cannot_escape_and_server_files_cannot_be_pulled_in(server,
 
 @pytest.mark.slow
 def test_upload_count_is_limited(server, session):
-    files = [("files", (f"many-{n}.txt", f"Стаття {n}\nТекст статті номер {n}.\n".encode(), "text/plain")) for n in range(6)]
+    files = [
+        ("files", (f"many-{n}.txt", f"Стаття {n}\nТекст статті номер {n}.\n".encode(), "text/plain")) for n in range(6)
+    ]
     paths = session.post("/gradio_api/upload", files=files).json()
     before = set(os.listdir(server.corpus / "uploads")) if (server.corpus / "uploads").exists() else set()
     event, payload = call(session, "upload", [[{"path": p, "meta": {"_type": "gradio.FileData"}} for p in paths]])

@@ -15,8 +15,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROME_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MAX_TOKENS = 96
 XSS_ARTICLE = """date 2024-11-14 Шкідлива стаття про зоопарк
@@ -47,7 +53,9 @@ def server(tmp_path_factory, model_cache, free_port, seed):
     seed.copy_to(corpus)
     (corpus / "xss.txt").write_text(XSS_ARTICLE, encoding="utf-8")
     settings = load_settings(
-        corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"), cache_dir=model_cache,
+        corpus_dir=corpus,
+        index_dir=tmp_path_factory.mktemp("index"),
+        cache_dir=model_cache,
         llm={"model": "bundled:qwen2.5-coder-0.5b", "max_tokens": MAX_TOKENS},
     )
     index_corpus(settings)
@@ -108,9 +116,9 @@ def ask(page, question: str) -> None:
     page.click("#lt-ask")
     try:
         page.wait_for_function(
-            "([sel, n]) => document.querySelectorAll(sel).length > n"
-            " && !document.querySelector('#lt-ask').disabled",
-            arg=[FINISHED, before], timeout=240_000,
+            "([sel, n]) => document.querySelectorAll(sel).length > n && !document.querySelector('#lt-ask').disabled",
+            arg=[FINISHED, before],
+            timeout=240_000,
         )
     except Exception as exc:
         page.screenshot(path=str(ARTIFACTS / "ask-timeout.png"), full_page=True)
@@ -131,7 +139,8 @@ def open_cited_passage(page, link) -> dict:
     page.wait_for_function(
         "(t) => { const a = document.querySelector('#lt-viewer .lt-article');"
         " return a && a.dataset.key === t && a.querySelector('mark.lt-hit'); }",
-        arg=link.get_attribute("data-target"), timeout=30_000,
+        arg=link.get_attribute("data-target"),
+        timeout=30_000,
     )
     return target
 
@@ -260,7 +269,9 @@ def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, mo
 
     monkeypatch.setattr(server.assistant.answerer, "stream", spy)
     new_chat(page)
-    page.fill("#lt-question textarea", "Розкажи докладно все, що відомо про переговори у Майамі, і поясни кожну деталь.")
+    page.fill(
+        "#lt-question textarea", "Розкажи докладно все, що відомо про переговори у Майамі, і поясни кожну деталь."
+    )
     page.click("#lt-ask")
     # The thinking state counts seconds before the first token.
     page.wait_for_selector("#lt-chat .lt-msg.bot[data-state=thinking] .lt-elapsed", timeout=60_000)
@@ -321,9 +332,7 @@ def test_uploaded_articles_are_validated_indexed_and_answerable(page, tmp_path):
     before = int(page.locator("#lt-status-table td").first.inner_text())
     page.set_input_files("#lt-upload input[type=file]", [str(good), str(bad)])
     # Both files are listed once the browser has sent them to the server.
-    page.wait_for_function(
-        "() => document.querySelector('#lt-upload').textContent.includes('cp1251')", timeout=30_000
-    )
+    page.wait_for_function("() => document.querySelector('#lt-upload').textContent.includes('cp1251')", timeout=30_000)
     page.click("#lt-add")
     page.wait_for_selector("#lt-index-report .lt-counts", timeout=180_000)
     page.screenshot(path=str(ARTIFACTS / "library-upload.png"), full_page=True)

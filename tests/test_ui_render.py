@@ -65,7 +65,10 @@ def test_viewer_highlights_exactly_the_span_and_escapes_the_article():
     out = render.viewer_html(article, render.Target(article.id, start, end, 1), S)
     mark = re.search(r"<mark class='lt-hit'>(.*?)</mark>", out, re.S).group(1)
     assert html.unescape(mark) == BODY[start:end]
-    assert html.unescape(re.sub(r"</?mark[^>]*>", "", re.search(r"lt-article-body'>(.*)</div>", out, re.S).group(1))) == BODY
+    assert (
+        html.unescape(re.sub(r"</?mark[^>]*>", "", re.search(r"lt-article-body'>(.*)</div>", out, re.S).group(1)))
+        == BODY
+    )
     assert "<script" not in out and "<img" not in out and "<i>" not in out
     # Offsets outside the body are clamped, a missing article says so.
     assert "<mark class='lt-hit'></mark>" in render.viewer_html(article, render.Target(article.id, 10**6, 10**6), S)

@@ -25,18 +25,19 @@ from importlib import resources
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402  (the analytics switch must be set before import)
+import gradio as gr
 
-from litopys.index.reader import indexed_article, list_articles  # noqa: E402
-from litopys.core.errors import FilterError, LitopysError  # noqa: E402
-from litopys.rag.answer import Answer, Delta  # noqa: E402
-from litopys.rag.followup import Turn  # noqa: E402
-from litopys.rag.retrieval import RetrievalFilter  # noqa: E402
-from litopys.ui import render  # noqa: E402
-from litopys.ui.library import build_library_tab  # noqa: E402
-from litopys.ui.strings import strings  # noqa: E402
+from litopys.core.errors import FilterError, LitopysError
+from litopys.index.reader import indexed_article, list_articles
+from litopys.rag.answer import Answer, Delta
+from litopys.rag.followup import Turn
+from litopys.rag.retrieval import RetrievalFilter
+from litopys.ui import render
+from litopys.ui.library import build_library_tab
+from litopys.ui.strings import strings
 
 log = logging.getLogger(__name__)
+
 
 def asset(name: str) -> str:
     """The text of ``ui/static/<name>``, read as package data (so it works from a wheel too)."""
@@ -111,8 +112,14 @@ class ChatHandlers:
         run = self._begin(session)
         key = uuid.uuid4().hex
         done = messages + [render.user_message(question, s)]
-        yield ("", render.chat_html(done + [render.thinking_message(key, s)], s),
-               render.sources_html(None, filters, s), messages, turns, *_buttons(busy=True))
+        yield (
+            "",
+            render.chat_html(done + [render.thinking_message(key, s)], s),
+            render.sources_html(None, filters, s),
+            messages,
+            turns,
+            *_buttons(busy=True),
+        )
         shown: Answer | None = None  # the answer whose sources are listed (none after an error)
         try:
             final = yield from self._stream(question, turns, filters, run, key, done, messages)
@@ -175,8 +182,15 @@ class ChatHandlers:
             run.cleared = True
             run.stop.set()
         s = self.s
-        return (render.chat_html([], s), render.sources_html(None, None, s), render.viewer_html(None, None, s),
-                "", [], [], *_buttons(busy=False))
+        return (
+            render.chat_html([], s),
+            render.sources_html(None, None, s),
+            render.viewer_html(None, None, s),
+            "",
+            [],
+            [],
+            *_buttons(busy=False),
+        )
 
     def open_viewer(self, raw: str) -> str:
         """The article a clicked ``[n]`` or source card points to, its passage highlighted."""
@@ -219,7 +233,10 @@ def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
         with gr.Column(scale=3, min_width=340):
             chat = gr.HTML(render.chat_html([], s), elem_id="lt-chat")
             question = gr.Textbox(
-                label=s["question"], placeholder=s["placeholder"], elem_id="lt-question", autofocus=True,
+                label=s["question"],
+                placeholder=s["placeholder"],
+                elem_id="lt-question",
+                autofocus=True,
                 max_lines=4,
             )
             with gr.Row():
@@ -228,13 +245,23 @@ def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
                 clear = gr.Button(s["new_chat"], elem_id="lt-clear", min_width=100)
             with gr.Accordion(s["filters"], open=False, elem_id="lt-filters") as filters_box:
                 with gr.Row():
-                    date_from = gr.Textbox(label=s["date_from"], placeholder="2024-01-01", max_lines=1,
-                                           elem_id="lt-date-from", min_width=140)
-                    date_to = gr.Textbox(label=s["date_to"], placeholder="2025-12-31", max_lines=1,
-                                         elem_id="lt-date-to", min_width=140)
+                    date_from = gr.Textbox(
+                        label=s["date_from"],
+                        placeholder="2024-01-01",
+                        max_lines=1,
+                        elem_id="lt-date-from",
+                        min_width=140,
+                    )
+                    date_to = gr.Textbox(
+                        label=s["date_to"], placeholder="2025-12-31", max_lines=1, elem_id="lt-date-to", min_width=140
+                    )
                 paths = gr.Dropdown(
-                    choices=path_choices(index_dir), multiselect=True, allow_custom_value=True,
-                    label=s["paths"], info=s["paths_info"], elem_id="lt-paths",
+                    choices=path_choices(index_dir),
+                    multiselect=True,
+                    allow_custom_value=True,
+                    label=s["paths"],
+                    info=s["paths_info"],
+                    elem_id="lt-paths",
                 )
         with gr.Column(scale=2, min_width=340):
             gr.Markdown(f"### {s['viewer']}")
@@ -244,8 +271,9 @@ def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
     # Hidden: the page's JS puts the clicked target here and presses the button.
     target = gr.Textbox(visible="hidden", elem_id="lt-target")
     open_btn = gr.Button("open", visible="hidden", elem_id="lt-open")
-    return ChatView(chat, question, ask, stop, clear, filters_box, date_from, date_to, paths, viewer, sources,
-                    target, open_btn)
+    return ChatView(
+        chat, question, ask, stop, clear, filters_box, date_from, date_to, paths, viewer, sources, target, open_btn
+    )
 
 
 def _wire(view: ChatView, handlers: ChatHandlers, concurrency_limit: int) -> None:
@@ -254,16 +282,26 @@ def _wire(view: ChatView, handlers: ChatHandlers, concurrency_limit: int) -> Non
     turns = gr.State([])
     for trigger in (view.ask.click, view.question.submit):
         trigger(
-            handlers.respond, [view.question, messages, turns, view.date_from, view.date_to, view.paths],
+            handlers.respond,
+            [view.question, messages, turns, view.date_from, view.date_to, view.paths],
             [view.question, view.chat, view.sources, messages, turns, view.ask, view.stop],
-            concurrency_id="llm", concurrency_limit=concurrency_limit, show_progress="hidden",
+            concurrency_id="llm",
+            concurrency_limit=concurrency_limit,
+            show_progress="hidden",
         )
     view.stop.click(handlers.stop, None, None, queue=False)
-    view.clear.click(handlers.new_chat, None,
-                     [view.chat, view.sources, view.viewer, view.question, messages, turns, view.ask, view.stop],
-                     queue=False)
+    view.clear.click(
+        handlers.new_chat,
+        None,
+        [view.chat, view.sources, view.viewer, view.question, messages, turns, view.ask, view.stop],
+        queue=False,
+    )
     view.open.click(
-        handlers.open_viewer, [view.target], [view.viewer], js="() => window.__ltTarget || ''", queue=False,
+        handlers.open_viewer,
+        [view.target],
+        [view.viewer],
+        js="() => window.__ltTarget || ''",
+        queue=False,
         show_progress="hidden",
     ).then(None, js=SCROLL_JS)
     view.filters_box.expand(handlers.refresh_paths, None, view.paths, queue=False)

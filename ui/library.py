@@ -14,8 +14,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from litopys.index.upload import accept_uploads
 from litopys.core.errors import LitopysError
+from litopys.index.upload import accept_uploads
 from litopys.runtime import index_corpus, index_status
 from litopys.ui.strings import UK
 
@@ -53,16 +53,19 @@ def report_html(report=None, upload=None, error: str | None = None, s: dict[str,
             parts.append(f"<p>{e(s['lib_unchanged'].format(names=', '.join(upload.unchanged)))}</p>")
         if upload.rejected:
             parts.append(f"<p>{e(s['lib_rejected'].format(n=len(upload.rejected)))}</p><ul>")
-            parts += [
-                f"<li class='lt-rejected'><b>{e(i.path)}</b>: {e(i.reason)}</li>" for i in upload.rejected
-            ]
+            parts += [f"<li class='lt-rejected'><b>{e(i.path)}</b>: {e(i.reason)}</li>" for i in upload.rejected]
             parts.append("</ul>")
     if report is not None:
         if report.full_rebuild_reason:
             parts.append(f"<p>{e(s['lib_full_reason'].format(reason=report.full_rebuild_reason))}</p>")
         counts = s["lib_counts"].format(
-            added=report.added, updated=report.updated, removed=report.removed, unchanged=report.unchanged,
-            skipped=report.skipped, embedded=report.chunks_embedded, seconds=report.seconds,
+            added=report.added,
+            updated=report.updated,
+            removed=report.removed,
+            unchanged=report.unchanged,
+            skipped=report.skipped,
+            embedded=report.chunks_embedded,
+            seconds=report.seconds,
         )
         parts.append(f"<p class='lt-counts'>{e(counts)}</p>")
         if report.issues:
@@ -110,7 +113,9 @@ class LibraryHandlers:
             gr.Warning(s["lib_pick_files"])
             return gr.skip(), gr.skip()
         result = accept_uploads(
-            Path(settings.corpus_dir), [Path(f) for f in files], settings.max_file_bytes,
+            Path(settings.corpus_dir),
+            [Path(f) for f in files],
+            settings.max_file_bytes,
             settings.server.max_upload_files,
         )
         report, error = None, None
@@ -137,7 +142,10 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
     with gr.Row():
         with gr.Column(scale=3):
             files = gr.File(
-                label=s["lib_files"], file_count="multiple", file_types=[".txt", ".md"], type="filepath",
+                label=s["lib_files"],
+                file_count="multiple",
+                file_types=[".txt", ".md"],
+                type="filepath",
                 elem_id="lt-upload",
             )
             add = gr.Button(s["lib_add"], variant="primary", elem_id="lt-add")

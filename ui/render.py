@@ -93,7 +93,8 @@ def thinking_message(key: str, s: dict[str, str]) -> str:
     return _bot(
         f"<div class='lt-thinking' role='status'><span class='lt-spinner'></span>"
         f"{e(s['thinking'])} {_elapsed(key, s)}</div>",
-        s, "thinking",
+        s,
+        "thinking",
     )
 
 
@@ -102,7 +103,8 @@ def streaming_message(text: str, key: str, s: dict[str, str]) -> str:
     return _bot(
         f"<div class='lt-body lt-answer-text'>{with_markers(text, None)}</div>"
         f"<div class='lt-thinking' role='status'>{e(s['writing'])} {_elapsed(key, s)}</div>",
-        s, "streaming",
+        s,
+        "streaming",
     )
 
 
@@ -185,8 +187,17 @@ def filter_error_html(text: str) -> str:
     return f"<div class='lt-sources'><p class='lt-error lt-filter-error'>{e(text)}</p></div>"
 
 
-def _card(n: int, title: str, date: str | None, article_id: str, text: str, notes: list[str],
-          target: Target, cited: bool, s: dict[str, str]) -> str:
+def _card(
+    n: int,
+    title: str,
+    date: str | None,
+    article_id: str,
+    text: str,
+    notes: list[str],
+    target: Target,
+    cited: bool,
+    s: dict[str, str],
+) -> str:
     meta = " · ".join([article_id, date or s["no_date"], *notes])
     return (
         f"<div class='lt-card{' cited' if cited else ''}' role='button' tabindex='0' data-n='{n}' "

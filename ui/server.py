@@ -103,15 +103,28 @@ def launch(assistant, *, block: bool = True) -> gr.Blocks:
     app = create_app(assistant)
     log.info(
         "serving the chat on http://%s:%d (login %s, %d answering at once, queue up to %d)",
-        server.host, server.port, "required" if auth else "off", server.concurrency_limit, server.max_queue,
+        server.host,
+        server.port,
+        "required" if auth else "off",
+        server.concurrency_limit,
+        server.max_queue,
     )
     if auth is None and not is_loopback(server.host):
         log.warning("serving %s without a login (--allow-anonymous)", server.host)
     start_warm_up(assistant.answerer)
     app.launch(
-        server_name=server.host, server_port=server.port, share=False, show_error=True,
-        css=CSS, theme=gr.themes.Soft(), footer_links=[], max_file_size=settings.max_file_bytes,
-        auth=auth, auth_message="Litopys: увійдіть, щоб ставити запитання." if auth else None,
-        blocked_paths=private_paths(settings), prevent_thread_lock=not block, quiet=not block,
+        server_name=server.host,
+        server_port=server.port,
+        share=False,
+        show_error=True,
+        css=CSS,
+        theme=gr.themes.Soft(),
+        footer_links=[],
+        max_file_size=settings.max_file_bytes,
+        auth=auth,
+        auth_message="Litopys: увійдіть, щоб ставити запитання." if auth else None,
+        blocked_paths=private_paths(settings),
+        prevent_thread_lock=not block,
+        quiet=not block,
     )
     return app

@@ -45,16 +45,21 @@ def _stream_timed(pieces, started: float) -> Timed:
     return Timed((first or done) - started, done - started, n)
 
 
-def bare_call(chat: LlamaCppChat, messages: list[dict[str, str]], sampling: Sampling,
-              started: float | None = None) -> Timed:
+def bare_call(
+    chat: LlamaCppChat, messages: list[dict[str, str]], sampling: Sampling, started: float | None = None
+) -> Timed:
     """The reference: llama_cpp.Llama.create_chat_completion streamed on ``messages``, nothing else.
 
     Times are counted from ``started`` (default: the call).
     """
     started = time.perf_counter() if started is None else started
     chunks = chat.llama.create_chat_completion(
-        messages=messages, stream=True, max_tokens=sampling.max_tokens, temperature=sampling.temperature,
-        seed=sampling.seed, repeat_penalty=sampling.repeat_penalty,
+        messages=messages,
+        stream=True,
+        max_tokens=sampling.max_tokens,
+        temperature=sampling.temperature,
+        seed=sampling.seed,
+        repeat_penalty=sampling.repeat_penalty,
     )
     return _stream_timed((c for c in chunks if c["choices"][0]["delta"].get("content")), started)
 

@@ -29,9 +29,11 @@ STEPS = ("add_1", "change_1", "remove_1", "no_change")  # after the full build
 
 def step_line(name: str, r: dict) -> str:
     """One printed line for a step's index report."""
-    return (f"{name:<12} {r['seconds']:8.2f} s  added {r['added']} updated {r['updated']} "
-            f"removed {r['removed']} unchanged {r['unchanged']}  chunks embedded {r['chunks_embedded']} "
-            f"({r['articles_total']} articles, {r['chunks_total']} chunks)")
+    return (
+        f"{name:<12} {r['seconds']:8.2f} s  added {r['added']} updated {r['updated']} "
+        f"removed {r['removed']} unchanged {r['unchanged']}  chunks embedded {r['chunks_embedded']} "
+        f"({r['articles_total']} articles, {r['chunks_total']} chunks)"
+    )
 
 
 def index_steps(settings: Settings, corpus: Path, say: Callable[[str], None] = lambda s: None) -> dict[str, dict]:

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from litopys.core.config import Settings
+from litopys.core.integrity import file_sha256
+from litopys.core.measure import times_ms
 from litopys.index import vectors
 from litopys.index.builder import DB_NAME, build_index
 from litopys.index.lemmatize import lemma
 from litopys.index.reader import IndexReader
 from litopys.index.store import Store
-from litopys.core.config import Settings
-from litopys.core.integrity import file_sha256
-from litopys.core.measure import times_ms
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,9 @@ def indexing_overhead(settings: Settings, embedder, corpus: Path, index_dir: Pat
             texts = [chunks[i].text for i in ids]
         # The reference is what any indexer must at least spend: the bare model over the same texts.
         t = time.perf_counter()
-        embedder.model.encode(texts, batch_size=settings.embedder.batch_size, normalize_embeddings=True,
-                              convert_to_numpy=True)
+        embedder.model.encode(
+            texts, batch_size=settings.embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
         raw.append(time.perf_counter() - t)
     return IndexingRun(report.articles_total, report.chunks_total, min(pipeline), min(raw))
 

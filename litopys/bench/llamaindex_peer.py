@@ -65,8 +65,15 @@ def _wrap(embedder):
     return LitopysEmbedding(model_name=embedder.spec, embed_batch_size=embedder.batch_size)
 
 
-def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[str],
-                   chunk_tokens: int, overlap_tokens: int, top_k: int) -> LlamaIndexRun:
+def llamaindex_run(
+    embedder,
+    corpus: Path,
+    persist_dir: Path,
+    queries: Sequence[str],
+    chunk_tokens: int,
+    overlap_tokens: int,
+    top_k: int,
+) -> LlamaIndexRun:
     """Read, split, embed and persist ``corpus`` the LlamaIndex way, then time top-k retrieval."""
     import faiss
     from llama_index.core import Settings, SimpleDirectoryReader, StorageContext, VectorStoreIndex
@@ -83,22 +90,27 @@ def llamaindex_run(embedder, corpus: Path, persist_dir: Path, queries: Sequence[
     started = time.perf_counter()
     documents = SimpleDirectoryReader(str(corpus), recursive=True, required_exts=[".txt", ".md"]).load_data()
     # Chunk sizes in the embedder's tokens, like ours (the default tiktoken counts English BPE tokens).
-    splitter = SentenceSplitter(chunk_size=chunk_tokens, chunk_overlap=overlap_tokens,
-                                tokenizer=lambda text: [0] * embedder.count_tokens(text))
+    splitter = SentenceSplitter(
+        chunk_size=chunk_tokens, chunk_overlap=overlap_tokens, tokenizer=lambda text: [0] * embedder.count_tokens(text)
+    )
     store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(embedder.dim))
     context = StorageContext.from_defaults(vector_store=store)
-    index = VectorStoreIndex.from_documents(documents, storage_context=context, embed_model=embed_model,
-                                            transformations=[splitter])
+    index = VectorStoreIndex.from_documents(
+        documents, storage_context=context, embed_model=embed_model, transformations=[splitter]
+    )
     index.storage_context.persist(persist_dir=str(persist_dir))
     # LlamaIndex's own hybrid: its BM25 retriever (bm25s) fused with the vector retriever,
     # no LLM query generation (num_queries=1): the same work as our search.
     bm25 = BM25Retriever.from_defaults(docstore=index.docstore, similarity_top_k=top_k)
     build_s = time.perf_counter() - started
     dense = index.as_retriever(similarity_top_k=top_k)
-    hybrid = QueryFusionRetriever([dense, bm25], similarity_top_k=top_k, num_queries=1, mode="relative_score",
-                                  use_async=False)
+    hybrid = QueryFusionRetriever(
+        [dense, bm25], similarity_top_k=top_k, num_queries=1, mode="relative_score", use_async=False
+    )
     # Warmed up as ours is, before timing.
-    return LlamaIndexRun(len(index.docstore.docs), build_s, times_ms(hybrid.retrieve, queries, warmup=3),
-                         times_ms(dense.retrieve, queries, warmup=3))
-
-
+    return LlamaIndexRun(
+        len(index.docstore.docs),
+        build_s,
+        times_ms(hybrid.retrieve, queries, warmup=3),
+        times_ms(dense.retrieve, queries, warmup=3),
+    )

@@ -134,8 +134,16 @@ def is_complete(state: str, text: str) -> bool:
     return state == "done" and bool(text.strip())
 
 
-def user_loop(user: int, url: str, auth: tuple[str, str] | None, plan: LoadPlan, stop_at: float,
-              counter: list[int], lock: threading.Lock, out: list[Request]) -> None:
+def user_loop(
+    user: int,
+    url: str,
+    auth: tuple[str, str] | None,
+    plan: LoadPlan,
+    stop_at: float,
+    counter: list[int],
+    lock: threading.Lock,
+    out: list[Request],
+) -> None:
     """One simulated user: ask, wait for the whole answer, ask the next question, until time is up."""
     from gradio_client import Client
     from gradio_client.utils import Status
@@ -173,7 +181,7 @@ def user_loop(user: int, url: str, auth: tuple[str, str] | None, plan: LoadPlan,
                 req.complete = is_complete(state, text)
                 if not req.complete:
                     req.error = f"incomplete answer: {text[:80]!r}"
-            except Exception as exc:  # noqa: BLE001 (every failure is counted and reported, never fatal to the run)
+            except Exception as exc:
                 req.finished = time.monotonic()
                 req.error = f"{type(exc).__name__}: {exc}"[:200]
                 time.sleep(1.0)  # an instant failure must not turn the user into a busy loop
@@ -193,7 +201,9 @@ def start_server(server: ServerToStart, port: int) -> tuple[subprocess.Popen, Pa
     with os.fdopen(fd, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "litopys.cli", "serve", "--no-index", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=fh, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     return proc, Path(name)
 
@@ -227,8 +237,9 @@ def stop_server(proc: subprocess.Popen, log: Path) -> None:
 
 
 @contextmanager
-def server_at(url: str | None, server_pid: int | None, start: ServerToStart | None,
-              startup_timeout_s: float) -> Iterator[tuple[str, int | None]]:
+def server_at(
+    url: str | None, server_pid: int | None, start: ServerToStart | None, startup_timeout_s: float
+) -> Iterator[tuple[str, int | None]]:
     """(url, pid) of a server that answers: the running one at ``url`` (loopback only), or one started now."""
     from litopys.ui.server import is_loopback
 
@@ -267,8 +278,17 @@ class LoadRun:
 
     def as_json(self) -> dict[str, object]:
         """The summary plus every request, its times in seconds since the start."""
-        detail = [{**asdict(r), **{k: round(getattr(r, k) - self.t0, 2) for k in ("submitted", "started", "finished")
-                                   if getattr(r, k) is not None}} for r in self.requests]
+        detail = [
+            {
+                **asdict(r),
+                **{
+                    k: round(getattr(r, k) - self.t0, 2)
+                    for k in ("submitted", "started", "finished")
+                    if getattr(r, k) is not None
+                },
+            }
+            for r in self.requests
+        ]
         return {**self.summary, "requests_detail": detail}
 
 
@@ -281,8 +301,10 @@ def drive(url: str, pid: int | None, auth: tuple[str, str] | None, plan: LoadPla
     requests: list[Request] = []
     lock, counter = threading.Lock(), [0]
     stop_at = t0 + plan.duration_s
-    users = [threading.Thread(target=user_loop, args=(u, url, auth, plan, stop_at, counter, lock, requests))
-             for u in range(plan.users)]
+    users = [
+        threading.Thread(target=user_loop, args=(u, url, auth, plan, stop_at, counter, lock, requests))
+        for u in range(plan.users)
+    ]
     for t in users:
         t.start()
     for t in users:
@@ -294,17 +316,23 @@ def drive(url: str, pid: int | None, auth: tuple[str, str] | None, plan: LoadPla
     return LoadRun(summarize(requests, rss, plan, wall), requests, t0)
 
 
-def run_load(plan: LoadPlan, *, url: str | None = None, server_pid: int | None = None,
-             start: ServerToStart | None = None, auth: tuple[str, str] | None = None,
-             startup_timeout_s: float = 600, say: Callable[[str], None] = lambda s: None) -> LoadRun:
+def run_load(
+    plan: LoadPlan,
+    *,
+    url: str | None = None,
+    server_pid: int | None = None,
+    start: ServerToStart | None = None,
+    auth: tuple[str, str] | None = None,
+    startup_timeout_s: float = 600,
+    say: Callable[[str], None] = lambda s: None,
+) -> LoadRun:
     """The load test: against the running server at ``url``, or one started from ``start`` and stopped after.
 
     ``plan.questions`` must not be empty.
     """
     t_up = time.monotonic()
     with server_at(url, server_pid, start, startup_timeout_s) as (up_url, pid):
-        say(f"server {up_url} up after {time.monotonic() - t_up:.1f} s; {plan.users} users for "
-            f"{plan.duration_s:.0f} s")
+        say(f"server {up_url} up after {time.monotonic() - t_up:.1f} s; {plan.users} users for {plan.duration_s:.0f} s")
         return drive(up_url, pid, auth, plan)
 
 
@@ -336,8 +364,16 @@ def summarize(requests: list[Request], rss: RssSampler, plan: LoadPlan, wall_s: 
         "failure_kinds": errors,
         "complete_answers": sum(1 for r in requests if r.complete),
         "answers_per_min": round(60 * len(done) / wall_s, 2) if wall_s else None,
-        "queue_wait_s": {"p50": r1(percentile(waits, 50)), "p95": r1(percentile(waits, 95)), "max": r1(max(waits, default=None))},
-        "latency_s": {"p50": r1(percentile(latencies, 50)), "p95": r1(percentile(latencies, 95)), "max": r1(max(latencies, default=None))},
+        "queue_wait_s": {
+            "p50": r1(percentile(waits, 50)),
+            "p95": r1(percentile(waits, 95)),
+            "max": r1(max(waits, default=None)),
+        },
+        "latency_s": {
+            "p50": r1(percentile(latencies, 50)),
+            "p95": r1(percentile(latencies, 95)),
+            "max": r1(max(latencies, default=None)),
+        },
         "max_queue_position_seen": max((r.max_rank for r in requests if r.max_rank is not None), default=None),
         "server_rss_mib": {
             "start": r1(samples[0][1]) if samples else None,
@@ -347,7 +383,7 @@ def summarize(requests: list[Request], rss: RssSampler, plan: LoadPlan, wall_s: 
             "last_third_mean": mean([v for _, v in samples[-third:]]),
             "trend_mib_per_min": r1(slope_per_min(samples)),
             # The first minutes include one-time growth (LLM buffers, caches); the second half shows a leak.
-            "trend_second_half_mib_per_min": r1(slope_per_min(samples[len(samples) // 2:])),
+            "trend_second_half_mib_per_min": r1(slope_per_min(samples[len(samples) // 2 :])),
             "samples": len(samples),
         },
     }
@@ -359,6 +395,8 @@ def print_report(summary: dict[str, object], requests: list[Request]) -> None:
         wait = f"{r.started - r.submitted:6.1f}" if r.started else "     -"
         total = f"{r.finished - r.submitted:6.1f}" if r.finished else "     -"
         mark = "OK  " if r.complete else "FAIL"
-        print(f"{mark} user {r.user:2d} wait {wait} s total {total} s pos {r.max_rank if r.max_rank is not None else '-'}"
-              f" {r.question[:60]}" + (f" -> {r.error}" if r.error else ""))
+        print(
+            f"{mark} user {r.user:2d} wait {wait} s total {total} s pos {r.max_rank if r.max_rank is not None else '-'}"
+            f" {r.question[:60]}" + (f" -> {r.error}" if r.error else "")
+        )
     print(json.dumps(summary, ensure_ascii=False, indent=2))

@@ -35,7 +35,10 @@ class Figure:
         if x is None or math.isnan(x):
             return None
         checks: dict[str, Callable[[float, float], bool]] = {
-            "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, ">": lambda a, b: a > b,
+            "<=": lambda a, b: a <= b,
+            ">=": lambda a, b: a >= b,
+            "<": lambda a, b: a < b,
+            ">": lambda a, b: a > b,
         }
         return checks[op](x, float(bound))
 
@@ -44,9 +47,15 @@ class Figure:
             return None if x is None or math.isnan(x) else round(x, 4)
 
         return {
-            "label": self.label, "value": r(self.value), "unit": self.unit, "reference": r(self.reference),
-            "reference_label": self.reference_label, "ratio": r(self.ratio), "target": self.target or None,
-            "met": self.met, "note": self.note or None,
+            "label": self.label,
+            "value": r(self.value),
+            "unit": self.unit,
+            "reference": r(self.reference),
+            "reference_label": self.reference_label,
+            "ratio": r(self.ratio),
+            "target": self.target or None,
+            "met": self.met,
+            "note": self.note or None,
         }
 
 
@@ -75,15 +84,27 @@ class BenchReport:
         from rich.table import Table
 
         table = Table(title="litopys bench" + (" --quick" if self.quick else ""), show_lines=False)
-        for name, justify in (("figure", "left"), ("ours", "right"), ("reference (same run)", "left"),
-                              ("ratio", "right"), ("target", "left"), ("met", "center")):
+        for name, justify in (
+            ("figure", "left"),
+            ("ours", "right"),
+            ("reference (same run)", "left"),
+            ("ratio", "right"),
+            ("target", "left"),
+            ("met", "center"),
+        ):
             table.add_column(name, justify=justify)
         for f in self.figures:
             ref = "" if f.reference is None else f"{_fmt(f.reference)} {f.unit} {f.reference_label}".strip()
             met = {True: "yes", False: "NO", None: ""}[f.met]
             label = f"{f.label} [dim]({f.key})[/dim]" + (f"\n[dim]{f.note}[/dim]" if f.note else "")
-            table.add_row(label, f"{_fmt(f.value)} {f.unit}".strip(), ref,
-                          "" if f.ratio is None else f"{f.ratio:.3f}", f.target, met)
+            table.add_row(
+                label,
+                f"{_fmt(f.value)} {f.unit}".strip(),
+                ref,
+                "" if f.ratio is None else f"{f.ratio:.3f}",
+                f.target,
+                met,
+            )
         return table
 
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
-from litopys.index.corpus import load_corpus
 from litopys.bench.report import BenchReport, Figure
 from litopys.core.config import Settings
 from litopys.core.measure import percentile
+from litopys.index.corpus import load_corpus
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,13 @@ def _subset_corpus(corpus: Path, n: int | None, target: Path) -> Path:
     return target
 
 
-def run_bench(settings: Settings, corpus: Path, questions_path: Path | None, quick: bool,
-              say: Callable[[str], None] = lambda s: None) -> BenchReport:
+def run_bench(
+    settings: Settings,
+    corpus: Path,
+    questions_path: Path | None,
+    quick: bool,
+    say: Callable[[str], None] = lambda s: None,
+) -> BenchReport:
     """Run every section and return the report."""
     from litopys.index.embedder import load_embedder
 
@@ -125,23 +130,32 @@ class _Timer:
         self.report.seconds[self.name] = time.perf_counter() - self.t
 
 
-def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, index_dir: Path,
-              plan: BenchPlan):
+def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, index_dir: Path, plan: BenchPlan):
     from litopys.bench.indexing import indexing_overhead
 
     run = indexing_overhead(settings, embedder, subset, index_dir)
-    note = (f"{run.articles} texts, {run.chunks} chunks" + (" (subset: first texts of the corpus)" if plan.quick else "")
-            + "; fastest of 2 alternating runs each, lemma cache emptied before each build")
+    note = (
+        f"{run.articles} texts, {run.chunks} chunks"
+        + (" (subset: first texts of the corpus)" if plan.quick else "")
+        + "; fastest of 2 alternating runs each, lemma cache emptied before each build"
+    )
     report.add(
-        Figure("index.overhead_ratio", "indexing: full pipeline (parse, chunk, lemmatize, embed, write)",
-               run.pipeline_s, "s", run.raw_encode_s, "raw SentenceTransformer.encode", "<= 1.10", note),
+        Figure(
+            "index.overhead_ratio",
+            "indexing: full pipeline (parse, chunk, lemmatize, embed, write)",
+            run.pipeline_s,
+            "s",
+            run.raw_encode_s,
+            "raw SentenceTransformer.encode",
+            "<= 1.10",
+            note,
+        ),
         Figure("index.chunks_per_s", "indexing throughput", run.chunks / run.pipeline_s, "chunks/s"),
     )
     return run
 
 
-def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions,
-                built) -> None:
+def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions, built) -> None:
     from litopys.bench import llamaindex_peer
     from litopys.bench.indexing import retrieval_latency
 
@@ -150,21 +164,42 @@ def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path,
         report.notes.append(f"LlamaIndex section skipped: {why}")
         return
     c = settings.chunking
-    run = llamaindex_peer.llamaindex_run(embedder, subset, tmp / "llamaindex", questions, c.target_tokens,
-                                         c.overlap_tokens, settings.retrieval.top_k)
+    run = llamaindex_peer.llamaindex_run(
+        embedder, subset, tmp / "llamaindex", questions, c.target_tokens, c.overlap_tokens, settings.retrieval.top_k
+    )
     ours = retrieval_latency(settings, embedder, tmp / "index", questions)
     ours_p50 = percentile(ours.total_ms, 50)
     report.add(
-        Figure("llamaindex.build_ratio", "LlamaIndex build (read, split, embed, persist FAISS)", run.build_s, "s",
-               built.pipeline_s, "ours (incl. lemmatized BM25)", ">= 2",
-               f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours"),
-        Figure("llamaindex.query_ratio",
-               "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
-               percentile(run.query_ms, 50), "ms", ours_p50, "ours p50 (hybrid BM25 + dense + fusion)", ">= 2",
-               "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared"),
-        Figure("llamaindex.dense_query_ratio", "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
-               percentile(run.dense_query_ms, 50), "ms", ours_p50, "ours p50 (hybrid)", "",
-               f"query embedding alone p50 {percentile(ours.embed_ms, 50):.1f} ms: the floor both share"),
+        Figure(
+            "llamaindex.build_ratio",
+            "LlamaIndex build (read, split, embed, persist FAISS)",
+            run.build_s,
+            "s",
+            built.pipeline_s,
+            "ours (incl. lemmatized BM25)",
+            ">= 2",
+            f"{run.nodes} LlamaIndex nodes vs our {built.chunks} chunks; same embedder; ratio = LlamaIndex/ours",
+        ),
+        Figure(
+            "llamaindex.query_ratio",
+            "LlamaIndex hybrid query p50 (BM25Retriever + vector, QueryFusionRetriever)",
+            percentile(run.query_ms, 50),
+            "ms",
+            ours_p50,
+            "ours p50 (hybrid BM25 + dense + fusion)",
+            ">= 2",
+            "ratio = LlamaIndex/ours; the LLM step is the same llama.cpp call and is not compared",
+        ),
+        Figure(
+            "llamaindex.dense_query_ratio",
+            "LlamaIndex dense-only query p50 (vector top-k, less work than ours)",
+            percentile(run.dense_query_ms, 50),
+            "ms",
+            ours_p50,
+            "ours p50 (hybrid)",
+            "",
+            f"query embedding alone p50 {percentile(ours.embed_ms, 50):.1f} ms: the floor both share",
+        ),
     )
 
 
@@ -177,8 +212,9 @@ def _full_index(settings: Settings, embedder, corpus: Path, bench_dir: Path) -> 
     return index_dir
 
 
-def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Path, bench_dir: Path,
-               queries: list[str]) -> None:
+def _retrieval(
+    report: BenchReport, settings: Settings, embedder, index_dir: Path, bench_dir: Path, queries: list[str]
+) -> None:
     from litopys.bench.indexing import retrieval_latency, tiled_index
 
     small = retrieval_latency(settings, embedder, index_dir, queries)
@@ -190,24 +226,42 @@ def _retrieval(report: BenchReport, settings: Settings, embedder, index_dir: Pat
     threshold = settings.retrieval.hnsw_threshold
     for run, size in ((small, "10k"), (big, "100k")):
         report.add(
-            Figure(f"retrieval.p95_ms_{size}", f"query p95 at {run.chunks:,} chunks, {run.index_type}",
-                   percentile(run.total_ms, 95), "ms", target="<= 50" if size == "100k" else "",
-                   note=f"p50 {percentile(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + "
-                   f"fusion + fetch); query embedding alone p95 {percentile(run.embed_ms, 95):.1f} ms"),
-            Figure(f"retrieval.search_p95_ms_{size}", f"the same without the query embedding, p95 at {size}",
-                   percentile(run.search_ms, 95), "ms",
-                   note=f"BM25 p95 {percentile(run.bm25_ms, 95):.1f} ms, "
-                   f"FAISS p95 {percentile(run.dense_ms, 95):.2f} ms"),
+            Figure(
+                f"retrieval.p95_ms_{size}",
+                f"query p95 at {run.chunks:,} chunks, {run.index_type}",
+                percentile(run.total_ms, 95),
+                "ms",
+                target="<= 50" if size == "100k" else "",
+                note=f"p50 {percentile(run.total_ms, 50):.1f} ms over {n} queries (embed + BM25 + FAISS + "
+                f"fusion + fetch); query embedding alone p95 {percentile(run.embed_ms, 95):.1f} ms",
+            ),
+            Figure(
+                f"retrieval.search_p95_ms_{size}",
+                f"the same without the query embedding, p95 at {size}",
+                percentile(run.search_ms, 95),
+                "ms",
+                note=f"BM25 p95 {percentile(run.bm25_ms, 95):.1f} ms, FAISS p95 {percentile(run.dense_ms, 95):.2f} ms",
+            ),
         )
     report.add(
-        Figure("retrieval.faiss_p95_ms_100k", f"FAISS search p95 at {big.chunks:,} ({big.index_type})",
-               percentile(big.dense_ms, 95), "ms", percentile(big.exact_dense_ms, 95), "exact flat search", "",
-               f"HNSW from {threshold:,} chunks (retrieval.hnsw_threshold); graph built+cached in {big.open_s:.0f} s "
-               f"on first open; tiled index ({TILE_COPIES} copies, reused embeddings) ready in {tile_s:.0f} s"),
+        Figure(
+            "retrieval.faiss_p95_ms_100k",
+            f"FAISS search p95 at {big.chunks:,} ({big.index_type})",
+            percentile(big.dense_ms, 95),
+            "ms",
+            percentile(big.exact_dense_ms, 95),
+            "exact flat search",
+            "",
+            f"HNSW from {threshold:,} chunks (retrieval.hnsw_threshold); graph built+cached in {big.open_s:.0f} s "
+            f"on first open; tiled index ({TILE_COPIES} copies, reused embeddings) ready in {tile_s:.0f} s",
+        ),
     )
     if big.recall_at_10 is not None:
-        report.add(Figure("retrieval.recall_at_10_100k", "HNSW recall@10 vs exact flat", big.recall_at_10, "",
-                          target=">= 0.98"))
+        report.add(
+            Figure(
+                "retrieval.recall_at_10_100k", "HNSW recall@10 vs exact flat", big.recall_at_10, "", target=">= 0.98"
+            )
+        )
 
 
 def _memory(report: BenchReport, settings: Settings, question: str) -> None:
@@ -216,17 +270,32 @@ def _memory(report: BenchReport, settings: Settings, question: str) -> None:
 
     # A fresh process: this one's peak already holds the indexing and LlamaIndex sections.
     payload = settings.model_dump_json(exclude={"llm": {"api_key"}})
-    proc = subprocess.run([sys.executable, "-m", "litopys.cli", "bench-probe-rss", "--settings-stdin", question],
-                          input=payload, capture_output=True, text=True, timeout=1800, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "litopys.cli", "bench-probe-rss", "--settings-stdin", question],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     if proc.returncode != 0:
         report.notes.append(f"memory probe failed: {proc.stderr.strip()[-300:]}")
         return
     rss_mb = json.loads(proc.stdout.strip().splitlines()[-1])["max_rss_mb"]
     in_process = settings.llm.backend == "llama_cpp"
     gguf_mb = resolve_gguf(settings.llm.model, settings.cache_dir).stat().st_size / 2**20 if in_process else None
-    report.add(Figure("memory.serve_peak_rss_mb", "peak RSS: serve's models + index + chat app, one answer",
-                      rss_mb, "MB", gguf_mb, "LLM file size" if in_process else "", "",
-                      "same process content as `litopys serve` (Gradio app built, not bound to a port)"))
+    report.add(
+        Figure(
+            "memory.serve_peak_rss_mb",
+            "peak RSS: serve's models + index + chat app, one answer",
+            rss_mb,
+            "MB",
+            gguf_mb,
+            "LLM file size" if in_process else "",
+            "",
+            "same process content as `litopys serve` (Gradio app built, not bound to a port)",
+        )
+    )
 
 
 def serve_peak_rss_mb(settings: Settings, question: str) -> float:
@@ -246,11 +315,12 @@ def serve_peak_rss_mb(settings: Settings, question: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str],
-               plan: BenchPlan) -> None:
-    from litopys.runtime import open_assistant
+def _answering(
+    report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str], plan: BenchPlan
+) -> None:
     from litopys.bench.answering import NaiveBM25, ask_vs_bare, naive_answer, prefix_cache_gain
     from litopys.rag.llm import LlamaCppChat
+    from litopys.runtime import open_assistant
 
     assistant = open_assistant(settings, embedder)
     answerer = assistant.answerer
@@ -262,22 +332,41 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
     with_bare = [r for r in runs if r.bare]
     subset = " (subset)" if plan.quick else ""
     report.add(
-        Figure("answer.ttft_ratio", "time to first token, our ask (from the question: retrieval + prompt + LLM)",
-               median(r.ours.ttft_s for r in with_bare), "s", median(r.bare.ttft_s for r in with_bare),
-               "bare Llama.create_chat_completion, identical prompt", "<= 1.05",
-               f"median of {len(with_bare)} questions{subset}, both from the same KV state; from the LLM call "
-               f"alone {median(r.ours_generation.ttft_s for r in with_bare):.2f} s"),
-        Figure("answer.decode_ratio", "decode rate, our ask", median(r.ours_generation.decode_tps for r in with_bare),
-               "tok/s", median(r.bare.decode_tps for r in with_bare), "bare call", ">= 0.95"),
+        Figure(
+            "answer.ttft_ratio",
+            "time to first token, our ask (from the question: retrieval + prompt + LLM)",
+            median(r.ours.ttft_s for r in with_bare),
+            "s",
+            median(r.bare.ttft_s for r in with_bare),
+            "bare Llama.create_chat_completion, identical prompt",
+            "<= 1.05",
+            f"median of {len(with_bare)} questions{subset}, both from the same KV state; from the LLM call "
+            f"alone {median(r.ours_generation.ttft_s for r in with_bare):.2f} s",
+        ),
+        Figure(
+            "answer.decode_ratio",
+            "decode rate, our ask",
+            median(r.ours_generation.decode_tps for r in with_bare),
+            "tok/s",
+            median(r.bare.decode_tps for r in with_bare),
+            "bare call",
+            ">= 0.95",
+        ),
     )
     # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
     cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
-    report.add(Figure(
-        "answer.prefix_cache_ttft_gain", "TTFT after a follow-up rewrite, system prompt snapshot restored",
-        median(c.restored_s for c in cache), "s", median(c.evicted_s for c in cache),
-        "re-evaluated (llama.cpp's own prefix reuse only)", "<= 0.5",
-        f"median of {len(cache)} questions{subset}; ratio < 1 is the gain",
-    ))
+    report.add(
+        Figure(
+            "answer.prefix_cache_ttft_gain",
+            "TTFT after a follow-up rewrite, system prompt snapshot restored",
+            median(c.restored_s for c in cache),
+            "s",
+            median(c.evicted_s for c in cache),
+            "re-evaluated (llama.cpp's own prefix reuse only)",
+            "<= 0.5",
+            f"median of {len(cache)} questions{subset}; ratio < 1 is the gain",
+        )
+    )
     articles, _ = load_corpus(corpus, settings.max_file_bytes)
     bm25 = NaiveBM25(articles)
     naive_qs = asked[: plan.naive_questions]
@@ -285,19 +374,44 @@ def _answering(report: BenchReport, settings: Settings, embedder, corpus: Path, 
     ours_same = [r.ours for r in runs[: len(naive)]]
     ours = [r.ours for r in runs]
     report.add(
-        Figure("wait.prompt_tokens_median", "prompt tokens per answer, median", median(r.prompt_tokens for r in ours),
-               "tok", median(n.prompt_tokens for n in naive), "naive pipeline", "",
-               f"p90 {percentile([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
-               f"{median(r.new_prompt_tokens for r in ours):.0f}; target median <= 600"),
-        Figure("wait.ttft_s_median", "time to first token, median", median(r.ttft_s for r in ours), "s",
-               median(n.ttft_s for n in naive), "naive pipeline", "",
-               f"p90 {percentile([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
-        Figure("wait.total_s_median", "complete answer, median", median(r.total_s for r in ours), "s",
-               note=f"p90 {percentile([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}"),
-        Figure("wait.total_ratio_vs_naive", "complete answer vs naive, same questions, median",
-               median(r.total_s for r in ours_same), "s", median(n.total_s for n in naive), "naive pipeline",
-               "< 0.40", f"{len(naive)} questions{subset}; naive (docs/quality.md): paragraph BM25 top 5, no few-shot, 160 tokens, "
-               "whole prompt evaluated (no cached system prompt)"),
+        Figure(
+            "wait.prompt_tokens_median",
+            "prompt tokens per answer, median",
+            median(r.prompt_tokens for r in ours),
+            "tok",
+            median(n.prompt_tokens for n in naive),
+            "naive pipeline",
+            "",
+            f"p90 {percentile([r.prompt_tokens for r in ours], 90):.0f}; not cached (last user turn) median "
+            f"{median(r.new_prompt_tokens for r in ours):.0f}; target median <= 600",
+        ),
+        Figure(
+            "wait.ttft_s_median",
+            "time to first token, median",
+            median(r.ttft_s for r in ours),
+            "s",
+            median(n.ttft_s for n in naive),
+            "naive pipeline",
+            "",
+            f"p90 {percentile([r.ttft_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}",
+        ),
+        Figure(
+            "wait.total_s_median",
+            "complete answer, median",
+            median(r.total_s for r in ours),
+            "s",
+            note=f"p90 {percentile([r.total_s for r in ours], 90):.1f} s over {len(ours)} questions{subset}",
+        ),
+        Figure(
+            "wait.total_ratio_vs_naive",
+            "complete answer vs naive, same questions, median",
+            median(r.total_s for r in ours_same),
+            "s",
+            median(n.total_s for n in naive),
+            "naive pipeline",
+            "< 0.40",
+            f"{len(naive)} questions{subset}; naive (docs/quality.md): paragraph BM25 top 5, no few-shot, 160 tokens, "
+            "whole prompt evaluated (no cached system prompt)",
+        ),
     )
     assistant.close()
-

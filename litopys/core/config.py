@@ -22,7 +22,6 @@ from pydantic_settings import (
 
 from litopys.core.errors import LitopysError
 
-
 # A path setting: a leading ``~`` means the user's home, as in a shell (``index_dir = "~/news-index"``
 # must not create a folder literally named ``~``).
 ExpandedPath = Annotated[Path, AfterValidator(lambda p: p.expanduser())]
@@ -91,21 +90,27 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1)
     per_article_cap: int = Field(2, ge=1, description="At most this many passages per article.")
     min_relative_score: float = Field(
-        0.5, ge=0.0, le=1.0,
+        0.5,
+        ge=0.0,
+        le=1.0,
         description="Passages for the LLM must score at least this share of the best one (0 keeps all top_k).",
     )
     confident_score: float = Field(
-        2.0, description="Prune weak passages only when the best one's fused score reaches this (z-score units).",
+        2.0,
+        description="Prune weak passages only when the best one's fused score reaches this (z-score units).",
     )
     min_answer_score: float = Field(
-        1.5, ge=0.0,
+        1.5,
+        ge=0.0,
         description=(
             "Refuse without asking the LLM when the best passage's fused score is below this "
             "(nothing stands out from the candidates; z-score fusion only; 0 turns it off)."
         ),
     )
     hnsw_threshold: int = Field(
-        HNSW_THRESHOLD, ge=1, description="Search an HNSW graph instead of exact FAISS from this many chunks on.",
+        HNSW_THRESHOLD,
+        ge=1,
+        description="Search an HNSW graph instead of exact FAISS from this many chunks on.",
     )
 
 
@@ -135,7 +140,8 @@ class LLMSettings(BaseModel):
     seed: int = 42
     hub_timeout_s: float = Field(3.0, gt=0)
     sha256: str | None = Field(
-        None, description="Expected sha256 of a local or Hub .gguf, checked before loading (bundled models carry theirs)."
+        None,
+        description="Expected sha256 of a local or Hub .gguf, checked before loading (bundled models carry theirs).",
     )
 
     @field_validator("model")
@@ -147,7 +153,9 @@ class LLMSettings(BaseModel):
 class ServerSettings(BaseModel):
     """The web chat server: where it listens, who may use it, how much it takes at once."""
 
-    host: str = Field("127.0.0.1", description="Interface to bind; anything but loopback needs auth or allow_anonymous.")
+    host: str = Field(
+        "127.0.0.1", description="Interface to bind; anything but loopback needs auth or allow_anonymous."
+    )
     port: int = Field(7860, ge=1, le=65535)
     concurrency_limit: int = Field(1, ge=1, description="Answers generated at once (one local LLM: keep 1).")
     max_queue: int = Field(64, ge=1, description="Requests waiting beyond this are told the server is busy.")
