@@ -88,8 +88,7 @@ def build_lock(index_dir: Path, *, record_holder: bool = True) -> Iterator[None]
     """Hold the single-writer lock for ``index_dir`` or fail with a clear message."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
-    fh = open(index_dir / LOCK_NAME, "a+")
-    try:
+    with open(index_dir / LOCK_NAME, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -105,8 +104,6 @@ def build_lock(index_dir: Path, *, record_holder: bool = True) -> Iterator[None]
             fh.write(f"pid {os.getpid()}")
             fh.flush()
         yield
-    finally:
-        fh.close()
 
 
 def ensure_not_busy(index_dir: Path) -> None:

@@ -151,11 +151,11 @@ class Store:
         )
         self.conn.executemany(
             "INSERT INTO chunks(id, article_id, ordinal, start, end, text) VALUES (?, ?, ?, ?, ?, ?)",
-            [(cid, c.article_id, c.ordinal, c.start, c.end, c.text) for cid, c in zip(chunk_ids, chunks)],
+            [(cid, c.article_id, c.ordinal, c.start, c.end, c.text) for cid, c in zip(chunk_ids, chunks, strict=False)],
         )
         self.conn.executemany(
             "INSERT INTO chunks_fts(rowid, lemmas, title_lemmas) VALUES (?, ?, ?)",
-            [(cid, lem, title_lemmas) for cid, lem in zip(chunk_ids, lemma_texts)],
+            [(cid, lem, title_lemmas) for cid, lem in zip(chunk_ids, lemma_texts, strict=False)],
         )
 
     def add_copies(self, copies: int) -> int:

@@ -9,7 +9,7 @@ rest of Litopys has one embedding path.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sentencepiece
@@ -26,7 +26,7 @@ REVISION = "sentencepiece-cpp"
 class UseM3Module(torch.nn.Module):
     """First and only module of a SentenceTransformer: texts in, 512-d sentence embeddings out."""
 
-    modalities = ["text"]
+    modalities: ClassVar[list[str]] = ["text"]
     revision = REVISION
 
     def __init__(self, threads: int = 2) -> None:

@@ -8,6 +8,7 @@ reader never pairs a database with a half-written vector file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -89,10 +90,8 @@ def searchable(index: faiss.Index, hnsw_threshold: int, cache: Path | None = Non
             pass  # damaged cache: rebuild it below
     graph = hnsw_from_flat(index)
     if cache is not None:
-        try:
+        with contextlib.suppress(OSError):  # a read-only index folder: keep the graph in memory only
             write_index(graph, cache)
-        except OSError:  # a read-only index folder: keep the graph in memory only
-            pass
     return graph
 
 
@@ -149,7 +148,7 @@ def search(
         params = faiss.SearchParameters(sel=selector)
         k = min(k, len(allowed))
     scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal), params=params)
-    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+    return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i != -1]
 
 
 def scores_for(index: faiss.Index, query: np.ndarray, ids: list[int]) -> list[tuple[int, float]]:

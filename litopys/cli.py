@@ -182,7 +182,7 @@ def ask(
         _fail(exc)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -1,5 +1,7 @@
 """Sentence-aware chunking with spans into the article body."""
 
+import itertools
+
 from litopys.index.chunking import chunk_article
 from litopys.index.corpus import parse_article
 
@@ -36,7 +38,7 @@ def test_chunks_respect_target_and_sentence_boundaries():
 def test_overlap_repeats_last_sentence_and_covers_everything():
     article = make(BODY)
     chunks = chunk_article(article, words, target_tokens=22, overlap_tokens=7)
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in itertools.pairwise(chunks):
         assert nxt.start < prev.end  # overlapping
         assert nxt.start > prev.start  # always advancing
     assert chunks[0].start == 0 and chunks[-1].end == len(article.body)
@@ -45,7 +47,7 @@ def test_overlap_repeats_last_sentence_and_covers_everything():
 def test_no_overlap_tiles_the_text():
     article = make(BODY)
     chunks = chunk_article(article, words, target_tokens=18, overlap_tokens=0)
-    for prev, nxt in zip(chunks, chunks[1:]):
+    for prev, nxt in itertools.pairwise(chunks):
         assert nxt.start >= prev.end
 
 

@@ -241,7 +241,7 @@ def test_full_rebuild_killed_at_a_random_moment_leaves_a_usable_index(ws, embedd
     live = open_retriever(ws, embedder)
     delay = rng.uniform(0.0, 2.5)
     log = ws.index_dir.parent / "rebuild.stderr"
-    for attempt in range(5):
+    for attempt in range(5):  # noqa: B007 (reported after the loop)
         proc = spawn(ws.env, log, "index", "--rebuild")
         # Logged once the build holds the lock and starts chunking and embedding everything.
         wait_for(lambda: "full rebuild: requested" in log.read_text(), "the rebuild to start", proc)

@@ -195,7 +195,12 @@ def test_upload_names_cannot_escape_and_server_files_cannot_be_pulled_in(server,
     cache = Path(server.env["GRADIO_TEMP_DIR"]).resolve()
     assert all(Path(p).resolve().is_relative_to(cache) for p in paths), paths
     # Then the library tab's upload endpoint gets them, with the hostile names as the original names.
-    data = [[{"path": p, "orig_name": n, "meta": {"_type": "gradio.FileData"}} for p, n in zip(paths, hostile)]]
+    data = [
+        [
+            {"path": p, "orig_name": n, "meta": {"_type": "gradio.FileData"}}
+            for p, n in zip(paths, hostile, strict=False)
+        ]
+    ]
     event, payload = call(session, "upload", data)
     assert event == "complete", payload
     uploads = server.corpus / "uploads"

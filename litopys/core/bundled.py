@@ -45,7 +45,7 @@ def split_gguf(name: str, distribution_prefix: str, version: str, parts: int, si
 
 def locate(model: BundledModel) -> list[Path]:
     """Installed location of each distribution's file or folder, in order; missing ones are actionable errors."""
-    return [_locate_one(dist, model.version, rel) for dist, rel in zip(model.distributions, model.paths)]
+    return [_locate_one(dist, model.version, rel) for dist, rel in zip(model.distributions, model.paths, strict=False)]
 
 
 def _locate_one(distribution_name: str, version: str, relative: str) -> Path:
