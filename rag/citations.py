@@ -9,7 +9,7 @@ the citation is flagged ``attributed=True`` so the reader knows.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
@@ -53,7 +53,7 @@ def marker_numbers(answer: str) -> list[int]:
             bounds = re.split(r"\s*[–-]\s*", part)
             if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
                 lo, hi = int(bounds[0]), int(bounds[1])
-                numbers = range(lo, hi + 1) if 0 < hi - lo < 10 else (lo, hi)
+                numbers: Iterable[int] = range(lo, hi + 1) if 0 < hi - lo < 10 else (lo, hi)
             else:
                 numbers = (int(bounds[0]),)
             for n in numbers:
@@ -107,6 +107,9 @@ def best_supporting(answer: str, passages: Sequence[Passage], minimum: float = 0
     return (-neg_n, score) if score >= minimum else None
 
 
+_REMOVED = "\x00"
+
+
 def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
     """Remove markers whose every number is invalid (they would mislead the reader)."""
     if not invalid:
@@ -117,7 +120,10 @@ def strip_invalid_markers(answer: str, invalid: Sequence[int]) -> str:
         nums = [n for n in marker_numbers(match.group(0)) if n not in bad]
         return "[" + ", ".join(map(str, nums)) + "]" if nums else ""
 
-    text = MARKER.sub(fix, answer)
+    # A removed marker leaves a sentinel first: removing "[0]" from "[1[0]]" must not leave a new
+    # marker "[1]" behind, so brackets around a sentinel go with it.
+    text = MARKER.sub(lambda m: fix(m) or _REMOVED, answer)
+    text = re.sub(rf"\[[^\[\]]*{_REMOVED}[^\[\]]*\]", "", text).replace(_REMOVED, "")
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
 

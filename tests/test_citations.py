@@ -86,3 +86,11 @@ def test_citations_and_grounding_read_numbers_alike():
     answer = finish_answer("Який бюджет?", "Бюджет становить 2,4 млн грн.", budget)
     assert [(c.n, c.attributed, c.supported) for c in answer.citations] == [(2, True, True)]
     assert answer.grounding == 1.0
+
+
+def test_stripping_a_nested_invalid_marker_leaves_no_marker_behind():
+    # Found by test_fuzz: removing the inner "[0]" of "[0[0]]" used to leave a new "[0]".
+    cleaned = strip_invalid_markers("Так [0[0]].", [0])
+    assert resolve_citations(cleaned, [])[1] == []
+    assert cleaned == "Так."
+    assert strip_invalid_markers("Так [1[0]] і [2].", [0]) == "Так і [2]."
