@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from litopys.core.config import ChunkSettings, Settings
@@ -32,8 +31,10 @@ from litopys.core.integrity import file_sha256
 from litopys.index import vectors
 from litopys.index.chunking import Chunk, chunk_article
 from litopys.index.corpus import Article, FileIssue, load_corpus
+from litopys.index.embedder import Embedder
 from litopys.index.lemmatize import lemmas
 from litopys.index.store import SCHEMA_VERSION, Store
+from litopys.index.vectors import IdIndex
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ def _rebuild_reason(meta: dict[str, str], signature: dict[str, str]) -> str | No
 
 def build_index(
     settings: Settings,
-    embedder,  # index.embedder.Embedder (import kept lazy: torch is heavy)
+    embedder: Embedder,
     *,
     corpus_dir: Path | None = None,
     force_rebuild: bool = False,
@@ -198,7 +199,7 @@ class BuildPlan:
     """What a build will change, decided before anything is written."""
 
     generation: int  # the published generation the build starts from (0: none yet)
-    vectors: faiss.Index  # that generation's vectors, or an empty index for a full rebuild
+    vectors: IdIndex  # that generation's vectors, or an empty index for a full rebuild
     rebuild_reason: str | None
     embed: list[Article]  # new and changed articles, in corpus order (every article on a full rebuild)
     stale: list[str]  # indexed articles whose chunks go: removed or changed (a full rebuild drops all)
@@ -235,7 +236,7 @@ def plan_build(
 
 def _starting_point(
     store: Store, signature: dict[str, str], dim: int, index_dir: Path, force_rebuild: bool
-) -> tuple[str | None, int, faiss.Index]:
+) -> tuple[str | None, int, IdIndex]:
     """Why everything must be rebuilt (None: it need not), the published generation, and its vectors."""
     meta = store.get_meta()
     reason = "requested (--rebuild)" if force_rebuild else _rebuild_reason(meta, signature)
@@ -251,7 +252,7 @@ def _starting_point(
 def _update(
     store: Store,
     settings: Settings,
-    embedder,
+    embedder: Embedder,
     articles: list[Article],
     index_dir: Path,
     report: IndexReport,
@@ -334,7 +335,7 @@ def _publish(
 Prepared = tuple[Article, list[Chunk], list[str]]
 
 
-def _prepare(articles: list[Article], embedder, chunking: ChunkSettings) -> Iterator[Prepared]:
+def _prepare(articles: list[Article], embedder: Embedder, chunking: ChunkSettings) -> Iterator[Prepared]:
     """Chunk and lemmatize each article (pure Python: holds the GIL)."""
     for article in articles:
         chunks = chunk_article(article, embedder.count_tokens, chunking.target_tokens, chunking.overlap_tokens)
@@ -342,7 +343,7 @@ def _prepare(articles: list[Article], embedder, chunking: ChunkSettings) -> Iter
 
 
 def _prepare_and_embed(
-    articles: list[Article], embedder, chunking: ChunkSettings, progress: ProgressFn | None
+    articles: list[Article], embedder: Embedder, chunking: ChunkSettings, progress: ProgressFn | None
 ) -> tuple[list[Prepared], np.ndarray]:
     """Chunk and lemmatize in a worker thread while this thread embeds the chunks made so far.
 

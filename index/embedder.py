@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -27,8 +28,22 @@ BUNDLED_EMBEDDERS: dict[str, BundledModel] = {
 }
 
 
-class Embedder:
-    """Turns passages and questions into L2-normalized float32 vectors."""
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedder: L2-normalized float32 vectors, token counts."""
+
+    spec: str  # the model as configured; part of the index signature
+    dim: int
+    revision: str  # changes when the same model name starts making other vectors
+
+    def encode_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class SentenceEmbedder:
+    """An Embedder over a ``sentence_transformers.SentenceTransformer``."""
 
     def __init__(self, spec: str, model, query_prefix: str, passage_prefix: str, batch_size: int) -> None:
         self.spec = spec
@@ -81,7 +96,7 @@ def bundled_dir(spec: str) -> Path:
     return locate(BUNDLED_EMBEDDERS[spec])[0]
 
 
-def load_embedder(settings: EmbedderSettings) -> Embedder:
+def load_embedder(settings: EmbedderSettings) -> SentenceEmbedder:
     """Load the embedder named by ``settings.model``."""
     from sentence_transformers import SentenceTransformer
 
@@ -109,7 +124,7 @@ def load_embedder(settings: EmbedderSettings) -> Embedder:
         model = _load_dir(SentenceTransformer, hub_snapshot(repo_id, timeout_s=settings.hub_timeout_s))
     query, passage = _prefixes(spec, settings)
     log.debug("embedder %s loaded (query prefix %r, passage prefix %r)", spec, query, passage)
-    return Embedder(spec, model, query, passage, settings.batch_size)
+    return SentenceEmbedder(spec, model, query, passage, settings.batch_size)
 
 
 def _load_dir(factory, path: Path):

@@ -7,13 +7,12 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-import faiss
-
 from litopys.core.errors import IndexStateError
 from litopys.index import vectors
 from litopys.index.builder import DB_NAME
 from litopys.index.corpus import Article
 from litopys.index.store import Store
+from litopys.index.vectors import IdIndex
 
 
 @dataclass
@@ -21,7 +20,7 @@ class Snapshot:
     """One consistent generation: its vector index and build facts."""
 
     generation: int
-    vectors: faiss.Index
+    vectors: IdIndex
     meta: dict[str, str]
 
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -35,7 +36,13 @@ def _all_cores() -> Iterator[None]:
         faiss.omp_set_num_threads(1)
 
 
-def new_index(dim: int) -> faiss.IndexIDMap2:
+# Every index here maps chunk ids to vectors (IndexIDMap2 over a flat or HNSW index). faiss's
+# SWIG-generated stubs type all of them as the base Index, without downcasts or search
+# parameters, so they are untyped for mypy.
+IdIndex = Any
+
+
+def new_index(dim: int) -> IdIndex:
     """An empty exact (flat, inner-product) index that maps vectors to chunk ids."""
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
 
@@ -54,12 +61,12 @@ HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128
 
 
-def all_vectors(index: faiss.IndexIDMap2) -> tuple[np.ndarray, np.ndarray]:
+def all_vectors(index: IdIndex) -> tuple[np.ndarray, np.ndarray]:
     """(vectors, chunk ids) stored in a flat IndexIDMap, in insertion order."""
     return index.index.reconstruct_n(0, index.ntotal), index_ids(index)
 
 
-def hnsw_from_flat(index: faiss.IndexIDMap2) -> faiss.Index:
+def hnsw_from_flat(index: IdIndex) -> IdIndex:
     """An approximate (HNSW graph) index over the same vectors and ids: sub-linear search."""
     graph = faiss.IndexHNSWFlat(index.d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
     graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -72,7 +79,7 @@ def hnsw_from_flat(index: faiss.IndexIDMap2) -> faiss.Index:
     return out
 
 
-def searchable(index: faiss.Index, hnsw_threshold: int, cache: Path | None = None) -> faiss.Index:
+def searchable(index: IdIndex, hnsw_threshold: int, cache: Path | None = None) -> IdIndex:
     """The index to search: the exact flat one below ``hnsw_threshold`` vectors, an HNSW graph above.
 
     The flat IndexIDMap2 stays the stored truth (it supports removals for incremental
@@ -82,9 +89,10 @@ def searchable(index: faiss.Index, hnsw_threshold: int, cache: Path | None = Non
         return index
     if cache is not None and cache.exists():
         try:
-            graph = faiss.read_index(str(cache))
+            graph: IdIndex = faiss.read_index(str(cache))
             if isinstance(graph, faiss.IndexIDMap2) and graph.ntotal == index.ntotal and graph.d == index.d:
-                faiss.downcast_index(graph.index).hnsw.efSearch = HNSW_EF_SEARCH
+                hnsw: IdIndex = faiss.downcast_index(graph.index)
+                hnsw.hnsw.efSearch = HNSW_EF_SEARCH
                 return graph
         except RuntimeError:
             pass  # damaged cache: rebuild it below
@@ -95,7 +103,7 @@ def searchable(index: faiss.Index, hnsw_threshold: int, cache: Path | None = Non
     return graph
 
 
-def write_index(index: faiss.Index, path: Path) -> None:
+def write_index(index: IdIndex, path: Path) -> None:
     """Write ``index`` to ``path`` atomically (temp file + fsync + rename)."""
     tmp = path.with_suffix(path.suffix + ".tmp")
     faiss.write_index(index, str(tmp))
@@ -105,7 +113,7 @@ def write_index(index: faiss.Index, path: Path) -> None:
     fsync_dir(path.parent)
 
 
-def read_index(path: Path, dim: int, sha256: str | None = None) -> faiss.Index:
+def read_index(path: Path, dim: int, sha256: str | None = None) -> IdIndex:
     """Load a vector file and check its dimension (and checksum, if given); damage is reported, not raised raw."""
     if not path.exists():
         raise IndexStateError(f"vector file {path} is missing; run `litopys index --rebuild`")
@@ -123,14 +131,12 @@ def read_index(path: Path, dim: int, sha256: str | None = None) -> faiss.Index:
     return index
 
 
-def index_ids(index: faiss.Index) -> np.ndarray:
+def index_ids(index: IdIndex) -> np.ndarray:
     """The chunk ids stored in an IndexIDMap."""
     return faiss.vector_to_array(index.id_map).astype(np.int64)
 
 
-def search(
-    index: faiss.Index, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
-) -> list[tuple[int, float]]:
+def search(index: IdIndex, query: np.ndarray, k: int, allowed: Sequence[int] | None = None) -> list[tuple[int, float]]:
     """Top-``k`` (chunk id, cosine) pairs for one normalized query vector.
 
     With ``allowed``, only those chunk ids compete (an exact search over the subset,
@@ -145,13 +151,13 @@ def search(
     if allowed is not None:
         # The selector must stay referenced while faiss searches.
         selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
-        params = faiss.SearchParameters(sel=selector)
+        params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # SWIG kwargs, unknown to the stub
         k = min(k, len(allowed))
     scores, ids = index.search(query.reshape(1, -1).astype(np.float32), min(k, index.ntotal), params=params)
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=False) if i != -1]
 
 
-def scores_for(index: faiss.Index, query: np.ndarray, ids: list[int]) -> list[tuple[int, float]]:
+def scores_for(index: IdIndex, query: np.ndarray, ids: list[int]) -> list[tuple[int, float]]:
     """Exact cosine of the query with the stored vectors of ``ids`` (unknown ids are skipped)."""
     out = []
     q = query.astype(np.float32).ravel()

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from litopys.core.config import Settings
 from litopys.core.errors import LitopysError
@@ -126,13 +127,13 @@ def _rate(rows: list[dict], key: str) -> float | None:
     return sum(1 for r in rows if r[key]) / len(rows) if rows else None
 
 
-def summary_table(result: dict[str, object]) -> str:
+def summary_table(result: dict[str, Any]) -> str:
     """The suite as a small Markdown table (one row per run, then the aggregates)."""
     lines = [
         "| run | kind | n | correct & cited | refused | citation precision | Russian letters | median s |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for name, r in result["runs"].items():  # type: ignore[union-attr]
+    for name, r in result["runs"].items():
         answers, refusals, cites = r["answers"], r["refusals"], r["citations"]
         answerable = r["kind"] == "answerable"
         refused = refusals["answerable_refused_rate" if answerable else "unanswerable_refused_rate"]
@@ -144,7 +145,7 @@ def summary_table(result: dict[str, object]) -> str:
     lines.append("")
     lines.append("| aggregate | value |")
     lines.append("|---|---|")
-    for key, value in result["aggregate"].items():  # type: ignore[union-attr]
+    for key, value in result["aggregate"].items():
         lines.append(f"| {key} | {_fmt(value)} |")
     return "\n".join(lines)
 

@@ -10,8 +10,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litopys.core.config import Settings
+
+if TYPE_CHECKING:  # the real imports stay lazy: torch and llama.cpp are slow to import
+    from litopys.index.builder import IndexReport, ProgressFn
+    from litopys.index.embedder import Embedder
+    from litopys.index.reader import IndexReader
+    from litopys.rag.answer import Answerer
+    from litopys.rag.llm import ChatModel
+    from litopys.rag.retrieval import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +30,10 @@ class Assistant:
     """A ready-to-answer assistant and how long each part took to load."""
 
     settings: Settings
-    embedder: object
-    reader: object
-    retriever: object
-    answerer: object
+    embedder: Embedder
+    reader: IndexReader
+    retriever: Retriever
+    answerer: Answerer
     load_seconds: dict[str, float] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -32,8 +41,13 @@ class Assistant:
 
 
 def index_corpus(
-    settings: Settings, embedder=None, *, corpus_dir: Path | None = None, force_rebuild: bool = False, progress=None
-):
+    settings: Settings,
+    embedder: Embedder | None = None,
+    *,
+    corpus_dir: Path | None = None,
+    force_rebuild: bool = False,
+    progress: ProgressFn | None = None,
+) -> IndexReport:
     """Run an incremental index build; returns the IndexReport."""
     from litopys.index.builder import build_index
     from litopys.index.embedder import load_embedder
@@ -67,7 +81,7 @@ def index_status(settings: Settings) -> dict[str, object]:
         store.close()
 
 
-def open_assistant(settings: Settings, embedder=None, llm=None) -> Assistant:
+def open_assistant(settings: Settings, embedder: Embedder | None = None, llm: ChatModel | None = None) -> Assistant:
     """Load the models (unless given, already loaded) and open the published index for answering."""
     from litopys.index.embedder import load_embedder
     from litopys.index.reader import IndexReader, check_index

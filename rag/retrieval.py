@@ -12,6 +12,7 @@ from litopys.core.config import RetrievalSettings
 from litopys.core.errors import FilterError
 from litopys.index import vectors
 from litopys.index.corpus import iso_date
+from litopys.index.embedder import Embedder
 from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
@@ -113,7 +114,7 @@ class Evidence:
 class Retriever:
     """Hybrid retrieval over a published index."""
 
-    def __init__(self, reader: IndexReader, embedder, settings: RetrievalSettings) -> None:
+    def __init__(self, reader: IndexReader, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings

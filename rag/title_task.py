@@ -11,9 +11,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from litopys.core.config import Settings
+from litopys.core.config import RetrievalSettings, Settings
 from litopys.index.builder import build_index
 from litopys.index.corpus import load_corpus
+from litopys.index.embedder import Embedder
 from litopys.index.reader import IndexReader
 from litopys.rag.evaluation import article_rank, rank_metrics
 from litopys.rag.retrieval import Retriever
@@ -22,7 +23,7 @@ BODY_CHARS = 2000
 DEPTH = 30
 
 
-def _signals(settings: Settings) -> dict[str, object]:
+def _signals(settings: Settings) -> dict[str, RetrievalSettings]:
     """The retrieval settings to compare: each single signal and the configured hybrid."""
     r = settings.retrieval
     return {
@@ -32,7 +33,7 @@ def _signals(settings: Settings) -> dict[str, object]:
     }
 
 
-def title_task(settings: Settings, embedder, corpus_dir: Path, limit: int | None = None) -> dict[str, object]:
+def title_task(settings: Settings, embedder: Embedder, corpus_dir: Path, limit: int | None = None) -> dict[str, object]:
     """Recall@1/5/10 and MRR per signal for finding each article from its title."""
     articles, _ = load_corpus(Path(corpus_dir), settings.max_file_bytes)
     articles = articles[:limit] if limit else articles

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Litopys with its test extras (and Chromium for the browser tests), then run the whole suite.
+# Install Litopys with its test extras (and Chromium for the browser tests), check lint, format and
+# types (scripts/lint.sh), then run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh test
@@ -11,4 +12,5 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "WARNING: chromium missing and apt-get unavailable (not root?); browser tests will skip" >&2
   fi
 fi
+bash scripts/lint.sh
 exec .venv/bin/python -m pytest "$@"

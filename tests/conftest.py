@@ -274,7 +274,7 @@ def start_server() -> Callable[..., Server]:
 
 
 class TinyEmbedder:
-    """A deterministic stand-in for index.embedder.Embedder: no model, instant, same interface.
+    """A deterministic Embedder (litopys.index.embedder): no model, instant.
 
     A text's vector hashes its lemmas and their character trigrams into ``dim`` signed buckets,
     so texts sharing words (in any inflection) are close; unlike BM25 it has no IDF and

@@ -71,7 +71,7 @@ def _buttons(busy: bool) -> tuple[gr.Button, gr.Button]:
 
 
 def _session(request: gr.Request | None) -> str:
-    return request.session_hash if request else ""
+    return (request.session_hash or "") if request else ""
 
 
 class ChatHandlers:

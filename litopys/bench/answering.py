@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from litopys.core.errors import LitopysError
 from litopys.index.corpus import Article
 from litopys.index.lemmatize import lemmas, query_lemmas
 from litopys.index.store import fts_match
@@ -74,10 +75,17 @@ class AskRun:
     bare: Timed | None
 
 
+def _llama(answerer: Answerer) -> LlamaCppChat:
+    """The in-process llama.cpp model behind ``answerer``: the bare-call and cache figures need it."""
+    if not isinstance(answerer.llm, LlamaCppChat):
+        raise LitopysError("the answering bench needs the in-process llama.cpp backend (llm.backend = 'llama_cpp')")
+    return answerer.llm
+
+
 def ask_vs_bare(answerer: Answerer, questions: Sequence[str], bare_for: int) -> list[AskRun]:
     """Ask each question from the same KV state (system prompt cached from another question);
     for the first ``bare_for`` also run the bare llama.cpp call on the identical prompt from that state."""
-    chat: LlamaCppChat = answerer.llm
+    chat = _llama(answerer)
     warm = answerer.prompt_for("Що відомо про погоду?", answerer.retriever.for_answer("Що відомо про погоду?"))
     complete(chat, warm.messages, Sampling(1, 0.0, 0), slot="answer")
     state = chat.snapshot()
@@ -114,7 +122,7 @@ def prefix_cache_gain(answerer: Answerer, questions: Sequence[str]) -> list[Cach
     The answer slot's snapshot must come from an earlier answer to a *different* question
     (as in a conversation), so call this after other questions were asked.
     """
-    chat: LlamaCppChat = answerer.llm
+    chat = _llama(answerer)
     evict = rewrite_messages("А хто з боку України?", [Turn("Хто очолив делегацію?", "Делегацію очолив посол.")])
     runs = []
     for question in questions:

@@ -23,6 +23,7 @@ from litopys.core.integrity import file_sha256
 from litopys.core.measure import times_ms
 from litopys.index import vectors
 from litopys.index.builder import DB_NAME, build_index
+from litopys.index.embedder import Embedder, SentenceEmbedder
 from litopys.index.lemmatize import lemma
 from litopys.index.reader import IndexReader
 from litopys.index.store import Store
@@ -40,7 +41,9 @@ class IndexingRun:
     raw_encode_s: float
 
 
-def indexing_overhead(settings: Settings, embedder, corpus: Path, index_dir: Path, repeats: int = 2) -> IndexingRun:
+def indexing_overhead(
+    settings: Settings, embedder: SentenceEmbedder, corpus: Path, index_dir: Path, repeats: int = 2
+) -> IndexingRun:
     """Build ``corpus`` from scratch into ``index_dir`` and time raw encoding of the chunks it made.
 
     Both are run ``repeats`` times, alternating, and the fastest of each is kept: on a noisy
@@ -126,7 +129,7 @@ class LatencyRun:
     open_s: float  # opening the index, including building/caching an HNSW graph
 
 
-def retrieval_latency(settings: Settings, embedder, index_dir: Path, queries: Sequence[str]) -> LatencyRun:
+def retrieval_latency(settings: Settings, embedder: Embedder, index_dir: Path, queries: Sequence[str]) -> LatencyRun:
     """p50/p95 material for ``queries`` against the index in ``index_dir`` (hybrid search, no LLM)."""
     from litopys.rag.retrieval import Retriever
 
@@ -156,7 +159,7 @@ def retrieval_latency(settings: Settings, embedder, index_dir: Path, queries: Se
 class _Precomputed:
     """The embedder with its query vectors computed in advance: times the search without the model."""
 
-    def __init__(self, embedder, query_vectors: dict[str, np.ndarray]) -> None:
+    def __init__(self, embedder: Embedder, query_vectors: dict[str, np.ndarray]) -> None:
         self.embedder = embedder
         self.query_vectors = query_vectors
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from litopys.core.measure import times_ms
+from litopys.index.embedder import SentenceEmbedder
 
 
 def available() -> str | None:
@@ -43,7 +44,7 @@ class LlamaIndexRun:
     dense_query_ms: list[float]  # LlamaIndex dense top-k only
 
 
-def _wrap(embedder):
+def _wrap(embedder: SentenceEmbedder):
     """Our embedder as a LlamaIndex ``BaseEmbedding``."""
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
@@ -80,6 +81,7 @@ def llamaindex_run(
     from llama_index.core.llms import MockLLM
     from llama_index.core.node_parser import SentenceSplitter
     from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
     from llama_index.retrievers.bm25 import BM25Retriever
     from llama_index.vector_stores.faiss import FaissVectorStore
 
@@ -105,7 +107,7 @@ def llamaindex_run(
     build_s = time.perf_counter() - started
     dense = index.as_retriever(similarity_top_k=top_k)
     hybrid = QueryFusionRetriever(
-        [dense, bm25], similarity_top_k=top_k, num_queries=1, mode="relative_score", use_async=False
+        [dense, bm25], similarity_top_k=top_k, num_queries=1, mode=FUSION_MODES.RELATIVE_SCORE, use_async=False
     )
     # Warmed up as ours is, before timing.
     return LlamaIndexRun(

@@ -28,6 +28,7 @@ from litopys.bench.report import BenchReport, Figure
 from litopys.core.config import Settings
 from litopys.core.measure import percentile
 from litopys.index.corpus import load_corpus
+from litopys.index.embedder import Embedder, SentenceEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ class _Timer:
         self.report.seconds[self.name] = time.perf_counter() - self.t
 
 
-def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, index_dir: Path, plan: BenchPlan):
+def _indexing(
+    report: BenchReport, settings: Settings, embedder: SentenceEmbedder, subset: Path, index_dir: Path, plan: BenchPlan
+):
     from litopys.bench.indexing import indexing_overhead
 
     run = indexing_overhead(settings, embedder, subset, index_dir)
@@ -155,7 +158,9 @@ def _indexing(report: BenchReport, settings: Settings, embedder, subset: Path, i
     return run
 
 
-def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path, tmp: Path, questions, built) -> None:
+def _llamaindex(
+    report: BenchReport, settings: Settings, embedder: SentenceEmbedder, subset: Path, tmp: Path, questions, built
+) -> None:
     from litopys.bench import llamaindex_peer
     from litopys.bench.indexing import retrieval_latency
 
@@ -203,7 +208,7 @@ def _llamaindex(report: BenchReport, settings: Settings, embedder, subset: Path,
     )
 
 
-def _full_index(settings: Settings, embedder, corpus: Path, bench_dir: Path) -> Path:
+def _full_index(settings: Settings, embedder: Embedder, corpus: Path, bench_dir: Path) -> Path:
     from litopys.index.builder import build_index
 
     index_dir = bench_dir / "index-full"
@@ -330,6 +335,7 @@ def _answering(
     asked = questions[: plan.ask_questions]
     runs = ask_vs_bare(answerer, asked, plan.bare_questions)
     with_bare = [r for r in runs if r.bare]
+    bare = [r.bare for r in with_bare if r.bare]
     subset = " (subset)" if plan.quick else ""
     report.add(
         Figure(
@@ -337,7 +343,7 @@ def _answering(
             "time to first token, our ask (from the question: retrieval + prompt + LLM)",
             median(r.ours.ttft_s for r in with_bare),
             "s",
-            median(r.bare.ttft_s for r in with_bare),
+            median(b.ttft_s for b in bare),
             "bare Llama.create_chat_completion, identical prompt",
             "<= 1.05",
             f"median of {len(with_bare)} questions{subset}, both from the same KV state; from the LLM call "
@@ -348,7 +354,7 @@ def _answering(
             "decode rate, our ask",
             median(r.ours_generation.decode_tps for r in with_bare),
             "tok/s",
-            median(r.bare.decode_tps for r in with_bare),
+            median(b.decode_tps for b in bare),
             "bare call",
             ">= 0.95",
         ),
