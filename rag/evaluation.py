@@ -15,9 +15,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litopys.core.errors import LitopysError
 from litopys.core.measure import percentile
+
+if TYPE_CHECKING:
+    from litopys.rag.answer import Answer
 
 RECALL_AT = (1, 5, 10)
 
@@ -95,7 +99,7 @@ def answer_metrics(
     on_result: Callable[[dict], None] | None = None,
     *,
     gold_only: bool = False,
-) -> tuple[dict[str, dict[str, float]], list[dict]]:
+) -> tuple[dict[str, dict[str, float | None]], list[dict]]:
     """Ask every question; score correctness, citations, refusals and time.
 
     ``gold_only`` searches only each answerable question's gold article: the model's
@@ -109,51 +113,59 @@ def answer_metrics(
         started = time.perf_counter()
         filters = RetrievalFilter(articles=(q.article,)) if gold_only and q.article else None
         answer = final_answer(answerer.stream(q.question, filters=filters))
-        seconds = time.perf_counter() - started
-        text = answer.text.lower()
-        has_fact = any(s.lower() in text for s in q.answer_any)
-        cites_gold = q.article is not None and any(
-            _same_article(c.passage.article_id, q.article) for c in answer.citations
-        )
-        row = {
-            "question": q.question,
-            "gold": q.article,
-            "answer": answer.text,
-            "refused": answer.refused,
-            "correct": bool(q.article is not None and has_fact and cites_gold),
-            "has_fact": has_fact,
-            "cites_gold": cites_gold,
-            "citations": [c.passage.article_id for c in answer.citations],
-            "gold_citations": sum(
-                1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article)
-            ),
-            "seconds": round(seconds, 2),
-            "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
-            "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
-            "grounding": answer.grounding,
-            "flagged": bool(answer.unsupported_claims),
-            "withheld": answer.withheld,
-            # The best fused score: lets a refusal threshold be calibrated offline from one run.
-            "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
-            "missing": sorted({m for c in answer.claims for m in c.missing}),
-            "russian_letters": bool(not answer.refused and RUSSIAN_ONLY_LETTERS.search(answer.text)),
-        }
-        rows.append(row)
+        rows.append(score_answer(q, answer, time.perf_counter() - started))
         if on_result:
-            on_result(row)
+            on_result(rows[-1])
+    return summarize(rows), rows
+
+
+def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
+    """One eval row: what was answered and cited, whether it is right, and what it cost."""
+    text = answer.text.lower()
+    has_fact = any(s.lower() in text for s in q.answer_any)
+    gold_citations = sum(1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article))
+    return {
+        "question": q.question,
+        "gold": q.article,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "correct": bool(q.article is not None and has_fact and gold_citations),
+        "has_fact": has_fact,
+        "cites_gold": bool(gold_citations),
+        "citations": [c.passage.article_id for c in answer.citations],
+        "gold_citations": gold_citations,
+        "seconds": round(seconds, 2),
+        "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
+        "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
+        "grounding": answer.grounding,
+        "flagged": bool(answer.unsupported_claims),
+        "withheld": answer.withheld,
+        # The best fused score: lets a refusal threshold be calibrated offline from one run.
+        "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
+        "missing": sorted({m for c in answer.claims for m in c.missing}),
+        "russian_letters": bool(not answer.refused and RUSSIAN_ONLY_LETTERS.search(answer.text)),
+    }
+
+
+def _share(rows: list[dict], key: str) -> float:
+    return sum(1 for r in rows if r[key]) / (len(rows) or 1)
+
+
+def _flag_rate(rows: list[dict]) -> float | None:
+    answered = [r for r in rows if not r["refused"]]
+    return sum(r["flagged"] for r in answered) / len(answered) if answered else None
+
+
+def summarize(rows: list[dict]) -> dict[str, dict[str, float | None]]:
+    """The metrics of a set of eval rows (answerable ones name a gold article)."""
     answerable = [r for r in rows if r["gold"] is not None]
     unanswerable = [r for r in rows if r["gold"] is None]
-    n_cit = sum(len(r["citations"]) for r in answerable) + sum(len(r["citations"]) for r in unanswerable)
+    n_cit = sum(len(r["citations"]) for r in rows)
     times = [r["seconds"] for r in rows]
-
-    def flag_rate(group: list[dict]) -> float | None:
-        answered = [r for r in group if not r["refused"]]
-        return sum(r["flagged"] for r in answered) / len(answered) if answered else None
-
-    metrics = {
+    return {
         "answers": {
-            "correct_rate": sum(r["correct"] for r in answerable) / (len(answerable) or 1),
-            "has_fact_rate": sum(r["has_fact"] for r in answerable) / (len(answerable) or 1),
+            "correct_rate": _share(answerable, "correct"),
+            "has_fact_rate": _share(answerable, "has_fact"),
             "answerable": float(len(answerable)),
         },
         "citations": {
@@ -161,8 +173,8 @@ def answer_metrics(
             "total": float(n_cit),
         },
         "refusals": {
-            "unanswerable_refused_rate": sum(r["refused"] for r in unanswerable) / (len(unanswerable) or 1),
-            "answerable_refused_rate": sum(r["refused"] for r in answerable) / (len(answerable) or 1),
+            "unanswerable_refused_rate": _share(unanswerable, "refused"),
+            "answerable_refused_rate": _share(answerable, "refused"),
             "unanswerable": float(len(unanswerable)),
         },
         "language": {"russian_letters_answers": sum(1 for r in rows if r["russian_letters"])},
@@ -175,9 +187,8 @@ def answer_metrics(
         # How often the grounding check flags an answer, split by whether the answer was right:
         # a useful check fires on wrong answers much more often than on right ones.
         "grounding": {
-            "flagged_rate_correct": flag_rate([r for r in answerable if r["correct"]]),
-            "flagged_rate_incorrect": flag_rate([r for r in answerable if not r["correct"]]),
-            "flagged_rate_unanswerable": flag_rate(unanswerable),
+            "flagged_rate_correct": _flag_rate([r for r in answerable if r["correct"]]),
+            "flagged_rate_incorrect": _flag_rate([r for r in answerable if not r["correct"]]),
+            "flagged_rate_unanswerable": _flag_rate(unanswerable),
         },
     }
-    return metrics, rows

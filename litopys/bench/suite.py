@@ -23,8 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
+from typing import TYPE_CHECKING
 
 from litopys.bench.report import BenchReport, Figure
+
+if TYPE_CHECKING:  # imported where used: they load the LLM bindings
+    from litopys.bench.answering import AskRun, CacheRun, Timed
 from litopys.core.config import Settings
 from litopys.core.measure import percentile
 from litopys.index.corpus import load_corpus
@@ -334,9 +338,23 @@ def _answering(
         return
     asked = questions[: plan.ask_questions]
     runs = ask_vs_bare(answerer, asked, plan.bare_questions)
+    subset = " (subset)" if plan.quick else ""
+    _ask_figures(report, runs, subset)
+    # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
+    cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
+    _cache_figure(report, cache, subset)
+    articles, _ = load_corpus(corpus, settings.max_file_bytes)
+    bm25 = NaiveBM25(articles)
+    naive_qs = asked[: plan.naive_questions]
+    naive = [naive_answer(answerer.llm, bm25, q) for q in naive_qs]
+    _waiting_figures(report, runs, naive, subset)
+    assistant.close()
+
+
+def _ask_figures(report: BenchReport, runs: list[AskRun], subset: str) -> None:
+    """Our ask vs the bare llama.cpp call on the identical prompt: first token and decode rate."""
     with_bare = [r for r in runs if r.bare]
     bare = [r.bare for r in with_bare if r.bare]
-    subset = " (subset)" if plan.quick else ""
     report.add(
         Figure(
             "answer.ttft_ratio",
@@ -359,8 +377,10 @@ def _answering(
             ">= 0.95",
         ),
     )
-    # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
-    cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
+
+
+def _cache_figure(report: BenchReport, cache: list[CacheRun], subset: str) -> None:
+    """First token after a follow-up rewrite, with and without the restored prompt snapshot."""
     report.add(
         Figure(
             "answer.prefix_cache_ttft_gain",
@@ -373,10 +393,10 @@ def _answering(
             f"median of {len(cache)} questions{subset}; ratio < 1 is the gain",
         )
     )
-    articles, _ = load_corpus(corpus, settings.max_file_bytes)
-    bm25 = NaiveBM25(articles)
-    naive_qs = asked[: plan.naive_questions]
-    naive = [naive_answer(answerer.llm, bm25, q) for q in naive_qs]
+
+
+def _waiting_figures(report: BenchReport, runs: list[AskRun], naive: list[Timed], subset: str) -> None:
+    """What a user waits for, ours vs the naive pipeline on the same questions."""
     ours_same = [r.ours for r in runs[: len(naive)]]
     ours = [r.ours for r in runs]
     report.add(
@@ -420,4 +440,3 @@ def _answering(
             "whole prompt evaluated (no cached system prompt)",
         ),
     )
-    assistant.close()
