@@ -60,9 +60,9 @@ def _fail(exc: LitopysError) -> None:
     raise typer.Exit(exc.exit_code)
 
 
-def _progress_bar(enabled: bool):
-    """A rich progress bar on stderr and a callback(stage, done, total) that drives it."""
-    progress = Progress(
+def _progress(enabled: bool) -> Progress:
+    """A rich progress display on stderr (stdout stays for results, e.g. --json)."""
+    return Progress(
         TextColumn("{task.description:<10}"),
         BarColumn(),
         MofNCompleteColumn(),
@@ -71,6 +71,11 @@ def _progress_bar(enabled: bool):
         disable=not enabled,
         transient=False,
     )
+
+
+def _progress_bar(enabled: bool):
+    """A rich progress bar on stderr and a callback(stage, done, total) that drives it."""
+    progress = _progress(enabled)
     tasks: dict[str, TaskID] = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -309,14 +314,7 @@ def _eval_suite(
 @contextlib.contextmanager
 def _eval_progress(total: int, verbose: bool):
     """A progress bar on stderr (question k/N, running share correct or rightly refused) and its callback."""
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
+    progress = _progress(True)
     task = progress.add_task("eval", total=total)
     good = done = 0
 
