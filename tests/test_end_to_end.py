@@ -178,3 +178,38 @@ def test_eval_explains_a_bad_question_file(env, tmp_path, run_cli):
     bad.write_text('{"question": "Хто?", "article": null}\nnot json\n', encoding="utf-8")
     proc = run_cli(env, "eval", "--questions", str(bad), "--retrieval-only", check=False)
     assert proc.returncode == 1 and "bad.jsonl:2" in proc.stderr
+
+
+def test_eval_suite_reports_every_run_and_the_pooled_figures(env, corpus, tmp_path, run_cli, seed):
+    answerable = tmp_path / "answerable.jsonl"
+    answerable.write_text(
+        json.dumps(
+            {"question": seed.question, "article": seed.article_id, "answer_any": ["Дмитрієв"]}, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    near = tmp_path / "near.jsonl"
+    near.write_text(
+        json.dumps(
+            {"question": "Скільки років Кирилу Дмитрієву?", "article": None, "answer_any": []}, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        f'[[run]]\nname = "seed"\nquestions = "{answerable}"\ncorpus = "{corpus}"\n'
+        f'[[run]]\nname = "near"\nquestions = "{near}"\ncorpus = "{corpus}"\nkind = "near_miss"\n',
+        encoding="utf-8",
+    )
+    small = {**env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48"}
+    proc = run_cli(small, "eval", "--suite", str(suite), "--json")
+    out = json.loads(proc.stdout)
+    assert set(out["runs"]) == {"seed", "near"}
+    assert out["runs"]["near"]["kind"] == "near_miss" and len(out["runs"]["seed"]["rows"]) == 1
+    assert out["aggregate"]["answerable"] == 1 and out["aggregate"]["unanswerable"] == 1
+    assert "russian_letters" in out["runs"]["seed"]["rows"][0]
+    assert "2/2" in proc.stderr  # the progress bar counts the questions of every run on stderr
+    table = run_cli(small, "eval", "--suite", str(suite), "--only", "near").stdout
+    assert "| near | near_miss | 1 |" in table and "| seed |" not in table
