@@ -9,7 +9,6 @@ through the same code path as the chat (``Answerer.stream``).
 from __future__ import annotations
 
 import json
-import re
 import statistics
 import time
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from litopys.core.errors import LitopysError
 from litopys.core.measure import percentile
+from litopys.rag.spelling import RUSSIAN_ONLY
 
 if TYPE_CHECKING:
     from litopys.rag.answer import Answer
@@ -89,10 +89,6 @@ def rank_metrics(ranks: list[int | None]) -> dict[str, float]:
     return out
 
 
-# Letters of Russian that Ukrainian does not use: an answer containing one is not Ukrainian.
-RUSSIAN_ONLY_LETTERS = re.compile(r"[ыэъёЫЭЪЁ]")
-
-
 def answer_metrics(
     answerer,
     questions: list[Question],
@@ -143,7 +139,7 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         # The best fused score: lets a refusal threshold be calibrated offline from one run.
         "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
         "missing": sorted({m for c in answer.claims for m in c.missing}),
-        "russian_letters": bool(not answer.refused and RUSSIAN_ONLY_LETTERS.search(answer.text)),
+        "russian_letters": bool(not answer.refused and RUSSIAN_ONLY.search(answer.text)),
     }
 
 
