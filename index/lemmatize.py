@@ -132,6 +132,16 @@ def lemma(word: str) -> str:
         return word
 
 
+@lru_cache(maxsize=50_000)
+def is_numeral(word: str) -> bool:
+    """Whether the lower-cased ``word`` is a number word ("два", "п'ятьох", "сорок")."""
+    word = word.replace("’", "'").replace("ʼ", "'")
+    try:
+        return any("NUMR" in p.tag for p in _analyzer().parse(word))
+    except ValueError:
+        return False
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of ``text``."""
     return [w.lower() for w in _WORD.findall(text)]

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from litopys.core.config import Settings, load_settings
 from litopys.core.errors import LitopysError
+from litopys.ui.strings import strings, withheld_note
 
 app = typer.Typer(
     add_completion=False,
@@ -151,10 +152,8 @@ def _print_sources(answer) -> None:
     if answer.low_evidence:
         print("\n(no retrieved passage stands out from the others, so the model was not asked)")
     if answer.withheld:
-        print(
-            f"\nWITHHELD: the cited passages do not mention {', '.join(answer.withheld_missing)}, "
-            f"so the draft above does not answer the question.\n{answer.text}"
-        )
+        w = answer.withheld
+        print(f"\nWITHHELD. {withheld_note(w.reason, w.missing, w.draft, strings('en'))}\n{answer.text}")
     if any(c.attributed for c in answer.citations) or answer.invalid_citations:
         print(f"\n(with checked citations) {answer.text}")
     for claim in answer.unsupported_claims:

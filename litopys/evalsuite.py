@@ -94,7 +94,7 @@ def run_suite(
             **metrics,
             "rows": rows,
         }
-    return {"runs": results, "aggregate": aggregate(runs, results)}
+    return {"runs": results, "aggregate": aggregate(runs, results), "withheld": withheld_by_reason(results)}
 
 
 def aggregate(runs: list[SuiteRun], results: dict[str, dict[str, object]]) -> dict[str, float | None]:
@@ -123,6 +123,19 @@ def aggregate(runs: list[SuiteRun], results: dict[str, dict[str, object]]) -> di
     }
 
 
+def withheld_by_reason(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per withholding rule: drafts withheld on answerable rows (and how many were correct), and on the rest."""
+    out: dict[str, dict[str, int]] = {}
+    for result in results.values():
+        for row in result["rows"]:
+            if not row.get("withheld_reason"):
+                continue
+            counts = out.setdefault(row["withheld_reason"], {"answerable": 0, "correct_lost": 0, "unanswerable": 0})
+            counts["answerable" if row["gold"] is not None else "unanswerable"] += 1
+            counts["correct_lost"] += bool(row["draft_correct"])
+    return out
+
+
 def _rate(rows: list[dict], key: str) -> float | None:
     return sum(1 for r in rows if r[key]) / len(rows) if rows else None
 
@@ -147,6 +160,10 @@ def summary_table(result: dict[str, Any]) -> str:
     lines.append("|---|---|")
     for key, value in result["aggregate"].items():
         lines.append(f"| {key} | {_fmt(value)} |")
+    if result.get("withheld"):
+        lines += ["", "| draft withheld because | answerable (of them correct) | unanswerable |", "|---|---|---|"]
+        for reason, n in sorted(result["withheld"].items()):
+            lines.append(f"| {reason} | {n['answerable']} ({n['correct_lost']}) | {n['unanswerable']} |")
     return "\n".join(lines)
 
 

@@ -18,11 +18,12 @@ from litopys.rag.citations import (
     strip_invalid_markers,
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_question
-from litopys.rag.grounding import ClaimCheck, check_answer, unmet_question_numbers
+from litopys.rag.grounding import ClaimCheck, check_answer
 from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
+from litopys.rag.withhold import Withheld, judge
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,8 @@ class Answer:
     claims: list[ClaimCheck] = field(default_factory=list)
     # The standalone question used for retrieval when ``question`` was a follow-up.
     rewritten_question: str | None = None
-    # The model's draft when it was replaced by a refusal, and the question's numbers its
-    # cited passages lack (shown to the user, so the refusal is explained).
-    withheld: str | None = None
-    withheld_missing: tuple[str, ...] = ()
+    # The model's draft when a rule replaced it by the refusal (shown, so the refusal is explained).
+    withheld: Withheld | None = None
     # Refused before generation: no retrieved passage stood out (see Retriever.evidence).
     low_evidence: bool = False
 
@@ -69,8 +68,10 @@ class Answer:
             "refused": self.refused,
             "citations": [public(c.as_dict()) for c in self.citations],
             "invalid_citations": self.invalid_citations,
-            "withheld": self.withheld,
-            "withheld_missing": list(self.withheld_missing),
+            "withheld": self.withheld.draft if self.withheld else None,
+            "withheld_reason": self.withheld.reason if self.withheld else None,
+            "withheld_missing": list(self.withheld.missing) if self.withheld else [],
+            "withheld_citations": [public(c.as_dict()) for c in self.withheld.citations] if self.withheld else [],
             "low_evidence": self.low_evidence,
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
@@ -238,27 +239,25 @@ class Clock:
 def finish_answer(
     question: str, raw: str, passages: list[Passage], *, rewritten: str | None = None, clock: Clock | None = None
 ) -> Answer:
-    """Turn raw model text into the Answer: cite, withhold when the citations miss the question, check grounding.
+    """Turn raw model text into the Answer: cite, check grounding, withhold a draft that is not an answer.
 
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
     """
     text, citations, invalid, refused = _cite(raw, passages)
     if not refused and wants_ukrainian(question):
         text = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
-    withheld: str | None = None
-    unmet: tuple[str, ...] = ()
-    if not refused and citations:
-        unmet = unmet_question_numbers(question, [_evidence_text(c.passage) for c in citations])
-        if unmet:
-            # The cited passages do not even mention what the question is about.
-            log.info("answer withheld: cited passages lack the question's numbers %s", unmet)
-            withheld, text, citations, refused = text, refusal_for(question), [], True
+    withheld: Withheld | None = None
     grounding: float | None = None
     claims: list[ClaimCheck] = []
     if not refused and text:
         checked = check_answer(text, {c.n: c.passage.text for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
+        verdict = judge(question, text, citations, claims) if citations else None
+        if verdict:
+            log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
+            withheld = Withheld(text, citations, *verdict)
+            text, citations, refused, grounding, claims = refusal_for(question), [], True, None, []
     return Answer(
         question,
         text,
@@ -271,7 +270,6 @@ def finish_answer(
         claims=claims,
         rewritten_question=rewritten,
         withheld=withheld,
-        withheld_missing=unmet,
     )
 
 
@@ -287,8 +285,3 @@ def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[
     if not refused and passages and text:
         text, citations = attribute_citations(text, citations, passages)
     return text, citations, invalid, refused
-
-
-def _evidence_text(passage: Passage) -> str:
-    """What a cited passage says, title and date included (a question's year may be only in the date)."""
-    return f"{passage.title} {passage.date or ''} {passage.text}"

@@ -22,6 +22,7 @@ from litopys.rag.spelling import RUSSIAN_ONLY
 
 if TYPE_CHECKING:
     from litopys.rag.answer import Answer
+    from litopys.rag.citations import Citation
 
 RECALL_AT = (1, 5, 10)
 
@@ -117,9 +118,9 @@ def answer_metrics(
 
 def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
     """One eval row: what was answered and cited, whether it is right, and what it cost."""
-    text = answer.text.lower()
-    has_fact = any(s.lower() in text for s in q.answer_any)
-    gold_citations = sum(1 for c in answer.citations if q.article and _same_article(c.passage.article_id, q.article))
+    has_fact = _has_fact(q, answer.text)
+    gold_citations = _gold_citations(q, answer.citations)
+    draft = answer.withheld
     return {
         "question": q.question,
         "gold": q.article,
@@ -135,12 +136,25 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
         "grounding": answer.grounding,
         "flagged": bool(answer.unsupported_claims),
-        "withheld": answer.withheld,
+        "withheld": draft.draft if draft else None,
+        "withheld_reason": draft.reason if draft else None,
+        # Would the withheld draft have counted as correct? What each withholding rule costs.
+        "draft_correct": bool(
+            draft and q.article and _has_fact(q, draft.draft) and _gold_citations(q, draft.citations)
+        ),
         # The best fused score: lets a refusal threshold be calibrated offline from one run.
         "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
-        "missing": sorted({m for c in answer.claims for m in c.missing}),
+        "missing": sorted(draft.missing if draft else {m for c in answer.claims for m in c.missing}),
         "russian_letters": bool(not answer.refused and RUSSIAN_ONLY.search(answer.text)),
     }
+
+
+def _has_fact(q: Question, text: str) -> bool:
+    return any(s.lower() in text.lower() for s in q.answer_any)
+
+
+def _gold_citations(q: Question, citations: Iterable[Citation]) -> int:
+    return sum(1 for c in citations if q.article and _same_article(c.passage.article_id, q.article))
 
 
 def _share(rows: list[dict], key: str) -> float:

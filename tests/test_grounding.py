@@ -69,9 +69,17 @@ def test_finish_answer_carries_flags_into_json():
     good = finish_answer("Хто?", "Делегацію може очолити Кирило Дмитрієв [1].", passages).as_dict()
     assert good["grounding"]["score"] == 1.0 and not good["grounding"]["flagged"]
     assert good["citations"][0]["supported"] is True
+    # A claim short of the passage's words (no invented figure or name) is shown, flagged.
+    weak = finish_answer("Хто?", "Делегацію очолить досвідчений переговірник із великим стажем [1].", passages)
+    assert not weak.refused and weak.withheld is None
+    weak_json = weak.as_dict()
+    assert weak_json["grounding"]["flagged"] and weak_json["citations"][0]["supported"] is False
+    # An invented name is never shown as the answer: the draft is withheld, with what it lacks.
     bad = finish_answer("Хто?", "Делегацію може очолити Сергій Лавров [1].", passages).as_dict()
-    assert bad["grounding"]["flagged"] and bad["citations"][0]["supported"] is False
-    assert "лавров" in bad["grounding"]["claims"][0]["missing_names"]
+    assert bad["refused"] and bad["answer"] == REFUSAL_UK and not bad["citations"]
+    assert bad["withheld"] == "Делегацію може очолити Сергій Лавров [1]."
+    assert bad["withheld_reason"] == "unsupported" and "лавров" in bad["withheld_missing"]
+    assert bad["withheld_citations"][0]["article_id"] == "seed.txt"
     refusal = finish_answer("Хто?", "У статтях немає відповіді на це запитання.", passages).as_dict()
     assert refusal["refused"] and refusal["grounding"]["score"] is None
 
@@ -113,7 +121,8 @@ def test_an_answer_whose_citations_miss_the_questions_year_becomes_a_refusal():
     )
     assert answer.refused and not answer.citations
     assert answer.text == REFUSAL_UK
-    assert answer.withheld.startswith("Відбулися") and answer.withheld_missing == ("2018",)
+    assert answer.withheld.draft.startswith("Відбулися") and answer.withheld.missing == ("2018",)
+    assert answer.withheld.reason == "question_numbers"
     # The same draft is kept when the article is dated that year.
     dated = Passage(1, "0143.txt", "Міні-футбол", "2018-03-01", p.text, 0, 60, 1.0)
     kept = finish_answer("Хто виграв чемпіонат 2018 року?", "Фінал чемпіонату з міні-футболу [1].", [dated])

@@ -19,6 +19,7 @@ from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
 from litopys.rag.retrieval import RetrievalFilter
+from litopys.ui.strings import withheld_note
 
 e = html.escape
 
@@ -121,7 +122,8 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
     if answer.low_evidence:
         parts.append(f"<div class='lt-note lt-low-evidence'>{e(s['low_evidence'])}</div>")
     if answer.withheld:
-        note = s["withheld"].format(words=", ".join(answer.withheld_missing), draft=answer.withheld)
+        w = answer.withheld
+        note = withheld_note(w.reason, w.missing, w.draft, s)
         parts.append(f"<div class='lt-warn lt-withheld'>{e(note)}</div>")
     for claim in answer.unsupported_claims:
         why = s["missing"].format(words=", ".join(claim.missing)) if claim.missing else ""

@@ -35,7 +35,12 @@ UK: dict[str, str] = {
     "unsupported": "⚠ Не підтверджено цитованими фрагментами: «{sentence}»",
     "missing": " (у джерелах немає: {words})",
     "low_evidence": "Жоден знайдений фрагмент не вирізняється серед інших, тож модель не питали. Знайдене — в панелі джерел.",
-    "withheld": "Чернетку моделі відхилено: цитовані фрагменти не згадують {words}. Чернетка: «{draft}»",
+    "withheld_question_numbers": "Чернетку моделі відхилено: цитовані фрагменти не згадують {words}. Чернетка: «{draft}»",
+    "withheld_unsupported": "Чернетку моделі відхилено: цитовані фрагменти не містять {words}. Чернетка: «{draft}»",
+    "withheld_echo": "Чернетку моделі відхилено: вона лише повторює слова запитання. Чернетка: «{draft}»",
+    "withheld_wrong_type": "Чернетку моделі відхилено: запитання питає {words}, а чернетка цього не називає. Чернетка: «{draft}»",
+    "wanted_amount": "кількість чи суму",
+    "wanted_time": "час чи дату",
     "answered_in": "{seconds:.1f} с",
     "error": "Помилка: {error}",
     "failed": "Помилка під час відповіді; подробиці в журналі сервера.",
@@ -132,7 +137,12 @@ EN: dict[str, str] = {
     "unsupported": "⚠ Not backed by the cited passages: “{sentence}”",
     "missing": " (the sources lack: {words})",
     "low_evidence": "No passage found stands out from the others, so the model was not asked. What was found is in the sources panel.",
-    "withheld": "The model's draft was withheld: the passages it cited never mention {words}. Draft: “{draft}”",
+    "withheld_question_numbers": "The model's draft was withheld: the passages it cited never mention {words}. Draft: “{draft}”",
+    "withheld_unsupported": "The model's draft was withheld: the passages it cited do not contain {words}. Draft: “{draft}”",
+    "withheld_echo": "The model's draft was withheld: it only repeats the question's words. Draft: “{draft}”",
+    "withheld_wrong_type": "The model's draft was withheld: the question asks for {words}, and the draft gives none. Draft: “{draft}”",
+    "wanted_amount": "an amount",
+    "wanted_time": "a time or date",
     "answered_in": "{seconds:.1f} s",
     "error": "Error: {error}",
     "failed": "Answering failed; the server log has the details.",
@@ -201,3 +211,9 @@ LANGUAGES = {"uk": UK, "en": EN}
 def strings(language: str) -> dict[str, str]:
     """The labels for ``language`` ("uk" or "en")."""
     return LANGUAGES[language]
+
+
+def withheld_note(reason: str, missing: tuple[str, ...], draft: str, s: dict[str, str]) -> str:
+    """Why the model's draft was withheld, with the draft, in the language of ``s``."""
+    words = ", ".join(s.get(f"wanted_{m}", m) for m in missing)
+    return s[f"withheld_{reason}"].format(words=words, draft=draft)

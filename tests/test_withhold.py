@@ -1,0 +1,86 @@
+"""The rules that withhold a draft answer: echoes, wrong answer types, invented figures and names."""
+
+from __future__ import annotations
+
+from litopys.rag.answer import finish_answer
+from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK
+from litopys.rag.retrieval import Passage
+from litopys.rag.withhold import ECHO, UNSUPPORTED, WRONG_TYPE, is_echo, wrong_type
+
+PASSAGE = (
+    "Проєкт «Чиста річка» презентували на міському форумі 12 березня. Його вартість — 3,5 млн грн, "
+    "а замовником стала ТОВ «Деміург», яку очолює Ігор Савчук."
+)
+
+
+def _passages() -> list[Passage]:
+    return [Passage(1, "0001.txt", "Чиста річка", "2021-03-12", PASSAGE, 0, len(PASSAGE), 1.0)]
+
+
+def test_an_answer_that_only_restates_the_question_is_an_echo():
+    assert is_echo("На якому заході презентували проєкт?", "Проєкт презентували на заході [1].")
+    assert is_echo("Хто є директором ТОВ «Деміург»?", "ТОВ «Деміург» [1].")
+    assert is_echo("Хто був чоловіком Емми?", "Емми був чоловіком [1].")
+    assert is_echo(
+        "Turing machines are commonly employed to define what?", "Turing machines are employed to define what [1]."
+    )
+    # Any new word or figure is content, one-letter names included.
+    assert not is_echo("Який клас складності охоплює ефективні алгоритми?", "Клас складності P [1].")
+    assert not is_echo("На якому заході презентували проєкт?", "На міському форумі [1].")
+    assert not is_echo("Хто є директором ТОВ «Деміург»?", "Ігор Савчук [1].")
+    assert not is_echo("Скільки коштує проєкт?", "3,5 млн [1].")
+    # "Так" answers a yes/no question.
+    assert not is_echo("Чи презентували проєкт?", "Так, проєкт презентували [1].")
+
+
+def test_an_amount_or_a_time_must_be_given_when_asked():
+    assert wrong_type("Скільки коштує проєкт?", "ТОВ «Деміург» [1].") == "amount"
+    assert wrong_type("Коли презентували проєкт?", "На міському форумі [1].") == "time"
+    assert wrong_type("В якому році заснували фірму?", "ТОВ «Деміург» [1].") == "time"
+    assert wrong_type("How many people came?", "The city council [1].") == "amount"
+    # Figures, number words and words of time all count.
+    assert wrong_type("Скільки коштує проєкт?", "3,5 млн грн [1].") is None
+    assert wrong_type("Скільки разів переносили форум?", "Двічі [1].") is None
+    assert wrong_type("Скільки учасників прийшло?", "Кілька сотень [1].") is None
+    assert wrong_type("Скільки учасників прийшло?", "П'ятеро депутатів і двоє експертів [1].") is None
+    assert wrong_type("Коли презентували проєкт?", "У березні [1].") is None
+    assert wrong_type("Коли презентували проєкт?", "Наприкінці лютого [1].") is None
+    assert wrong_type("Коли презентували проєкт?", "Після завершення форуму [1].") is None
+    # The type comes from the question's first words: this one asks for a firm first.
+    assert wrong_type("Яка фірма отримала підряд і за яку суму?", "ТОВ «Деміург» [1].") is None
+    assert wrong_type("А на скільки зросли видатки?", "На освіту [1].") == "amount"
+    # "коли" inside a question is not asking for a time; other questions are not typed.
+    assert wrong_type("Що сказав мер, коли відкривав форум?", "Що проєкт важливий [1].") is None
+    assert wrong_type("Хто замовник проєкту?", "ТОВ «Деміург» [1].") is None
+
+
+def test_each_rule_withholds_the_draft_behind_the_refusal():
+    cases = [
+        ("На якому заході презентували проєкт?", "Проєкт презентували на заході [1].", ECHO, ()),
+        ("Коли ТОВ «Деміург» завершить проєкт?", "Ігор Савчук [1].", WRONG_TYPE, ("time",)),
+        ("Скільки працівників у ТОВ «Деміург»?", "У ТОВ «Деміург» працює 240 людей [1].", UNSUPPORTED, ("240",)),
+        ("Хто заступник Савчука?", "Заступником Савчука є Олена Бойко [1].", UNSUPPORTED, ("олена", "бойко")),
+    ]
+    for question, draft, reason, missing in cases:
+        answer = finish_answer(question, draft, _passages())
+        assert answer.refused and answer.text == REFUSAL_UK and not answer.citations, question
+        assert answer.withheld is not None and answer.withheld.draft == draft
+        assert answer.withheld.reason == reason and set(answer.withheld.missing) == set(missing), question
+        assert [c.passage.article_id for c in answer.withheld.citations] == ["0001.txt"]
+        assert answer.grounding is None and not answer.claims
+
+
+def test_a_real_answer_passes_every_rule():
+    for question, draft in [
+        ("На якому заході презентували проєкт?", "На міському форумі [1]."),
+        ("Скільки коштує проєкт «Чиста річка»?", "3,5 млн грн [1]."),
+        ("Коли презентували проєкт?", "12 березня [1]."),
+        ("Хто очолює замовника проєкту?", "Ігор Савчук [1]."),
+    ]:
+        answer = finish_answer(question, draft, _passages())
+        assert not answer.refused and answer.withheld is None and answer.text == draft, question
+
+
+def test_an_english_question_is_refused_in_english():
+    answer = finish_answer("How much did the project cost?", "The project [1].", _passages())
+    assert answer.refused and answer.text == REFUSAL_EN and answer.withheld is not None
