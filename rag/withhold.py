@@ -25,7 +25,7 @@ from litopys.rag.retrieval import Passage
 QUESTION_NUMBERS = "question_numbers"  # the cited passages lack a number the question asks about
 UNSUPPORTED = "unsupported"  # a number or name of the draft is in no passage it cites
 ECHO = "echo"  # the draft adds nothing to the question's own words
-WRONG_TYPE = "wrong_type"  # "скільки" answered without an amount, "коли" without a time
+WRONG_TYPE = "wrong_type"  # "скільки" answered without an amount, "коли" without a time, ...
 
 # The type is read from the question's first words only: "Яка фірма ... і за яку суму?" asks
 # for a firm first, and an answer naming only the firm is still an answer.
@@ -43,145 +43,51 @@ _TIME_QUESTION = re.compile(
 _YES_NO_QUESTION = re.compile(
     r"^\W*(?:чи|(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should)\b)", re.IGNORECASE
 )
+# Word lists are kept as text, one theme a line.
+_AMOUNT_TEXT = """
+    тисяча мільйон мільярд трильйон кілька декілька багато мало небагато чимало
+    половина третина чверть десяток сотня дюжина жоден жодний ніхто більшість меншість пара
+    двічі тричі вдвічі удвічі вдвоє втричі відсоток процент
+    none zero dozen hundred thousand million billion percent half once twice
+"""
+_TIME_TEXT = """
+    рік століття сторіччя десятиліття тиждень день доба місяць квартал година хвилина ранок вечір ніч
+    зима весна літо осінь вчора учора сьогодні завтра позавчора нині зараз тоді незабаром згодом раніше
+    пізніше початок кінець середина наприкінці напочатку період епоха ера час момент після перед під
+    коли поки доки відтоді
+    january february march april may june july august september october november december
+    year century decade week day month today yesterday tomorrow before after during when since until ago
+    spring summer autumn fall winter morning evening night
+"""
 # Lemmas that state an amount in words ("кілька", "половина", "двічі"); number words proper
 # are recognised by their part of speech.
-_AMOUNT_WORDS = frozenset(
-    [
-        "тисяча",
-        "мільйон",
-        "мільярд",
-        "трильйон",
-        "кілька",
-        "декілька",
-        "багато",
-        "мало",
-        "небагато",
-        "чимало",
-        "половина",
-        "третина",
-        "чверть",
-        "десяток",
-        "сотня",
-        "дюжина",
-        "жоден",
-        "жодний",
-        "ніхто",
-        "більшість",
-        "меншість",
-        "пара",
-        "двічі",
-        "тричі",
-        "вдвічі",
-        "удвічі",
-        "вдвоє",
-        "втричі",
-        "відсоток",
-        "процент",
-        "none",
-        "zero",
-        "dozen",
-        "hundred",
-        "thousand",
-        "million",
-        "billion",
-        "percent",
-        "half",
-        "once",
-        "twice",
-    ]
-)
-# Lemmas that place something in time without digits ("у березні", "минулого тижня", "після війни").
-_TIME_WORDS = frozenset(
-    [
-        "рік",
-        "століття",
-        "сторіччя",
-        "десятиліття",
-        "тиждень",
-        "день",
-        "доба",
-        "місяць",
-        "квартал",
-        "година",
-        "хвилина",
-        "ранок",
-        "вечір",
-        "ніч",
-        "зима",
-        "весна",
-        "літо",
-        "осінь",
-        "вчора",
-        "учора",
-        "сьогодні",
-        "завтра",
-        "позавчора",
-        "нині",
-        "зараз",
-        "тоді",
-        "незабаром",
-        "згодом",
-        "раніше",
-        "пізніше",
-        "початок",
-        "кінець",
-        "середина",
-        "наприкінці",
-        "напочатку",
-        "період",
-        "епоха",
-        "ера",
-        "час",
-        "момент",
-        "після",
-        "перед",
-        "під",
-        "коли",
-        "поки",
-        "доки",
-        "відтоді",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-        "year",
-        "century",
-        "decade",
-        "week",
-        "day",
-        "month",
-        "today",
-        "yesterday",
-        "tomorrow",
-        "before",
-        "after",
-        "during",
-        "when",
-        "since",
-        "until",
-        "ago",
-        "spring",
-        "summer",
-        "autumn",
-        "fall",
-        "winter",
-        "morning",
-        "evening",
-        "night",
-    ]
-)
+_AMOUNT_WORDS = frozenset(_AMOUNT_TEXT.split())
+# Lemmas that place something in time without digits ("минулого тижня", "після війни").
+_TIME_WORDS = frozenset(_TIME_TEXT.split())
 # Month names in any case form: pymorphy3 reads some ("у березні") as other words.
 _MONTH = re.compile(
     r"^(?:січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листопад|груд)(?:ень|ня|ні|нем|ий|ого|ому|им|а|і|ом)?$"
 )
+# A sum of money in the answer, and words by which a question asks about money.
+_MONEY = re.compile(
+    r"\b(?:грн|гривень|гривні|гривня|доларів|долари|долар|дол|євро|usd|eur|uah|руб\w*|dollars?|euros?)\b|[$€₴£]",
+    re.IGNORECASE,
+)
+_MONEY_QUESTION = re.compile(
+    r"кошт|варт|сум|цін|грош|плат|бюджет|витрат|видат|зарплат|штраф|дох[оі]д|прибут|інвест|виділ|отрима|"
+    r"заробі|збит|борг|кредит|позик|податк|компенсац|премі|виплат|грн|гривень|долар|євро|"
+    r"cost|price|pay|paid|spend|spent|worth|budget|fine|salary|money|earn|\$|€|₴",
+    re.IGNORECASE,
+)
+# A question asking for a name ("Як звати…?", "Яке прізвище…?").
+_NAME_QUESTION = re.compile(
+    _LEAD + r"(?:як\s+(?:звати|звуть|прізвище)\b|яке\s+(?:прізвище|ім['’ʼ]я)\b|what is the name\b|who is named\b)",
+    re.IGNORECASE,
+)
+_YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
+_YEAR_WORD = re.compile(r"\b(?:рік|року|роки|році|роках|роками|рр|р|years?)\b", re.IGNORECASE)
+_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
+_NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 _ONE_LETTER_FUNCTION_WORDS = frozenset(["в", "у", "з", "і", "й", "а", "о", "я"])
 _YES_NO = frozenset(["так", "ні", "yes", "no"])
 
@@ -234,13 +140,31 @@ def is_echo(question: str, answer: str) -> bool:
 
 
 def wrong_type(question: str, answer: str) -> str | None:
-    """What the question asks for ("amount", "time") when ``answer`` plainly does not give it."""
+    """What the question asks for ("amount", "count", "time", "name") when ``answer`` plainly does not give it."""
     said = MARKER.sub(" ", answer)
-    if re.search(r"\d", said):
-        return None  # a figure or a date: type checks cannot tell more without parsing
     found = words(said)
-    if _AMOUNT_QUESTION.search(question) and not any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found):
-        return "amount"
-    if _TIME_QUESTION.search(question) and not any(_MONTH.match(w) or lemma(w) in _TIME_WORDS for w in found):
-        return "time"
+    figures = numbers(said) - numbers(question)  # the question's own figures answer nothing
+    if _AMOUNT_QUESTION.search(question):
+        if not figures:
+            return None if any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found) else "amount"
+        # "Скільки років їй?" answered "2013 роки": a year is a date, not an amount. Two years may be a span.
+        as_years = _YEAR_WORD.search(said) and all(_YEAR.match(n) for n in figures)
+        if as_years and (len(figures) < 2 or not _YEARS_ASKED.search(question)):
+            return "amount"
+        if _MONEY.search(said) and not _MONEY_QUESTION.search(question):
+            return "count"  # "Скільки парт…?" answered with a sum of money
+        return None
+    if _TIME_QUESTION.search(question):
+        if not figures and not any(_MONTH.match(w) or lemma(w) in _TIME_WORDS for w in found):
+            return "time"
+        return None
+    if _NAME_QUESTION.search(question) and not _new_capitalized(question, said):
+        return "name"
     return None
+
+
+def _new_capitalized(question: str, answer: str) -> bool:
+    """Whether ``answer`` has a capitalized word, not at its start, that the question does not have."""
+    asked = set(lemmas(question))
+    start = len(answer) - len(answer.lstrip(" «\"'"))
+    return any(m.start() > start and lemma(m.group(0).lower()) not in asked for m in _NAME_WORD.finditer(answer))

@@ -46,6 +46,18 @@ def test_an_amount_or_a_time_must_be_given_when_asked():
     assert wrong_type("Коли презентували проєкт?", "У березні [1].") is None
     assert wrong_type("Коли презентували проєкт?", "Наприкінці лютого [1].") is None
     assert wrong_type("Коли презентували проєкт?", "Після завершення форуму [1].") is None
+    # A year is not an amount; a sum of money is not a count of things; a name needs a name.
+    assert wrong_type("Скільки років засновниці фірми?", "2013 роки [1].") == "amount"
+    assert wrong_type("На яку суму фірма отримала допомогу?", "2014-2015 роки [1].") == "amount"
+    assert wrong_type("Скільки років тривала будова?", "З 2014 по 2018 рік [1].") is None
+    assert wrong_type("На скільки кілометрів обмежено маршрут?", "2000 кілометрів [1].") is None
+    assert wrong_type("Скільки медалей здобули на Олімпіаді 2012 року?", "Шість медалей [1].") is None
+    assert wrong_type("Скільки парт закупило управління?", "3,82 млн грн [1].") == "count"
+    assert wrong_type("Скільки коштували парти?", "3,82 млн грн [1].") is None
+    assert wrong_type("Скільки заплатило управління за парти?", "3,82 млн грн [1].") is None
+    assert wrong_type("Як звати голову комісії міськради?", "Голова комісії міськради [1].") == "name"
+    assert wrong_type("Як звати голову комісії міськради?", "Петро Коваленко [1].") is None
+    assert wrong_type("Як звати голову комісії?", "Головою комісії є Коваленко [1].") is None
     # The type comes from the question's first words: this one asks for a firm first.
     assert wrong_type("Яка фірма отримала підряд і за яку суму?", "ТОВ «Деміург» [1].") is None
     assert wrong_type("А на скільки зросли видатки?", "На освіту [1].") == "amount"
