@@ -9,7 +9,7 @@ from litopys.index.corpus import Article
 from litopys.rag.answer import finish_answer
 from litopys.rag.retrieval import Passage, RetrievalFilter
 from litopys.ui import render
-from litopys.ui.strings import EN, UK
+from litopys.ui.strings import EN, UK, strings, withheld_note
 
 S = UK
 HOSTILE = '<script>window.__xss=1</script> <img src=x onerror="alert(1)"> [a](javascript:alert(2)) ${1+1}'
@@ -100,3 +100,23 @@ def test_a_withheld_draft_is_explained_as_text():
     chat = render.answer_message(answer, S)
     assert answer.refused and "2018" in chat and "Виграла команда &lt;b&gt;" in chat
     assert "<b>" not in chat
+
+
+def test_every_withholding_reason_is_explained_in_both_languages():
+    draft = "Проєкт презентували на заході [1]."
+    for language in ("uk", "en"):
+        s = strings(language)
+        for reason, missing in [
+            ("question_numbers", ("2018",)),
+            ("unsupported", ("240", "бойко")),
+            ("echo", ()),
+            ("wrong_type", ("time",)),
+            ("wrong_type", ("amount",)),
+            ("wrong_type", ("count",)),
+            ("wrong_type", ("name",)),
+        ]:
+            note = withheld_note(reason, missing, draft, s)
+            assert draft in note and "{" not in note, (language, reason)
+            # Missing figures and names are shown as they are; a wanted type in words of the language.
+            shown = [s[f"wanted_{m}"] if reason == "wrong_type" else m for m in missing]
+            assert all(word in note for word in shown), (language, reason, note)
