@@ -230,6 +230,14 @@ def evaluate(
         help="TOML file of runs (name, questions, corpus, kind): every set in one table, e.g. eval/suite.toml.",
     ),
     only: list[str] = typer.Option([], "--only", help="With --suite: only the runs with this name (repeatable)."),
+    report: list[Path] = typer.Option(
+        [],
+        "--report",
+        help="Merge saved `eval --suite --json` outputs (repeatable) into one table and a threshold curve; no LLM.",
+    ),
+    bars: str = typer.Option(
+        "1.5,1.75,2.0,2.5,3.0", "--bars", help="With --report: min_answer_score values for the threshold curve."
+    ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON object with the metrics (progress stays on stderr)."
     ),
@@ -247,7 +255,9 @@ def evaluate(
     if corpus:
         settings.corpus_dir = corpus
     try:
-        if titles:
+        if report:
+            _eval_report(report, bars, as_json)
+        elif titles:
             _title_task(settings, limit, as_json)
         elif suite:
             _eval_suite(settings, suite, tuple(only), limit, gold_only, as_json)
@@ -308,6 +318,27 @@ def _eval_suite(
         print(json.dumps(result, ensure_ascii=False))
     else:
         print(summary_table(result))
+
+
+def _eval_report(paths: list[Path], bars: str, as_json: bool) -> None:
+    from litopys.evalsuite import curve_table, merge_reports, summary_table, threshold_curve
+
+    reports = []
+    for path in paths:
+        try:
+            reports.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise LitopysError(f"cannot read eval report {path}: {exc}") from exc
+    try:
+        points = [float(b) for b in bars.split(",") if b.strip()]
+    except ValueError as exc:
+        raise LitopysError(f"--bars takes numbers separated by commas, not {bars!r}") from exc
+    merged = merge_reports(reports)
+    curve = threshold_curve(merged["runs"], points)
+    if as_json:
+        print(json.dumps({**merged, "curve": curve}, ensure_ascii=False))
+    else:
+        print(summary_table(merged) + "\n\n" + curve_table(curve))
 
 
 @contextlib.contextmanager

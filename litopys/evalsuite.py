@@ -89,23 +89,78 @@ def run_suite(
             assistant.close()
         results[run.name] = {
             "kind": run.kind,
+            "min_answer_score": run_settings.retrieval.min_answer_score,
             "questions": str(run.questions),
             "corpus": str(run.corpus),
             **metrics,
             "rows": rows,
         }
-    return {"runs": results, "aggregate": aggregate(runs, results), "withheld": withheld_by_reason(results)}
+    return summarized(results)
 
 
-def aggregate(runs: list[SuiteRun], results: dict[str, dict[str, object]]) -> dict[str, float | None]:
+def summarized(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Per-run results with the suite-wide figures added: the aggregates and what each withholding rule did."""
+    return {"runs": results, "aggregate": aggregate(results), "withheld": withheld_by_reason(results)}
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several ``eval --suite --json`` outputs (say, one per ``--only`` run) as one suite result.
+
+    Each run keeps the no-evidence bar it was measured with, so a threshold curve knows
+    which runs a higher bar can be applied to.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        bar = report.get("settings", {}).get("retrieval", {}).get("min_answer_score")
+        for name, run in report["runs"].items():
+            results[name] = {**run, "min_answer_score": run.get("min_answer_score", bar)}
+    return summarized(results)
+
+
+CURVE_KEYS = (
+    "answerable_correct",
+    "answerable_wrongly_refused",
+    "unanswerable_refused",
+    "near_miss_refused",
+    "offtopic_refused",
+    "citation_precision",
+)
+
+
+def threshold_curve(results: dict[str, dict[str, Any]], bars: list[float]) -> list[dict[str, Any]]:
+    """The pooled figures had ``retrieval.min_answer_score`` been each of ``bars``, from the rows' top scores.
+
+    A bar applies only to runs measured with that bar or a lower one (a run measured at 1.5
+    cannot say what 1.0 would have answered); the runs each point covers are listed.
+    """
+    points = []
+    for bar in bars:
+        covered = {
+            name: {**run, "rows": [_under_bar(row, bar) for row in run["rows"]]}
+            for name, run in results.items()
+            if (run.get("min_answer_score") or 0.0) <= bar
+        }
+        figures = aggregate(covered)
+        points.append({"bar": bar, **{k: figures[k] for k in CURVE_KEYS}, "runs": sorted(covered)})
+    return points
+
+
+def _under_bar(row: dict[str, Any], bar: float) -> dict[str, Any]:
+    """The row as the no-evidence bar ``bar`` would have left it (refused before the LLM when under it)."""
+    if bar <= 0 or (row["top_score"] is not None and row["top_score"] >= bar):
+        return row
+    return {**row, "refused": True, "correct": False, "citations": [], "gold_citations": 0, "russian_letters": False}
+
+
+def aggregate(results: dict[str, dict[str, Any]]) -> dict[str, float | None]:
     """The suite-wide figures: rates over all rows, pooled (not averaged per run).
 
     A row is answerable when it names a gold article, whatever its run's kind: an
     answerable set may hold a few questions without an answer, and refusing those is right.
     """
     rows_of: dict[str, list[dict]] = {k: [] for k in KINDS}
-    for run in runs:
-        rows_of[run.kind].extend(results[run.name]["rows"])  # type: ignore[arg-type]
+    for run in results.values():
+        rows_of[run["kind"]].extend(run["rows"])
     every = [row for rows in rows_of.values() for row in rows]
     answerable = [r for r in every if r["gold"] is not None]
     unanswerable = [r for r in every if r["gold"] is None]
@@ -164,6 +219,15 @@ def summary_table(result: dict[str, Any]) -> str:
         lines += ["", "| draft withheld because | answerable (of them correct) | unanswerable |", "|---|---|---|"]
         for reason, n in sorted(result["withheld"].items()):
             lines.append(f"| {reason} | {n['answerable']} ({n['correct_lost']}) | {n['unanswerable']} |")
+    return "\n".join(lines)
+
+
+def curve_table(points: list[dict[str, Any]]) -> str:
+    """The threshold curve as a Markdown table: bar -> the pooled rates."""
+    lines = ["| min_answer_score | " + " | ".join(CURVE_KEYS) + " | runs |", "|---" * (len(CURVE_KEYS) + 2) + "|"]
+    for p in points:
+        cells = " | ".join(_fmt(p[k]) for k in CURVE_KEYS)
+        lines.append(f"| {p['bar']} | {cells} | {', '.join(p['runs'])} |")
     return "\n".join(lines)
 
 

@@ -7,13 +7,24 @@ from pathlib import Path
 import pytest
 
 from litopys.core.errors import LitopysError
-from litopys.evalsuite import SuiteRun, aggregate, load_suite, summary_table
+from litopys.evalsuite import (
+    SuiteRun,
+    aggregate,
+    curve_table,
+    load_suite,
+    merge_reports,
+    summary_table,
+    threshold_curve,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _row(gold: str | None, *, correct=False, refused=False, citations=(), gold_citations=0, russian=False) -> dict:
+def _row(
+    gold: str | None, *, correct=False, refused=False, citations=(), gold_citations=0, russian=False, top=None
+) -> dict:
     return {
+        "top_score": top,
         "gold": gold,
         "correct": correct,
         "refused": refused,
@@ -54,23 +65,19 @@ def test_the_projects_suite_names_existing_question_files() -> None:
 
 
 def test_aggregates_pool_rows_by_kind() -> None:
-    runs = [
-        SuiteRun("ans", Path("q"), Path("c"), "answerable"),
-        SuiteRun("off", Path("q"), Path("c"), "offtopic"),
-        SuiteRun("near", Path("q"), Path("c"), "near_miss"),
-    ]
     results = {
         "ans": {
+            "kind": "answerable",
             "rows": [
                 _row("a", correct=True, citations=["a"], gold_citations=1),
                 _row("b", refused=True),
                 _row(None, refused=True),
-            ]
+            ],
         },  # an answerable set's own unanswerable question
-        "off": {"rows": [_row(None, refused=True), _row(None, refused=True)]},
-        "near": {"rows": [_row(None, citations=["x"], russian=True), _row(None, refused=True)]},
+        "off": {"kind": "offtopic", "rows": [_row(None, refused=True), _row(None, refused=True)]},
+        "near": {"kind": "near_miss", "rows": [_row(None, citations=["x"], russian=True), _row(None, refused=True)]},
     }
-    agg = aggregate(runs, results)
+    agg = aggregate(results)
     assert agg["answerable_correct"] == 0.5
     assert agg["answerable_wrongly_refused"] == 0.5
     assert agg["unanswerable"] == 5
@@ -95,3 +102,29 @@ def test_summary_table_has_a_row_per_run_and_the_aggregates() -> None:
     table = summary_table(result)
     assert "| ans | answerable | 1 | 1.000 | 0.000 | 1.000 | 0 | 2.5 |" in table
     assert "| near_miss_refused | - |" in table
+
+
+def test_reports_merge_and_a_higher_bar_is_applied_offline() -> None:
+    answerable = {
+        "kind": "answerable",
+        "rows": [
+            _row("a", correct=True, citations=["a"], gold_citations=1, top=1.2),
+            _row("b", correct=True, citations=["b"], gold_citations=1, top=3.0),
+        ],
+    }
+    offtopic = {"kind": "offtopic", "rows": [_row(None, citations=["x"], top=1.8), _row(None, refused=True, top=0.9)]}
+    merged = merge_reports(
+        [
+            {"settings": {"retrieval": {"min_answer_score": 0.0}}, "runs": {"ans": answerable}},
+            {"settings": {"retrieval": {"min_answer_score": 1.5}}, "runs": {"off": offtopic}},
+        ]
+    )
+    assert merged["aggregate"]["answerable_correct"] == 1.0 and merged["aggregate"]["offtopic_refused"] == 0.5
+    points = {p["bar"]: p for p in threshold_curve(merged["runs"], [1.0, 1.5, 2.0])}
+    # The off-topic run was measured at 1.5: a lower bar cannot be judged on it.
+    assert points[1.0]["runs"] == ["ans"] and points[1.0]["offtopic_refused"] is None
+    assert points[1.5]["answerable_correct"] == 0.5 and points[1.5]["answerable_wrongly_refused"] == 0.5
+    assert points[1.5]["offtopic_refused"] == 0.5
+    assert points[2.0]["offtopic_refused"] == 1.0 and points[2.0]["citation_precision"] == 1.0
+    table = curve_table(list(points.values()))
+    assert table.count("\n") == 4 and "| 2.0 | 0.500 | 0.500 |" in table
