@@ -8,7 +8,6 @@ import pytest
 
 from litopys.core.errors import LitopysError
 from litopys.evalsuite import (
-    SuiteRun,
     aggregate,
     curve_table,
     load_suite,
