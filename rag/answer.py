@@ -18,7 +18,7 @@ from litopys.rag.citations import (
     strip_invalid_markers,
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_question
-from litopys.rag.grounding import ClaimCheck, check_answer
+from litopys.rag.grounding import ClaimCheck, check_answer, recite
 from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
@@ -249,6 +249,8 @@ def finish_answer(
         if spelled != text:
             log.info("answer respelled as the passages spell it: %r -> %r", text, spelled)
         text = spelled
+    if not refused and citations:
+        text, citations = _recite(text, citations, passages, question)
     withheld: Withheld | None = None
     grounding: float | None = None
     claims: list[ClaimCheck] = []
@@ -288,3 +290,14 @@ def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[
     if not refused and passages and text:
         text, citations = attribute_citations(text, citations, passages)
     return text, citations, invalid, refused
+
+
+def _recite(text: str, citations: list[Citation], passages: list[Passage], question: str) -> tuple[str, list[Citation]]:
+    """Sentences cited to a passage that lacks their facts, re-cited to the passage that holds them."""
+    recited = recite(text, [p.text for p in passages], question)
+    if recited == text:
+        return text, citations
+    log.info("citations moved to the passages that hold the facts: %r -> %r", text, recited)
+    before = {c.n for c in citations}
+    resolved, _ = resolve_citations(recited, passages)
+    return recited, [replace(c, attributed=True) if c.n not in before else c for c in resolved]

@@ -131,6 +131,35 @@ def check_answer(answer: str, cited_texts: dict[int, str], question: str = "") -
     return Grounding(tuple(claims), score, frozenset(supported_citations))
 
 
+def recite(answer: str, passage_texts: Sequence[str], question: str = "") -> str:
+    """``answer`` with each sentence that its cited passages do not back re-cited to one passage that does.
+
+    The small model often puts the right fact after the wrong marker ("Дмитрієв [1]" where
+    passage 2 names him). A sentence whose numbers or names its cited passages lack is
+    pointed at the first other passage (``passage_texts[n-1]`` is passage ``n``) that backs
+    the whole claim; a fact found in no passage stays as it is, for the withholding rules.
+    """
+    texts = dict(enumerate(passage_texts, 1))
+    pieces = re.split(r"((?<=[.!?…])\s+)", answer)
+    for i, sentence in enumerate(pieces):
+        cited = [n for n in marker_numbers(sentence) if n in texts]
+        if not cited or not check_claim(sentence, cited, [texts[n] for n in cited], question).missing:
+            continue
+        for n, text in texts.items():
+            if n not in cited and check_claim(sentence, [n], [text], question).supported:
+                pieces[i] = _one_marker(sentence, n)
+                break
+    return "".join(pieces)
+
+
+def _one_marker(sentence: str, n: int) -> str:
+    """``sentence`` with its first marker made ``[n]`` and the others removed."""
+    first = MARKER.search(sentence)
+    assert first is not None
+    rest = MARKER.sub("", sentence[first.end() :])
+    return re.sub(r"[ \t]+([.,;:!?…])", r"\1", f"{sentence[: first.start()]}[{n}]{rest}")
+
+
 def unmet_question_numbers(question: str, evidence: Sequence[str]) -> tuple[str, ...]:
     """Numbers of two or more digits in the question (years, sums) that no evidence text contains.
 

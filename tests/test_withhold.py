@@ -109,3 +109,26 @@ def test_a_real_answer_passes_every_rule():
 def test_an_english_question_is_refused_in_english():
     answer = finish_answer("How much did the project cost?", "The project [1].", _passages())
     assert answer.refused and answer.text == REFUSAL_EN and answer.withheld is not None
+
+
+def test_a_fact_cited_to_the_wrong_passage_is_re_cited_not_withheld():
+    seed = (
+        "Російську делегацію на переговорах у Майамі може очолити Кирило Дмитрієв, глава РФПІ. "
+        "Американську сторону ймовірно представлятимуть Стів Віткофф і Джаред Кушнер."
+    )
+    other = "Переговори у Майамі відбудуться наступного тижня, повідомили журналісти."
+    passages = [
+        Passage(1, "other.txt", "Переговори", None, other, 0, len(other), 2.0),
+        Passage(2, "seed.txt", "Делегації", None, seed, 0, len(seed), 1.0),
+    ]
+    draft = "Делегацію може очолити Кирило Дмитрієв [1]. З боку США будуть Стів Віткофф і Джаред Кушнер [2]."
+    answer = finish_answer("А хто з боку США?", draft, passages)
+    assert not answer.refused and answer.withheld is None
+    assert (
+        answer.text == "Делегацію може очолити Кирило Дмитрієв [2]. З боку США будуть Стів Віткофф і Джаред Кушнер [2]."
+    )
+    assert [(c.n, c.attributed) for c in answer.citations] == [(2, False)]
+    assert not answer.unsupported_claims
+    # A name that no passage holds is still withheld.
+    invented = finish_answer("Хто очолить делегацію?", "Делегацію очолить Сергій Лавров [1].", passages)
+    assert invented.refused and invented.withheld is not None and invented.withheld.reason == "unsupported"
