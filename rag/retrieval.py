@@ -33,6 +33,10 @@ class Passage:
     score: float
     lexical_score: float | None = None
     dense_score: float | None = None
+    # Where the article came from (web pages and exports; None for .txt/.md files).
+    url: str | None = None
+    author: str | None = None
+    outlet: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -239,6 +243,9 @@ class Retriever:
                     round(score, 4),
                     lex.get(cid),
                     den.get(cid),
+                    url=chunk.url,
+                    author=chunk.author,
+                    outlet=chunk.outlet,
                 )
             )
             if len(out) >= top_k:

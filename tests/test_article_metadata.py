@@ -68,3 +68,93 @@ def test_an_index_built_before_the_metadata_columns_is_read_and_then_upgraded_in
         _insert(store, ARTICLE, 2)
         assert store.get_article(ARTICLE.id) == ARTICLE
         assert store.get_article("old.txt") == old
+
+
+PAGE = (
+    "<html><head><title>Слоненя Бонд</title><link rel='canonical' href='https://zoo.example/news/bond'>"
+    "<meta property='og:site_name' content='Миколаївський зоопарк'><meta name='author' content='Ірина Лис'>"
+    "<meta property='article:published_time' content='2024-11-14'></head><body><nav><a href='/'>Головна</a></nav>"
+    "<article><h1>Слоненя Бонд</h1><p>У Миколаївському зоопарку народилося слоненя, якому дали ім'я Бонд.</p>"
+    "<p>Малюк важить сто двадцять кілограмів і вже ходить за мамою по вольєру.</p></article></body></html>"
+)
+EXPORT = (
+    '{"id": "k1", "title": "Новий трамвай", "date": "2024-10-01", "url": "https://city.example/tram", '
+    '"author": "Петро Мирний", "text": "Харківське депо отримало новий низькопідлоговий трамвай на сорок місць."}\n'
+)
+
+
+def test_passages_and_json_citations_carry_the_url_of_pages_and_export_rows(make_retriever, tiny_embedder):
+    from litopys.rag.answer import finish_answer
+
+    corpus = {"zoo/bond.html": PAGE, "exports/city.jsonl": EXPORT}
+    with make_retriever(corpus, tiny_embedder) as retriever:
+        zoo = retriever.search("Як звуть слоненя, що народилося в зоопарку?", top_k=1)[0]
+        tram = retriever.search("Скільки місць у новому трамваї депо?", top_k=1)[0]
+        seed = retriever.search("переговори у Маямі делегація", top_k=1)[0]
+    assert (zoo.article_id, zoo.url, zoo.author, zoo.outlet) == (
+        "zoo/bond.html",
+        "https://zoo.example/news/bond",
+        "Ірина Лис",
+        "Миколаївський зоопарк",
+    )
+    assert (tram.article_id, tram.url, tram.author) == (
+        "exports/city.jsonl#k1",
+        "https://city.example/tram",
+        "Петро Мирний",
+    )
+    assert seed.url is None  # a .txt article has no metadata
+    out = finish_answer(
+        "Як звуть слоненя?", "Слоненя звуть Бонд [1]. Трамвай має сорок місць [2].", [zoo, tram]
+    ).as_dict()
+    assert [c["url"] for c in out["citations"]] == ["https://zoo.example/news/bond", "https://city.example/tram"]
+    assert out["passages"][0]["author"] == "Ірина Лис" and out["passages"][0]["outlet"] == "Миколаївський зоопарк"
+
+
+def test_the_source_card_and_viewer_link_only_http_urls_and_keep_everything_else_text():
+    import re
+
+    from litopys.rag.retrieval import Passage
+    from litopys.ui import render
+    from litopys.ui.strings import UK
+
+    def passage(url: str | None, author: str | None = None, outlet: str | None = None) -> Passage:
+        return Passage(
+            1, "a.jsonl#1", "Заголовок", "2024-11-14", "Текст.", 0, 6, 2.0, url=url, author=author, outlet=outlet
+        )
+
+    def sources(p: Passage) -> str:
+        from litopys.rag.answer import finish_answer
+
+        return render.sources_html(finish_answer("Питання?", "Відповідь [1].", [p]), None, UK)
+
+    card = sources(passage("https://example.com/a?x=1&y='2'", "Олена <b>Коваль</b>", "Правда"))
+    link = re.search(r"<a [^>]*>", card).group(0)
+    assert "href='https://example.com/a?x=1&amp;y=&#x27;2&#x27;'" in link
+    assert "target='_blank'" in link and "rel='noopener noreferrer'" in link
+    assert "Правда ↗</a>" in card and "Олена &lt;b&gt;Коваль&lt;/b&gt;" in card
+    # Without an outlet the link names the host.
+    assert "example.com ↗</a>" in sources(passage("http://example.com/b"))
+    for bad in (
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/news/relative",
+        "ftp://x.example/f",
+        "https://exa mple.com/",
+        "vbscript:x",
+        "https:///nohost",
+    ):
+        out = sources(passage(bad))
+        assert "<a " not in out and "<script" not in out, bad
+        assert "lt-origin-url" in out  # shown, as text
+    assert "lt-origin" not in sources(passage(None))  # a .txt article: no origin line
+
+    article = Article(
+        "p.html", "Заголовок", "2024-11-14", "Тіло статті.", "h", url="https://example.com/p", author="Автор"
+    )
+    viewer = render.viewer_html(article, render.Target("p.html", 0, 4, 1), UK)
+    assert "<a class='lt-origin-link' href='https://example.com/p'" in viewer and "Автор" in viewer
+    hostile = Article(
+        "p.html", "З", None, "Тіло.", "h", url="javascript:alert(1)", outlet="<img src=x onerror=alert(1)>"
+    )
+    viewer = render.viewer_html(hostile, render.Target("p.html", 0, 4, 1), UK)
+    assert "<a " not in viewer and "<img" not in viewer and "javascript:alert(1)" in viewer
