@@ -61,10 +61,10 @@ def parse_page(article_id: str, data: bytes) -> tuple[Article, list[str]]:
     doc = found if isinstance(found, Document) else Document()  # None: nothing found
     title = _clean(doc.title)
     lines = _text_lines(doc.text, title)
-    if not lines:
+    if not any(_is_sentence(line) for line in lines):
         raise ArticleFormatError(_why_no_text(html))
     if not title:
-        title = lines[0] if len(lines[0]) <= MAX_TITLE_CHARS else ""
+        title = lines[0]
         warnings.append("no title in the page: the first line of the text is the title")
     if len(title) > MAX_TITLE_CHARS:
         warnings.append(f"title is {len(title)} characters: cut to {MAX_TITLE_CHARS}")
@@ -95,11 +95,21 @@ def _clean(value: str | None) -> str | None:
 
 def _text_lines(text: str | None, title: str | None) -> list[str]:
     """The paragraphs of the extracted text, without the headline and the site furniture."""
-    lines = [" ".join(line.split()) for line in (text or "").splitlines()]
+    # A table cell comes as "| text |": the bars are layout, not text.
+    lines = [" ".join(line.split()).strip(" |") for line in (text or "").splitlines()]
     lines = [line for line in lines if _LETTER.search(line) and not _FURNITURE.match(line)]
     if lines and title and lines[0] == title:
         lines = lines[1:]  # the headline, kept as the title
     return lines
+
+
+def _is_sentence(line: str) -> bool:
+    """Prose, not a menu or a headline: six words or more, ending as a sentence ends.
+
+    On a page with no article, trafilatura's fallback extractors return what text there is
+    (a menu, a list of headlines); an article has at least one such sentence.
+    """
+    return len(line.split()) >= 6 and line.rstrip('»"”’)').endswith((".", "!", "?", "…"))
 
 
 def _why_no_text(html: str) -> str:

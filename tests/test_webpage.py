@@ -259,3 +259,41 @@ def test_corpus_indexes_good_pages_and_lists_the_skipped_ones(tmp_path):
     assert reasons.keys() == {"empty_body.htm", "listing.html"}
     assert all(i.skipped for i in issues)
     assert "no article text" in reasons["listing.html"]
+
+
+SHORT = "У Києві сьогодні відкрили новий міст через Дніпро для пішоходів."
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<article><h1>Міст</h1><p>{SHORT}</p></article>",
+        f"<table><tr><td class='text'>{SHORT} Його будували три роки.</td></tr></table>",
+        f"<div>{SHORT}<br>Його будували три роки.</div>",
+    ],
+)
+def test_a_short_article_in_any_markup_is_still_an_article(body):
+    page = f"<html><head><title>Міст</title></head><body><nav><a href='/'>Головна</a></nav>{body}</body></html>"
+    article, _ = parse_page("short.html", page.encode())
+    assert article.title == "Міст" and article.body.startswith(SHORT)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav>",
+        "<h1>Новини</h1><ul><li><a href='/1'>Уряд продовжив програму доступних кредитів для бізнесу</a></li></ul>",
+        "<div class='gallery'><img src='1.jpg'><img src='2.jpg'><p>Фото: Іван Петренко</p></div>",
+    ],
+)
+def test_menus_headlines_and_captions_alone_are_not_an_article(body):
+    page = f"<html><head><title>Сайт</title></head><body>{body}</body></html>"
+    with pytest.raises(ArticleFormatError, match="no article text found"):
+        parse_page("x.html", page.encode())
+
+
+def test_a_page_without_a_title_takes_its_first_line_and_says_so():
+    page = f"<html><body><div class='text'><p>{SHORT}</p><p>Його будували три роки.</p></div></body></html>"
+    article, warnings = parse_page("untitled.html", page.encode())
+    assert article.title == SHORT
+    assert warnings == ["no title in the page: the first line of the text is the title"]

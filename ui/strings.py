@@ -71,8 +71,9 @@ UK: dict[str, str] = {
     "folder": "тека",
     # the "Articles and index" tab (ui/library.py)
     "lib_intro": (
-        "Додайте статті (UTF-8 `.txt` або `.md`, перший рядок — заголовок, за бажанням "
-        "`date РРРР-ММ-ДД заголовок`). Файли перевіряються, зберігаються в теці статей "
+        "Додайте статті: UTF-8 `.txt` або `.md` (перший рядок — заголовок, за бажанням "
+        "`date РРРР-ММ-ДД заголовок`), збережені вебсторінки `.html` або вивантаження з CMS "
+        "`.jsonl`/`.csv` (стаття на рядок). Файли перевіряються, зберігаються в теці статей "
         "(`{folder}`/uploads) і одразу індексуються; чат відповідає далі з попереднього індексу, "
         "доки новий не готовий."
     ),
@@ -82,7 +83,7 @@ UK: dict[str, str] = {
     "lib_reindex": "Оновити індекс",
     "lib_index": "Індекс",
     "lib_refresh": "Оновити відомості",
-    "lib_pick_files": "Оберіть файли статей (.txt або .md).",
+    "lib_pick_files": "Оберіть файли статей (.txt, .md, .html, .jsonl або .csv).",
     "lib_saved_index_later": "{error}. Файли збережено; оновіть індекс пізніше.",
     "lib_reading": "Читання теки статей",
     "lib_stage_chunking": "Розбиття на фрагменти",
@@ -175,8 +176,9 @@ EN: dict[str, str] = {
     "article_gone": "This article is no longer in the index (it was changed or removed).",
     "folder": "folder",
     "lib_intro": (
-        "Add articles (UTF-8 `.txt` or `.md`, the first line is the title, optionally "
-        "`date YYYY-MM-DD title`). Files are checked, saved into the articles folder "
+        "Add articles: UTF-8 `.txt` or `.md` (the first line is the title, optionally "
+        "`date YYYY-MM-DD title`), saved web pages `.html`, or CMS exports `.jsonl`/`.csv` "
+        "(an article a line). Files are checked, saved into the articles folder "
         "(`{folder}`/uploads) and indexed at once; the chat keeps answering from the previous index "
         "until the new one is ready."
     ),
@@ -186,7 +188,7 @@ EN: dict[str, str] = {
     "lib_reindex": "Update the index",
     "lib_index": "Index",
     "lib_refresh": "Refresh",
-    "lib_pick_files": "Choose article files (.txt or .md).",
+    "lib_pick_files": "Choose article files (.txt, .md, .html, .jsonl or .csv).",
     "lib_saved_index_later": "{error}. The files are saved; update the index later.",
     "lib_reading": "Reading the articles folder",
     "lib_stage_chunking": "Cutting into passages",
