@@ -13,6 +13,7 @@ reason.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 
 import htmldate
@@ -39,6 +40,9 @@ _FURNITURE = re.compile(
     re.IGNORECASE,
 )
 _LETTER = re.compile(r"[^\W\d_]")
+# Their warnings ("discarding data: None") only repeat, less clearly, the reason a page is skipped.
+for _name in ("trafilatura", "htmldate"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 def parse_page(article_id: str, data: bytes) -> tuple[Article, list[str]]:
