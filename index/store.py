@@ -287,6 +287,16 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def sections_and_tags(self) -> tuple[list[str], list[str]]:
+        """Every section and every tag of the indexed articles, sorted (none in an older index)."""
+        if self._columns["section"] == "NULL":
+            return [], []
+        sections = self.conn.execute("SELECT DISTINCT section FROM articles WHERE section IS NOT NULL ORDER BY 1")
+        tags = self.conn.execute(
+            "SELECT DISTINCT t.value FROM articles a, json_each(a.tags) t WHERE a.tags IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in sections], [r[0] for r in tags]
+
     def article_list(self) -> list[tuple[str, str, str | None]]:
         """(id, title, date) of every article, by id."""
         return self.conn.execute("SELECT id, title, date FROM articles ORDER BY id").fetchall()

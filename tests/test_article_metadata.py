@@ -158,3 +158,53 @@ def test_the_source_card_and_viewer_link_only_http_urls_and_keep_everything_else
     )
     viewer = render.viewer_html(hostile, render.Target("p.html", 0, 4, 1), UK)
     assert "<a " not in viewer and "<img" not in viewer and "javascript:alert(1)" in viewer
+
+
+def _row(key: str, city: str, section: str, tags: list[str]) -> str:
+    import json
+
+    text = f"Переговори делегацій у Майамі обговорюють у місті {city}. Аналітики з міста {city} чекають на зустріч."
+    return json.dumps({"id": key, "title": f"Новини {city}", "text": text, "section": section, "tags": tags})
+
+
+def test_filters_by_section_tag_and_export_file(make_retriever, tiny_embedder, seed):
+    from litopys.rag.retrieval import RetrievalFilter
+    from litopys.ui import render
+    from litopys.ui.app import path_choices
+    from litopys.ui.strings import EN
+
+    rows = [
+        _row("k", "Київ", "Політика", ["США", "переговори"]),
+        _row("l", "Львів", "Економіка", ["переговори"]),
+        _row("o", "Одеса", "Політика", []),
+    ]
+    corpus = {
+        "feeds/news.jsonl": "\n".join(rows) + "\n",
+        "feeds/news.jsonl.txt": "Новини з Миколаєва\nПереговори делегацій у Майамі обговорюють і в Миколаєві.",
+    }
+    question = "переговори делегацій у Майамі"
+
+    def found(*paths: str) -> set[str]:
+        f = RetrievalFilter.build(paths=paths)
+        return {p.article_id for p in retriever.search(question, top_k=10, filters=f)}
+
+    with make_retriever(corpus, tiny_embedder) as retriever:
+        assert found("section:Політика") == {"feeds/news.jsonl#k", "feeds/news.jsonl#o"}
+        assert found("tag:переговори") == {"feeds/news.jsonl#k", "feeds/news.jsonl#l"}
+        assert found("tag:США", "section:Економіка") == {"feeds/news.jsonl#k", "feeds/news.jsonl#l"}  # OR
+        # An export file means all its lines' articles (not a file whose name merely starts the same).
+        assert found("feeds/news.jsonl") == {"feeds/news.jsonl#k", "feeds/news.jsonl#l", "feeds/news.jsonl#o"}
+        assert found("feeds/news.jsonl", "section:Економіка") == {"feeds/news.jsonl#l"}  # AND with a path
+        assert found(seed.article_id, "tag:США") == set()
+        assert found("section:Спорт") == set()
+        choices = dict((value, label) for label, value in path_choices(retriever.reader.index_dir))
+    assert choices["feeds/"] == "feeds/ 📁" and choices["feeds/news.jsonl"] == "feeds/news.jsonl 📄"
+    assert choices["section:Політика"] == "🗂 Політика" and choices["tag:США"] == "🏷 США"
+    assert {v for v in choices if v.startswith(("section:", "tag:"))} == {
+        "section:Економіка",
+        "section:Політика",
+        "tag:США",
+        "tag:переговори",
+    }
+    line = render.filter_html(RetrievalFilter.build("2024-01-01", None, ["feeds/", "section:Політика", "tag:США"]), EN)
+    assert "only: feeds/; only: section:Політика, tag:США" in line

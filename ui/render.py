@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
-from litopys.rag.retrieval import Passage, RetrievalFilter
+from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, RetrievalFilter
 from litopys.ui.strings import withheld_note
 
 e = html.escape
@@ -218,6 +218,9 @@ def filter_html(f: RetrievalFilter | None, s: dict[str, str]) -> str:
         parts.append(s["filter_to"].format(date=f.date_to))
     if f.articles or f.folders:
         parts.append(s["filter_in"].format(paths=", ".join(f.folders + f.articles)))
+    if f.sections or f.tags:
+        named = [f"{SECTION_PREFIX}{x}" for x in f.sections] + [f"{TAG_PREFIX}{x}" for x in f.tags]
+        parts.append(s["filter_in"].format(paths=", ".join(named)))
     return f"<p class='lt-filter active'>{e(s['filter_active'].format(parts='; '.join(parts)))}</p>"
 
 

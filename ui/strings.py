@@ -15,8 +15,11 @@ UK: dict[str, str] = {
     "filters": "Фільтри пошуку",
     "date_from": "Дата від (РРРР-ММ-ДД)",
     "date_to": "Дата до (РРРР-ММ-ДД)",
-    "paths": "Лише ці статті або теки",
-    "paths_info": "Тека — усі статті в ній (назва з «/» в кінці); можна вписати свою.",
+    "paths": "Лише ці статті, теки, рубрики або теги",
+    "paths_info": (
+        "Тека — усі статті в ній (назва з «/» в кінці); файл .jsonl/.csv — усі його статті; "
+        "🗂 рубрика і 🏷 тег (section:…, tag:…) звужують вибір далі; можна вписати свою."
+    ),
     "sources": "Джерела",
     "viewer": "Стаття",
     "you": "Ви",
@@ -121,8 +124,11 @@ EN: dict[str, str] = {
     "filters": "Search filters",
     "date_from": "Date from (YYYY-MM-DD)",
     "date_to": "Date to (YYYY-MM-DD)",
-    "paths": "Only these articles or folders",
-    "paths_info": "A folder means every article in it (name ending in “/”); you may type your own.",
+    "paths": "Only these articles, folders, sections or tags",
+    "paths_info": (
+        "A folder means every article in it (name ending in “/”), a .jsonl/.csv file all its articles; "
+        "a 🗂 section or 🏷 tag (section:…, tag:…) narrows the choice further; you may type your own."
+    ),
     "sources": "Sources",
     "viewer": "Article",
     "you": "You",
