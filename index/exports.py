@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email.utils
+import functools
 import io
 import json
 import re
@@ -253,8 +254,13 @@ def export_date(value: Any) -> str | None:
         return None
     if _EPOCH.match(text):
         return _epoch(float(text))
+    return _text_date(text)
+
+
+@functools.lru_cache(maxsize=4096)  # the rows of an export share dates; dateparser takes milliseconds
+def _text_date(text: str) -> str:
     try:
-        return dt.datetime.fromisoformat(text.replace("z", "Z")).date().isoformat()
+        return dt.datetime.fromisoformat(text).date().isoformat()
     except ValueError:
         pass
     try:
