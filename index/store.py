@@ -92,6 +92,7 @@ class Store:
                 self.conn.executescript(_SCHEMA)
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            self._readonly = readonly
             self._columns = self._meta_columns(readonly)
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "conn"):
@@ -112,6 +113,9 @@ class Store:
         return {c: "NULL" if c in missing else f"a.{c}" for c in _META_COLUMNS}
 
     def _select(self, *columns: str) -> str:
+        if "NULL" in self._columns.values():
+            # A reader on an older index: the next build adds the columns while it stays open.
+            self._columns = self._meta_columns(self._readonly)
         return ", ".join(self._columns[c] for c in columns)
 
     def quick_check(self) -> list[str]:
@@ -289,7 +293,7 @@ class Store:
 
     def sections_and_tags(self) -> tuple[list[str], list[str]]:
         """Every section and every tag of the indexed articles, sorted (none in an older index)."""
-        if self._columns["section"] == "NULL":
+        if self._select("section") == "NULL":
             return [], []
         sections = self.conn.execute("SELECT DISTINCT section FROM articles WHERE section IS NOT NULL ORDER BY 1")
         tags = self.conn.execute(

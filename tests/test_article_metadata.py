@@ -63,11 +63,16 @@ def test_an_index_built_before_the_metadata_columns_is_read_and_then_upgraded_in
         assert store.get_chunks([1])[1].url is None
     with closing(sqlite3.connect(path)) as conn:
         assert "url" not in {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
-    # The next build adds the columns (no rebuild: the old articles came from .txt/.md files).
-    with closing(Store(path)) as store:
-        _insert(store, ARTICLE, 2)
-        assert store.get_article(ARTICLE.id) == ARTICLE
-        assert store.get_article("old.txt") == old
+    # The next build adds the columns (no rebuild: the old articles came from .txt/.md files),
+    # and a reader that stayed open meanwhile sees the new articles' metadata.
+    with closing(Store(path, readonly=True)) as reader:
+        assert reader.get_article("old.txt") == old
+        with closing(Store(path)) as store:
+            _insert(store, ARTICLE, 2)
+            assert store.get_article(ARTICLE.id) == ARTICLE
+            assert store.get_article("old.txt") == old
+        assert reader.get_article(ARTICLE.id) == ARTICLE
+        assert reader.get_chunks([2])[2].url == ARTICLE.url
 
 
 PAGE = (
