@@ -154,10 +154,19 @@ def test_the_source_card_and_viewer_link_only_http_urls_and_keep_everything_else
     assert "lt-origin" not in sources(passage(None))  # a .txt article: no origin line
 
     article = Article(
-        "p.html", "Заголовок", "2024-11-14", "Тіло статті.", "h", url="https://example.com/p", author="Автор"
+        "p.html",
+        "Заголовок",
+        "2024-11-14",
+        "Тіло статті.",
+        "h",
+        url="https://example.com/p",
+        author="Автор",
+        section="Культура",
+        tags=("Львів", "музеї"),
     )
     viewer = render.viewer_html(article, render.Target("p.html", 0, 4, 1), UK)
     assert "<a class='lt-origin-link' href='https://example.com/p'" in viewer and "Автор" in viewer
+    assert "2024-11-14 · p.html · Культура · #Львів, #музеї</div>" in viewer
     hostile = Article(
         "p.html", "З", None, "Тіло.", "h", url="javascript:alert(1)", outlet="<img src=x onerror=alert(1)>"
     )

@@ -284,11 +284,14 @@ def viewer_html(article: Article | None, target: Target | None, s: dict[str, str
     start = min(max(target.start, 0), len(body))
     end = min(max(target.end, start), len(body))
     label = f"[{target.n}] " if target.n else ""
+    meta = [article.date or s["no_date"], article.id]
+    meta += [article.section] if article.section else []
+    meta += [", ".join(f"#{tag}" for tag in article.tags)] if article.tags else []
     return (
         f"<article class='lt-article' data-key='{target.attr()}'>"
         f"<h3 class='lt-article-title'>{e(label)}{e(article.title)}</h3>"
         f"{origin_html(article.url, article.author, article.outlet, s)}"
-        f"<div class='lt-meta'>{e(article.date or s['no_date'])} · {e(article.id)}</div>"
+        f"<div class='lt-meta'>{e(' · '.join(meta))}</div>"
         f"<div class='lt-article-body'>{e(body[:start])}<mark class='lt-hit'>{e(body[start:end])}</mark>"
         f"{e(body[end:])}</div></article>"
     )
