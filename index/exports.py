@@ -102,7 +102,7 @@ def _jsonl_records(text: str) -> Iterator[Record]:
             yield n, f"invalid JSON ({exc.msg} at column {exc.colno})"
             continue
         if not isinstance(value, dict):
-            yield n, f"a JSON {type(value).__name__}, not an object"
+            yield n, f"a JSON {_kind(value)}, not an object"
             continue
         yield n, value
 
@@ -117,7 +117,10 @@ def _csv_records(text: str, max_bytes: int, fields: ExportSettings) -> Iterator[
     # The default limit (128 KiB a field) is smaller than an article may be.
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    names = [name.strip() for name in next(reader)]
+    try:
+        names = [name.strip() for name in next(reader)]
+    except csv.Error as exc:
+        raise ArticleFormatError(f"unreadable CSV header ({exc})") from None
     if not _pick({n.lower(): n for n in names}, fields.text):
         raise ArticleFormatError(
             f"not an article file: the CSV header ({', '.join(names[:8])}) has no text column "
@@ -140,6 +143,14 @@ def _csv_records(text: str, max_bytes: int, fields: ExportSettings) -> Iterator[
         yield end + 1, f"unreadable CSV ({exc}); the rest of the file is not read"
 
 
+def _kind(value: Any) -> str:
+    """The JSON name of a parsed value's type."""
+    if isinstance(value, bool):
+        return "boolean"
+    names = {dict: "object", list: "array", str: "string", int: "number", float: "number"}
+    return names.get(type(value), "null")
+
+
 def _pick(record: dict[str, Any], names: list[str]) -> Any:
     """The value of the first of ``names`` present and not empty in ``record`` (keys lower-cased)."""
     for name in names:
@@ -156,7 +167,7 @@ def _article(rel: str, line: int, raw: dict[str, Any], max_bytes: int, fields: E
         raise BadLine(f"the text is {len(body.encode('utf-8'))} bytes, over the {max_bytes}-byte limit")
     key = _pick(record, fields.id)
     if key is not None and (isinstance(key, bool) or not isinstance(key, str | int)):
-        raise BadLine(f"the id is a JSON {type(key).__name__}, not a string or number")
+        raise BadLine(f"the id is a JSON {_kind(key)}, not a string or number")
     key = " ".join(str(key).split()) if key is not None else ""
     title = _one_line(_pick(record, fields.title), "title") or body.split("\n", 1)[0].strip()
     if len(title) > MAX_TITLE_CHARS:
@@ -188,7 +199,7 @@ def _body(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(p, str) for p in value):
         value = "\n\n".join(p.strip() for p in value if p.strip())
     if not isinstance(value, str):
-        raise BadLine(f"the text is a JSON {type(value).__name__}, not a string")
+        raise BadLine(f"the text is a JSON {_kind(value)}, not a string")
     text = value.replace("\r\n", "\n").replace("\r", "\n")
     if _HTML_BLOCK.search(text):
         text = html_to_text(text)
@@ -216,7 +227,7 @@ def _one_line(value: Any, what: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise BadLine(f"the {what} is a JSON {type(value).__name__}, not a string")
+        raise BadLine(f"the {what} is a JSON {_kind(value)}, not a string")
     return " ".join(str(value).split()) or None
 
 

@@ -89,10 +89,10 @@ def test_bad_lines_are_skipped_with_file_line_and_reason_and_the_rest_is_read():
     assert reasons["a.jsonl:2"].startswith("invalid JSON")
     assert reasons["a.jsonl:3"].startswith("no text")
     assert reasons["a.jsonl:4"] == "cannot read the date 'вчора'"
-    assert "not an object" in reasons["a.jsonl:6"]
+    assert reasons["a.jsonl:6"] == "a JSON array, not an object"
     assert reasons["a.jsonl:9"] == "duplicate id 's7' (first on line 8)"
     assert "2024-02-30" in reasons["a.jsonl:10"]
-    assert "not a string" in reasons["a.jsonl:11"]
+    assert reasons["a.jsonl:11"] == "the text is a JSON object, not a string"
 
 
 @pytest.mark.parametrize(
