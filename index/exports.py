@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dateparser
+import lxml.etree
 import lxml.html
 
 from litopys.core.config import ExportSettings
@@ -50,6 +51,7 @@ _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 _HTML_BLOCK = re.compile(r"<(?:p|br|div|li|h[1-6]|blockquote|table|tr)\b", re.IGNORECASE)
 _BLOCK_TAGS = ("p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "tr", "ul", "ol")
 _TAG_SPLIT = re.compile(r"[,;|]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class BadLine(ValueError):
@@ -211,7 +213,12 @@ def _body(value: Any) -> str:
 
 def html_to_text(fragment: str) -> str:
     """An HTML fragment (a CMS body) as plain paragraphs separated by blank lines."""
-    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    # lxml refuses control characters (they are not allowed in HTML either).
+    fragment = _CONTROL.sub("", fragment)
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return ""  # nothing lxml can read as text: the caller reports no text
     for el in list(root.iter("script", "style")):
         el.drop_tree()
     for el in root.iter("br"):

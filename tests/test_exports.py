@@ -264,3 +264,10 @@ def test_load_corpus_reports_bad_lines_in_line_order(tmp_path):
     articles, issues = load_corpus(tmp_path, max_bytes=1000)
     assert len(articles) == 9
     assert [i.path for i in issues] == ["a.jsonl:2", "a.jsonl:10", "a.jsonl:11"]
+
+
+def test_control_characters_in_an_html_body_are_dropped_not_a_crash():
+    rows = _jsonl({"text": "<p>Текст\u001f статті.</p>"}, {"title": "Лише теги", "text": "<p>\u001f</p>"})
+    articles, issues = read_export("c.jsonl", rows, 10_000, FIELDS)
+    assert [a.body for a in articles] == ["Текст статті."]
+    assert [(i.path, i.reason) for i in issues] == [("c.jsonl:2", "no text (the text field is blank)")]
