@@ -142,6 +142,19 @@ def is_numeral(word: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=50_000)
+def may_name_a_person(word: str) -> bool:
+    """Whether ``word`` may be a person's name: a first name, surname or patronymic, or a word the dictionary lacks."""
+    word = word.lower().replace("’", "'").replace("ʼ", "'")
+    try:
+        analyzer = _analyzer()
+        if not analyzer.word_is_known(word):
+            return True
+        return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in analyzer.parse(word))
+    except ValueError:
+        return False
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of ``text``."""
     return [w.lower() for w in _WORD.findall(text)]

@@ -245,7 +245,10 @@ def finish_answer(
     """
     text, citations, invalid, refused = _cite(raw, passages)
     if not refused and wants_ukrainian(question):
-        text = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
+        spelled = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
+        if spelled != text:
+            log.info("answer respelled as the passages spell it: %r -> %r", text, spelled)
+        text = spelled
     withheld: Withheld | None = None
     grounding: float | None = None
     claims: list[ClaimCheck] = []

@@ -146,6 +146,8 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
         "missing": sorted(draft.missing if draft else {m for c in answer.claims for m in c.missing}),
         "russian_letters": bool(not answer.refused and RUSSIAN_ONLY.search(answer.text)),
+        # What the answer (or the withheld draft) cites, so answer checks can be tried offline on a run.
+        "cited_texts": [c.passage.text for c in (draft.citations if draft else answer.citations)],
     }
 
 

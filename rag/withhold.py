@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from litopys.index.lemmatize import QUERY_STOPWORDS, is_numeral, lemma, lemmas, words
+from litopys.index.lemmatize import QUERY_STOPWORDS, is_numeral, lemma, lemmas, may_name_a_person, words
 from litopys.rag.citations import MARKER, Citation, numbers
 from litopys.rag.grounding import ClaimCheck, unmet_question_numbers
 from litopys.rag.retrieval import Passage
@@ -33,6 +33,13 @@ _LEAD = r"^\W*(?:(?:а|і|й|and)\s+)?(?:(?:на|за|до|з|із|від|у|в|
 _AMOUNT_QUESTION = re.compile(
     _LEAD + r"(?:скільк\w*|як(?:а|у|ій|ої)\s+(?:кількість|кількості|сума|суму|сумі|суми)\b|який відсоток\b"
     r"|how (?:many|much)\b|what (?:percentage|amount|number)\b)",
+    re.IGNORECASE,
+)
+_DAY_QUESTION = re.compile(_LEAD + r"(?:якого\s+числа|якої\s+дати|(?:what|which)\s+(?:date|day)\b)", re.IGNORECASE)
+_PLACE_QUESTION = re.compile(
+    _LEAD
+    + r"(?:якому|якій|яке|яку|яка|який)\s+(?:місті|місто|селі|село|містечку|країні|країна|країну|області|районі|штаті|регіоні)\b"
+    r"|(?:which|what)\s+(?:city|town|village|country|state|region)\b",
     re.IGNORECASE,
 )
 _TIME_QUESTION = re.compile(
@@ -65,8 +72,17 @@ _AMOUNT_WORDS = frozenset(_AMOUNT_TEXT.split())
 # Lemmas that place something in time without digits ("минулого тижня", "після війни").
 _TIME_WORDS = frozenset(_TIME_TEXT.split())
 # Month names in any case form: pymorphy3 reads some ("у березні") as other words.
-_MONTH = re.compile(
-    r"^(?:січ|лют|берез|квіт|трав|черв|лип|серп|верес|жовт|листопад|груд)(?:ень|ня|ні|нем|ий|ого|ому|им|а|і|ом)?$"
+_MONTH_STEMS = ("січ", "лют", "берез", "квіт", "трав", "черв", "лип", "серп", "верес", "жовт", "листопад", "груд")
+_MONTH = re.compile(rf"^({'|'.join(_MONTH_STEMS)})(?:ень|ня|ні|нем|ий|ого|ому|им|а|і|ом)?$")
+_MONTH_WORD = rf"(?:{'|'.join(_MONTH_STEMS)})[а-яіїє]*"
+_DAY_OF_MONTH = re.compile(rf"\b(\d{{1,2}})\s+{_MONTH_WORD}", re.IGNORECASE)
+_DAY = re.compile(
+    rf"\b\d{{1,2}}\s+{_MONTH_WORD}|\b\d{{1,2}}\.\d{{1,2}}\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
+    r"|\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\s+\d{1,2}\b",
+    re.IGNORECASE,
+)
+_YEAR_SAID = re.compile(
+    r"\b(?:1[89]|20)\d\d(?:\s*[-–]\s*(?:1[89]|20)\d\d)?\s*(?:рік|року|роки|році|роках|рр|р)\b", re.IGNORECASE
 )
 # A sum of money in the answer, and words by which a question asks about money.
 _MONEY = re.compile(
@@ -85,8 +101,6 @@ _NAME_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
-_YEAR_WORD = re.compile(r"\b(?:рік|року|роки|році|роках|роками|рр|р|years?)\b", re.IGNORECASE)
-_YEAR = re.compile(r"^(?:1[89]|20)\d\d$")
 _NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 _ONE_LETTER_FUNCTION_WORDS = frozenset(["в", "у", "з", "і", "й", "а", "о", "я"])
 _YES_NO = frozenset(["так", "ні", "yes", "no"])
@@ -140,31 +154,67 @@ def is_echo(question: str, answer: str) -> bool:
 
 
 def wrong_type(question: str, answer: str) -> str | None:
-    """What the question asks for ("amount", "count", "time", "name") when ``answer`` plainly does not give it."""
+    """What the question asks for when ``answer`` plainly does not give it, else None.
+
+    One of "amount", "count", "time", "day", "name", "place"; the question's own figures and
+    words answer nothing.
+    """
     said = MARKER.sub(" ", answer)
     found = words(said)
-    figures = numbers(said) - numbers(question)  # the question's own figures answer nothing
+    figures = numbers(said) - numbers(question)
     if _AMOUNT_QUESTION.search(question):
-        if not figures:
-            return None if any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found) else "amount"
-        # "Скільки років їй?" answered "2013 роки": a year is a date, not an amount. Two years may be a span.
-        as_years = _YEAR_WORD.search(said) and all(_YEAR.match(n) for n in figures)
-        if as_years and (len(figures) < 2 or not _YEARS_ASKED.search(question)):
-            return "amount"
-        if _MONEY.search(said) and not _MONEY_QUESTION.search(question):
-            return "count"  # "Скільки парт…?" answered with a sum of money
-        return None
+        return _amount_missing(question, said, found, figures)
     if _TIME_QUESTION.search(question):
-        if not figures and not any(_MONTH.match(w) or lemma(w) in _TIME_WORDS for w in found):
-            return "time"
-        return None
-    if _NAME_QUESTION.search(question) and not _new_capitalized(question, said):
+        return _time_missing(question, said, found, figures)
+    if _NAME_QUESTION.search(question) and not any(may_name_a_person(w) for w in _new_names(question, said)):
         return "name"
+    if _PLACE_QUESTION.search(question) and not _new_names(question, said):
+        return "place"
     return None
 
 
-def _new_capitalized(question: str, answer: str) -> bool:
-    """Whether ``answer`` has a capitalized word, not at its start, that the question does not have."""
+def _amount_missing(question: str, said: str, found: list[str], figures: set[str]) -> str | None:
+    if not figures:
+        return None if any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found) else "amount"
+    # "Скільки років їй?" answered "2013 роки", "Скільки коштував ремонт?" answered "27 листопада":
+    # a date is not an amount. Two years may be a span ("з 2014 по 2018 рік").
+    if figures <= _date_numbers(said) and (len(figures) < 2 or not _YEARS_ASKED.search(question)):
+        return "amount"
+    if _MONEY.search(said) and not _MONEY_QUESTION.search(question):
+        return "count"  # "Скільки парт…?" answered with a sum of money
+    return None
+
+
+def _time_missing(question: str, said: str, found: list[str], figures: set[str]) -> str | None:
+    asked_months, said_months = _months(question), _months(said)
+    if asked_months and said_months and not asked_months & said_months:
+        return "time"  # "Якого числа в грудні…?" answered "12 листопада"
+    if _DAY_QUESTION.search(question):
+        return None if _DAY.search(said) else "day"
+    if not figures and not said_months and not any(lemma(w) in _TIME_WORDS for w in found):
+        return "time"
+    return None
+
+
+def _months(text: str) -> set[int]:
+    """The months (1-12) ``text`` names."""
+    return {_MONTH_STEMS.index(m.group(1)) + 1 for w in words(text) if (m := _MONTH.match(w))}
+
+
+def _date_numbers(text: str) -> set[str]:
+    """The figures of ``text`` that are parts of dates: years said as years, days of named months, dotted dates."""
+    found = {n for n in numbers(text) if n.count(".") == 2}
+    found |= {year for m in _YEAR_SAID.finditer(text) for year in re.findall(r"\d{4}", m.group(0))}
+    found |= {m.group(1) for m in _DAY_OF_MONTH.finditer(text)}
+    return found
+
+
+def _new_names(question: str, answer: str) -> list[str]:
+    """Capitalized words of ``answer`` (not function words) whose lemma the question does not have."""
     asked = set(lemmas(question))
-    start = len(answer) - len(answer.lstrip(" «\"'"))
-    return any(m.start() > start and lemma(m.group(0).lower()) not in asked for m in _NAME_WORD.finditer(answer))
+    out = []
+    for match in _NAME_WORD.finditer(answer):
+        word = match.group(0).lower()
+        if len(word) > 1 and word not in QUERY_STOPWORDS and lemma(word) not in asked:
+            out.append(word)
+    return out

@@ -114,6 +114,8 @@ def test_every_withholding_reason_is_explained_in_both_languages():
             ("wrong_type", ("amount",)),
             ("wrong_type", ("count",)),
             ("wrong_type", ("name",)),
+            ("wrong_type", ("day",)),
+            ("wrong_type", ("place",)),
         ]:
             note = withheld_note(reason, missing, draft, s)
             assert draft in note and "{" not in note, (language, reason)

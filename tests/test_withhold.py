@@ -58,6 +58,19 @@ def test_an_amount_or_a_time_must_be_given_when_asked():
     assert wrong_type("Як звати голову комісії міськради?", "Голова комісії міськради [1].") == "name"
     assert wrong_type("Як звати голову комісії міськради?", "Петро Коваленко [1].") is None
     assert wrong_type("Як звати голову комісії?", "Головою комісії є Коваленко [1].") is None
+    # A date is not an amount; a day needs a day; a month must be the asked one.
+    assert wrong_type("Скільки коштував ремонт залів суду?", "27 листопада відкрили зали [1].") == "amount"
+    assert wrong_type("Якого числа фірма підписала договір?", "2026 року [1].") == "day"
+    assert wrong_type("Якого числа фірма підписала договір?", "12 листопада 2024 року [1].") is None
+    assert wrong_type("Якої дати підписали договір?", "14.11.2024 [1].") is None
+    assert wrong_type("Якого числа в грудні зустрінуться міністри?", "12 листопада [2].") == "time"
+    assert wrong_type("Коли в грудні зустрінуться міністри?", "12 грудня [2].") is None
+    # A person's name for "як звати", a place's name for "у якому місті".
+    assert wrong_type("Як звати суддю у справі Ле Пен?", "Суд у Парижі [1].") == "name"
+    assert wrong_type("Як звати суддю у справі Ле Пен?", "Бенедикт де Пертюї [1].") is None
+    assert wrong_type("Як звати суддю у справі?", "Коваленко [1].") is None
+    assert wrong_type("У якому місті США зіграє збірна?", "У штатах [1].") == "place"
+    assert wrong_type("У якому місті США зіграє збірна?", "У Орландо [1].") is None
     # The type comes from the question's first words: this one asks for a firm first.
     assert wrong_type("Яка фірма отримала підряд і за яку суму?", "ТОВ «Деміург» [1].") is None
     assert wrong_type("А на скільки зросли видатки?", "На освіту [1].") == "amount"

@@ -1,0 +1,67 @@
+"""Right or silent, on real model output: drafts the bundled 1.5B model really writes are withheld.
+
+Near-miss questions (eval/near_miss_ner_uk.jsonl) over a small real corpus: each names a firm or
+person an article mentions and asks for a fact no article holds. The model's drafts for these
+were seen to be an echo, a non-time for "коли", and a name from the prompt's own worked example.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from litopys.rag.prompt import REFUSAL_UK
+
+pytestmark = pytest.mark.slow
+
+# The articles the near misses are about, and a few others from the same outlets.
+FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368)]
+WITHHELD = {
+    "Коли Владислава Виноградова призначили керівником Чернігівського відділення АМКУ?": "wrong_type",
+    "Хто є директором ТОВ «ЮТЕМ-Інжиніринг», яке будуватиме комплекс переробки відходів на Рівненській АЕС?": "echo",
+    "Як звати головного лікаря трускавецького санаторію «Едельвейс»?": "unsupported",
+}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, ner_uk, seed, model_cache, cli_env):
+    corpus = tmp_path_factory.mktemp("corpus")
+    seed.copy_to(corpus)
+    (corpus / "ner").mkdir()
+    for name in FILES:
+        shutil.copy(ner_uk / name, corpus / "ner" / name)
+    # The no-evidence bar is off: these questions must reach the model, whose drafts are under test.
+    return {
+        **cli_env(corpus, tmp_path_factory.mktemp("index"), model_cache),
+        "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0",
+    }
+
+
+def test_drafts_that_are_not_answers_never_reach_the_user(env, seed, tmp_path, run_cli):
+    questions = tmp_path / "q.jsonl"
+    rows = [{"question": q, "article": None, "answer_any": []} for q in WITHHELD]
+    rows.append({"question": seed.question, "article": seed.article_id, "answer_any": ["Дмитрієв"]})
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = json.loads(run_cli(env, "eval", "--questions", str(questions), "--json").stdout)
+    by_question = {r["question"]: r for r in out["rows"]}
+    for question, reason in WITHHELD.items():
+        row = by_question[question]
+        assert row["refused"] and row["answer"] == REFUSAL_UK and not row["citations"], row
+        assert row["withheld_reason"] == reason and row["withheld"], row
+    # The rules cost the right answer nothing.
+    right = by_question[seed.question]
+    assert right["correct"] and right["withheld"] is None, right
+
+
+def test_ask_shows_the_refusal_and_keeps_the_draft_inspectable(env, run_cli):
+    question = "Як звати головного лікаря трускавецького санаторію «Едельвейс»?"
+    out = json.loads(run_cli(env, "ask", question, "--json").stdout)
+    assert out["refused"] and out["answer"] == REFUSAL_UK and out["citations"] == []
+    # The model named a person from the prompt's worked example; no cited passage holds the name.
+    assert out["withheld_reason"] == "unsupported" and out["withheld_missing"], out
+    assert all(m in out["withheld"].lower() for m in out["withheld_missing"])
+    assert out["withheld_citations"] and out["withheld_citations"][0]["article_id"] == "ner/0135.txt"
+    text = run_cli(env, "ask", question).stdout
+    assert "WITHHELD" in text and out["withheld"] in text and text.rstrip().endswith(REFUSAL_UK)
