@@ -154,7 +154,7 @@ def build_index(
     corpus_dir = Path(corpus_dir or settings.corpus_dir)
     index_dir = Path(settings.index_dir)
     report = IndexReport()
-    articles, issues = load_corpus(corpus_dir, settings.max_file_bytes)
+    articles, issues = load_corpus(corpus_dir, settings.max_file_bytes, settings.exports)
     report.issues = issues
     report.skipped = sum(1 for i in issues if i.skipped)
     for issue in issues:

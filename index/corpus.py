@@ -1,11 +1,14 @@
 """Article files -> parsed articles.
 
-Two header formats are accepted: ``date YYYY-MM-DD <title>`` (the seed format)
-and a plain title line. The body is everything after the first line. Files are
-read as UTF-8; a UTF-16 or UTF-32 file is read too when it starts with a
-byte-order mark (with a warning). Anything that is not a usable article is
-skipped with a per-file reason and the scan always goes on: it never follows a
-link out of the corpus folder and never opens a pipe or a device.
+A ``.txt``/``.md`` file is one article with one of two header formats:
+``date YYYY-MM-DD <title>`` (the seed format) or a plain title line; the body is
+everything after the first line. A saved web page (``.html``/``.htm``) is one
+article too (``index.webpage``), and a CMS export (``.jsonl``/``.csv``) holds one
+article per line or row (``index.exports``). Files are read as UTF-8; a UTF-16
+or UTF-32 file is read too when it starts with a byte-order mark (with a
+warning). Anything that is not a usable article is skipped with a per-file (or
+per-line) reason and the scan always goes on: it never follows a link out of
+the corpus folder and never opens a pipe or a device.
 """
 
 from __future__ import annotations
@@ -14,15 +17,20 @@ import codecs
 import datetime as dt
 import errno
 import hashlib
+import json
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from litopys.core.config import ExportSettings
 from litopys.core.errors import CorpusError
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+HTML_SUFFIXES = (".html", ".htm")
+EXPORT_SUFFIXES = (".jsonl", ".csv")
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + EXPORT_SUFFIXES
 MAX_TITLE_CHARS = 300
 _DATE_LINE = re.compile(r"^date\s+(\S+)\s*(.*)$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -46,13 +54,36 @@ _BINARY_MAGIC = (
 
 @dataclass(frozen=True)
 class Article:
-    """One parsed article; ``id`` is its path relative to the corpus root (POSIX style)."""
+    """One parsed article; ``id`` is its path relative to the corpus root (POSIX style).
+
+    An article from an export file has the id ``<path>#<id field or line number>``. The
+    metadata (original ``url``, ``author``, ``outlet``, ``section``, ``tags``) comes from
+    web pages and exports; a ``.txt``/``.md`` file has none.
+    """
 
     id: str
     title: str
     date: str | None
     body: str
     content_hash: str
+    url: str | None = None
+    author: str | None = None
+    outlet: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def with_stored_hash(article: Article) -> Article:
+    """``article`` with its content hash taken over everything it stores (pages and exports).
+
+    Hashing what is stored, not the file's bytes, means that a page saved again with other
+    ads, or an export written again with its keys in another order, is not embedded again,
+    while a corrected author or date is stored anew.
+    """
+    a = article
+    fields = [a.title, a.date, a.body, a.url, a.author, a.outlet, a.section, list(a.tags)]
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return replace(article, content_hash=digest)
 
 
 @dataclass(frozen=True)
@@ -66,6 +97,10 @@ class FileIssue:
 
 class ArticleFormatError(ValueError):
     """The file's content is not a usable article."""
+
+
+class NotUtf8Error(ArticleFormatError):
+    """Text in an 8-bit encoding: an HTML page may still say which one (``<meta charset>``)."""
 
 
 def parse_article(article_id: str, text: str) -> tuple[Article, list[str]]:
@@ -139,7 +174,7 @@ def decode_text(data: bytes) -> tuple[str, list[str]]:
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        raise ArticleFormatError(_not_utf8_reason(data, exc.start)) from None
+        raise NotUtf8Error(_not_utf8_reason(data, exc.start)) from None
 
 
 def _not_utf8_reason(data: bytes, start: int) -> str:
@@ -223,11 +258,40 @@ def read_regular(path: Path, max_bytes: int, *, follow_links: bool = True) -> by
 
 
 def parse_article_file(root: Path, path: Path, max_bytes: int) -> tuple[Article, list[str]]:
-    """Read and parse one file under ``root``; raises ArticleFormatError or OSError."""
+    """Read and parse one single-article file (text or web page) under ``root``.
+
+    Raises ArticleFormatError or OSError.
+    """
     _check_file(root, path)
-    text, warnings = decode_text(read_regular(path, max_bytes))
-    article, parse_warnings = parse_article(path.relative_to(root).as_posix(), text)
+    data = read_regular(path, max_bytes)
+    article_id = path.relative_to(root).as_posix()
+    if path.name.lower().endswith(HTML_SUFFIXES):
+        # Imported on first use: trafilatura takes about a second to import, and most
+        # corpora have no web pages.
+        from litopys.index.webpage import parse_page
+
+        return parse_page(article_id, data)
+    text, warnings = decode_text(data)
+    article, parse_warnings = parse_article(article_id, text)
     return article, warnings + parse_warnings
+
+
+def read_article_file(
+    root: Path, path: Path, max_bytes: int, exports: ExportSettings | None = None
+) -> tuple[list[Article], list[FileIssue]]:
+    """The articles of one file under ``root`` and its issues (per line for an export).
+
+    Raises ArticleFormatError or OSError when the file as a whole is unusable.
+    """
+    rel = path.relative_to(root).as_posix()
+    if path.name.lower().endswith(EXPORT_SUFFIXES):
+        from litopys.index.exports import read_export  # first use only, as for web pages
+
+        exports = exports or ExportSettings()
+        _check_file(root, path)
+        return read_export(rel, read_regular(path, exports.max_file_bytes), max_bytes, exports)
+    article, warnings = parse_article_file(root, path, max_bytes)
+    return [article], [FileIssue(rel, w, skipped=False) for w in warnings]
 
 
 def is_ignored_name(name: str) -> bool:
@@ -264,10 +328,13 @@ def iter_article_paths(root: Path) -> tuple[list[Path], list[FileIssue]]:
     return paths, issues
 
 
-def load_corpus(root: Path, max_bytes: int) -> tuple[list[Article], list[FileIssue]]:
-    """Parse every article file below ``root``; bad files become FileIssues, never exceptions.
+def load_corpus(
+    root: Path, max_bytes: int, exports: ExportSettings | None = None
+) -> tuple[list[Article], list[FileIssue]]:
+    """Parse every article file below ``root``; bad files and lines become FileIssues, never exceptions.
 
-    Of files with the same content only the first (in path order) is indexed.
+    Of articles with the same content only the first (in path order) is indexed. ``exports``
+    maps the fields of JSONL and CSV files (defaults when None).
     """
     root = Path(root)
     if not root.is_dir():
@@ -278,18 +345,29 @@ def load_corpus(root: Path, max_bytes: int) -> tuple[list[Article], list[FileIss
     for path in paths:
         rel = path.relative_to(root).as_posix()
         try:
-            article, warnings = parse_article_file(root, path, max_bytes)
+            found, file_issues = read_article_file(root, path, max_bytes, exports)
         except ArticleFormatError as exc:
             issues.append(FileIssue(rel, str(exc)))
             continue
         except OSError as exc:
             issues.append(FileIssue(rel, f"cannot read: {exc.strerror or exc}"))
             continue
-        first = first_with_hash.setdefault(article.content_hash, rel)
-        if first != rel:
-            issues.append(FileIssue(rel, f"same content as {first}"))
-            continue
-        issues.extend(FileIssue(rel, w, skipped=False) for w in warnings)
-        articles.append(article)
-    issues.sort(key=lambda i: i.path)
+        duplicates = []
+        for article in found:
+            first = first_with_hash.setdefault(article.content_hash, article.id)
+            if first != article.id:
+                duplicates.append(FileIssue(article.id, f"same content as {first}"))
+            else:
+                articles.append(article)
+        # A duplicate single-article file is skipped whole: its warnings would only be noise.
+        if not (duplicates and len(found) == 1):
+            issues.extend(file_issues)
+        issues.extend(duplicates)
+    issues.sort(key=_issue_order)
     return articles, issues
+
+
+def _issue_order(issue: FileIssue) -> tuple[str, int]:
+    """By path, and the lines of one export file by number (``a.csv:9`` before ``a.csv:10``)."""
+    path, _, line = issue.path.rpartition(":")
+    return (path, int(line)) if path and line.isdigit() else (issue.path, 0)

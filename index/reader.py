@@ -83,6 +83,14 @@ def list_articles(index_dir: Path) -> list[tuple[str, str, str | None]]:
         return store.article_list()
 
 
+def list_sections_and_tags(index_dir: Path) -> tuple[list[str], list[str]]:
+    """The sections and tags of the indexed articles (for filters); empty when there is no index yet."""
+    if not (Path(index_dir) / DB_NAME).exists():
+        return [], []
+    with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
+        return store.sections_and_tags()
+
+
 def verify_index(index_dir: Path) -> list[str]:
     """Cross-check the published generation; return the problems found (empty when consistent).
 

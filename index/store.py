@@ -6,6 +6,7 @@ file read-only and see only committed generations.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,12 @@ CREATE TABLE IF NOT EXISTS articles (
     date TEXT,
     body TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    indexed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    url TEXT,
+    author TEXT,
+    outlet TEXT,
+    section TEXT,
+    tags TEXT  -- a JSON list of strings; NULL when there are none
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY,
@@ -41,6 +47,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(lemmas, title_lemmas, tokenize='unicode61');
 """
+# Article metadata columns, added to an index built before they existed (ALTER TABLE, no rebuild):
+# its articles all came from .txt/.md files, which have no metadata.
+_META_COLUMNS = ("url", "author", "outlet", "section", "tags")
 
 
 def fts_match(terms: Sequence[str]) -> str:
@@ -50,7 +59,7 @@ def fts_match(terms: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class StoredChunk:
-    """A chunk row joined with its article's title and date."""
+    """A chunk row joined with its article's title, date and origin."""
 
     id: int
     article_id: str
@@ -60,6 +69,9 @@ class StoredChunk:
     text: str
     title: str
     date: str | None
+    url: str | None = None
+    author: str | None = None
+    outlet: str | None = None
 
 
 class Store:
@@ -80,12 +92,31 @@ class Store:
                 self.conn.executescript(_SCHEMA)
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+            self._readonly = readonly
+            self._columns = self._meta_columns(readonly)
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "conn"):
                 self.conn.close()
             raise IndexStateError(
                 f"index database {self.path} is damaged ({exc}); run `litopys index --rebuild`"
             ) from exc
+
+    def _meta_columns(self, readonly: bool) -> dict[str, str]:
+        """How to SELECT each metadata column of the article row ``a``: NULL in an older read-only index."""
+        have = {row[1] for row in self.conn.execute("PRAGMA table_info(articles)")}
+        missing = [c for c in _META_COLUMNS if c not in have]
+        if missing and not readonly:
+            with self.conn:
+                for column in missing:
+                    self.conn.execute(f"ALTER TABLE articles ADD COLUMN {column} TEXT")
+            missing = []
+        return {c: "NULL" if c in missing else f"a.{c}" for c in _META_COLUMNS}
+
+    def _select(self, *columns: str) -> str:
+        if "NULL" in self._columns.values():
+            # A reader on an older index: the next build adds the columns while it stays open.
+            self._columns = self._meta_columns(self._readonly)
+        return ", ".join(self._columns[c] for c in columns)
 
     def quick_check(self) -> list[str]:
         """SQLite's own consistency check of every page (empty when the file is sound)."""
@@ -114,9 +145,16 @@ class Store:
 
     def get_article(self, article_id: str) -> Article | None:
         row = self.conn.execute(
-            "SELECT id, title, date, body, content_hash FROM articles WHERE id = ?", (article_id,)
+            f"SELECT a.id, a.title, a.date, a.body, a.content_hash, {self._select(*_META_COLUMNS)} "
+            "FROM articles a WHERE a.id = ?",
+            (article_id,),
         ).fetchone()
-        return Article(*row) if row else None
+        if row is None:
+            return None
+        aid, title, date, body, content_hash, url, author, outlet, section, tags = row
+        return Article(
+            aid, title, date, body, content_hash, url, author, outlet, section, tuple(json.loads(tags)) if tags else ()
+        )
 
     def chunk_ids_of(self, article_ids: Iterable[str]) -> list[int]:
         ids = list(article_ids)
@@ -145,9 +183,20 @@ class Store:
         lemma_texts: Sequence[str],
         title_lemmas: str,
     ) -> None:
+        a = article
         self.conn.execute(
-            "INSERT INTO articles(id, title, date, body, content_hash) VALUES (?, ?, ?, ?, ?)",
-            (article.id, article.title, article.date, article.body, article.content_hash),
+            "INSERT INTO articles(id, title, date, body, content_hash, url, author, outlet, section, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                *(a.id, a.title, a.date, a.body, a.content_hash),
+                *(
+                    a.url,
+                    a.author,
+                    a.outlet,
+                    a.section,
+                    json.dumps(list(a.tags), ensure_ascii=False) if a.tags else None,
+                ),
+            ),
         )
         self.conn.executemany(
             "INSERT INTO chunks(id, article_id, ordinal, start, end, text) VALUES (?, ?, ?, ?, ?, ?)",
@@ -171,8 +220,9 @@ class Store:
         for k in range(1, copies):
             suffix = f"#copy{k}"
             self.conn.execute(
-                "INSERT INTO articles(id, title, date, body, content_hash, indexed_at) "
-                "SELECT id || ?, title, date, body, content_hash, indexed_at FROM articles WHERE rowid <= ?",
+                "INSERT INTO articles(id, title, date, body, content_hash, indexed_at, url, author, outlet, section, tags) "
+                "SELECT id || ?, title, date, body, content_hash, indexed_at, url, author, outlet, section, tags "
+                "FROM articles WHERE rowid <= ?",
                 (suffix, last_original),
             )
             self.conn.execute(
@@ -204,7 +254,8 @@ class Store:
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
             rows = self.conn.execute(
-                "SELECT c.id, c.article_id, c.ordinal, c.start, c.end, c.text, a.title, a.date "
+                "SELECT c.id, c.article_id, c.ordinal, c.start, c.end, c.text, a.title, a.date, "
+                f"{self._select('url', 'author', 'outlet')} "
                 f"FROM chunks c JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
                 part,
             )
@@ -239,6 +290,16 @@ class Store:
             f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where[0]}", list(where[1])
         )
         return [r[0] for r in rows]
+
+    def sections_and_tags(self) -> tuple[list[str], list[str]]:
+        """Every section and every tag of the indexed articles, sorted (none in an older index)."""
+        if self._select("section") == "NULL":
+            return [], []
+        sections = self.conn.execute("SELECT DISTINCT section FROM articles WHERE section IS NOT NULL ORDER BY 1")
+        tags = self.conn.execute(
+            "SELECT DISTINCT t.value FROM articles a, json_each(a.tags) t WHERE a.tags IS NOT NULL ORDER BY 1"
+        )
+        return [r[0] for r in sections], [r[0] for r in tags]
 
     def article_list(self) -> list[tuple[str, str, str | None]]:
         """(id, title, date) of every article, by id."""

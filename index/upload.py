@@ -15,12 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from litopys.core.config import ExportSettings
 from litopys.core.integrity import fsync_dir
 from litopys.index.corpus import (
     ARTICLE_SUFFIXES,
     ArticleFormatError,
     FileIssue,
-    parse_article_file,
+    read_article_file,
     read_regular,
 )
 
@@ -53,12 +54,20 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix.lower()}"
 
 
-def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int, max_files: int | None = None) -> UploadResult:
+def accept_uploads(
+    corpus_dir: Path,
+    files: list[Path],
+    max_bytes: int,
+    max_files: int | None = None,
+    exports: ExportSettings | None = None,
+) -> UploadResult:
     """Validate uploaded files and save the good ones under ``corpus_dir/uploads``.
 
     ``files`` are local paths (as Gradio hands them over) whose base names are
     the names the user chose. A rejected file never touches the corpus; more
     than ``max_files`` files are all rejected (nothing is saved from such a batch).
+    An export (``exports`` maps its fields) is saved when at least one of its lines
+    is an article; the indexer reports the bad lines.
     """
     corpus_dir = Path(corpus_dir)
     target_dir = corpus_dir / UPLOAD_FOLDER
@@ -81,7 +90,11 @@ def accept_uploads(corpus_dir: Path, files: list[Path], max_bytes: int, max_file
             try:
                 _copy_limited(src, staged, max_bytes)
                 # Parsed exactly as the indexer will parse it.
-                parse_article_file(staging, staged, max_bytes)
+                articles, issues = read_article_file(staging, staged, max_bytes, exports)
+                if not articles:
+                    first = next((i for i in issues if i.skipped), None)
+                    why = f" (first bad line {first.path.rpartition(':')[2]}: {first.reason})" if first else ""
+                    raise ArticleFormatError(f"no usable article in it{why}")
                 _publish(staged, target_dir / name, result, corpus_dir)
             finally:
                 staged.unlink(missing_ok=True)

@@ -166,6 +166,8 @@ def _print_sources(answer) -> None:
         date = f", {p.date}" if p.date else ""
         note = " (attributed after generation)" if c.attributed else ""
         print(f"[{c.n}] {p.title}{date} — {p.article_id}{note}")
+        if p.url:
+            print(f"    {p.url}")
         print(textwrap.indent(textwrap.fill(p.text, 100), "    "))
 
 

@@ -56,7 +56,7 @@ class Answer:
         return [c for c in self.claims if not c.supported]
 
     def as_dict(self) -> dict[str, object]:
-        keys = ("n", "article_id", "title", "date", "text", "start", "end", "attributed", "supported")
+        keys = ("n", "article_id", "title", "date", "url", "text", "start", "end", "attributed", "supported")
 
         def public(d: dict[str, object]) -> dict[str, object]:
             return {k: d[k] for k in keys if k in d}

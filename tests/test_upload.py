@@ -93,3 +93,32 @@ def test_traversal_names_land_inside_the_upload_folder(tmp_path):
     saved = (corpus / result.saved[0]).resolve()
     assert saved.parent == (corpus / UPLOAD_FOLDER).resolve()
     assert not list(tmp_path.glob("escape*"))
+
+
+def test_web_pages_and_exports_are_checked_as_the_indexer_reads_them(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    page = (
+        "<html><head><title>Бібліотека</title></head><body><article><h1>Бібліотека</h1>"
+        + "<p>У Львові відкрили нову бібліотеку для дітей із читальною залою на сто місць.</p>" * 3
+        + "</article></body></html>"
+    )
+    files = [
+        _upload(tmp_path, "page.html", page.encode()),
+        _upload(
+            tmp_path, "menu.html", b"<html><body><nav><a href='/'>Home</a> <a href='/n'>News</a></nav></body></html>"
+        ),
+        _upload(tmp_path, "rows.jsonl", '{"title": "Т", "text": "Текст рядка."}\n{broken\n'.encode()),
+        _upload(tmp_path, "broken.jsonl", b"{broken\n"),
+        _upload(tmp_path, "sheet.csv", b"a,b\n1,2\n"),
+    ]
+    result = accept_uploads(corpus, files, max_bytes=10_000)
+    assert result.saved == [f"{UPLOAD_FOLDER}/page.html", f"{UPLOAD_FOLDER}/rows.jsonl"]
+    reasons = {i.path: i.reason for i in result.rejected}
+    assert "no article text" in reasons["menu.html"]
+    assert reasons["broken.jsonl"].startswith("no usable article in it (first bad line 1: invalid JSON")
+    assert "no text column" in reasons["sheet.csv"]
+    # The export's bad line is the indexer's to report, as for any export in the corpus.
+    articles, issues = load_corpus(corpus, 10_000)
+    assert sorted(a.id for a in articles) == [f"{UPLOAD_FOLDER}/page.html", f"{UPLOAD_FOLDER}/rows.jsonl#1"]
+    assert [i.path for i in issues] == [f"{UPLOAD_FOLDER}/rows.jsonl:2"]

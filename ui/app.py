@@ -28,10 +28,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 import gradio as gr
 
 from litopys.core.errors import FilterError, LitopysError
-from litopys.index.reader import indexed_article, list_articles
+from litopys.index.reader import indexed_article, list_articles, list_sections_and_tags
 from litopys.rag.answer import Answer, Delta
 from litopys.rag.followup import Turn
-from litopys.rag.retrieval import RetrievalFilter
+from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter
 from litopys.ui import render
 from litopys.ui.library import build_library_tab
 from litopys.ui.strings import strings
@@ -59,10 +59,18 @@ class Run:
 
 
 def path_choices(index_dir) -> list[tuple[str, str]]:
-    """Filter choices: every folder (``name/``) and every article of the index."""
+    """Filter choices: every folder (``name/``), export file, section, tag and article of the index."""
     articles = list_articles(index_dir)
     folders = sorted({aid.rsplit("/", i)[0] + "/" for aid, _, _ in articles for i in range(1, aid.count("/") + 1)})
-    return [(f"{f} 📁", f) for f in folders] + [(f"{aid} — {title}", aid) for aid, title, _ in articles]
+    exports = sorted({aid.partition("#")[0] for aid, _, _ in articles if "#" in aid})
+    sections, tags = list_sections_and_tags(index_dir)
+    return (
+        [(f"{f} 📁", f) for f in folders]
+        + [(f"{f} 📄", f) for f in exports]
+        + [(f"🗂 {name}", f"{SECTION_PREFIX}{name}") for name in sections]
+        + [(f"🏷 {name}", f"{TAG_PREFIX}{name}") for name in tags]
+        + [(f"{aid} — {title}", aid) for aid, title, _ in articles]
+    )
 
 
 def _buttons(busy: bool) -> tuple[gr.Button, gr.Button]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from litopys.core.errors import LitopysError
+from litopys.index.corpus import ARTICLE_SUFFIXES
 from litopys.index.upload import accept_uploads
 from litopys.runtime import index_corpus, index_status
 from litopys.ui.strings import UK
@@ -117,6 +118,7 @@ class LibraryHandlers:
             [Path(f) for f in files],
             settings.max_file_bytes,
             settings.server.max_upload_files,
+            settings.exports,
         )
         report, error = None, None
         if result.saved:
@@ -144,7 +146,7 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
             files = gr.File(
                 label=s["lib_files"],
                 file_count="multiple",
-                file_types=[".txt", ".md"],
+                file_types=list(ARTICLE_SUFFIXES),
                 type="filepath",
                 elem_id="lt-upload",
             )

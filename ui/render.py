@@ -5,7 +5,9 @@ here and shown as text; the only markup is what these functions write around
 it. Citation markers are found in the raw answer text (the same ``MARKER``
 pattern that resolves citations), the text between them is escaped, and each
 marker becomes a ``<button>`` whose ``data-target`` (escaped JSON) names the
-article and the cited character span. No Markdown is ever rendered.
+article and the cited character span. No Markdown is ever rendered. The one
+link is to an article's original: only an absolute http(s) address becomes a
+link (in a new tab, without opener or referrer); any other stays text.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import html
 import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
-from litopys.rag.retrieval import RetrievalFilter
+from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, RetrievalFilter
 from litopys.ui.strings import withheld_note
 
 e = html.escape
@@ -45,6 +48,39 @@ class Target:
             return cls(str(d["id"]), int(d["s"]), int(d["e"]), int(d.get("n", 0)))
         except (ValueError, KeyError, TypeError):
             return None
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` when it is an absolute http(s) address, else None (it is then shown as text)."""
+    url = (value or "").strip()
+    # Whitespace, control characters and these never appear unencoded in a real address.
+    if not url or any(c.isspace() or ord(c) < 32 or c in '<>"`\\' for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and host else None
+
+
+def origin_html(url: str | None, author: str | None, outlet: str | None, s: dict[str, str]) -> str:
+    """The outlet (linked to the original when its address is http(s)) and the author; empty without both."""
+    link = http_url(url)
+    parts = []
+    name = outlet or (urlsplit(link).hostname if link else None)
+    if link:
+        parts.append(
+            f"<a class='lt-origin-link' href='{e(link, quote=True)}' target='_blank' rel='noopener noreferrer' "
+            f"title='{e(s['open_original'], quote=True)}'>{e(name or link)} ↗</a>"
+        )
+    elif name:
+        parts.append(e(name))
+    if author:
+        parts.append(e(author))
+    if url and not link:
+        parts.append(f"<span class='lt-origin-url'>{e(url.strip())}</span>")
+    return f"<div class='lt-origin'>{' · '.join(parts)}</div>" if parts else ""
 
 
 def answer_targets(answer: Answer) -> dict[int, Target]:
@@ -182,6 +218,9 @@ def filter_html(f: RetrievalFilter | None, s: dict[str, str]) -> str:
         parts.append(s["filter_to"].format(date=f.date_to))
     if f.articles or f.folders:
         parts.append(s["filter_in"].format(paths=", ".join(f.folders + f.articles)))
+    if f.sections or f.tags:
+        named = [f"{SECTION_PREFIX}{x}" for x in f.sections] + [f"{TAG_PREFIX}{x}" for x in f.tags]
+        parts.append(s["filter_in"].format(paths=", ".join(named)))
     return f"<p class='lt-filter active'>{e(s['filter_active'].format(parts='; '.join(parts)))}</p>"
 
 
@@ -189,24 +228,15 @@ def filter_error_html(text: str) -> str:
     return f"<div class='lt-sources'><p class='lt-error lt-filter-error'>{e(text)}</p></div>"
 
 
-def _card(
-    n: int,
-    title: str,
-    date: str | None,
-    article_id: str,
-    text: str,
-    notes: list[str],
-    target: Target,
-    cited: bool,
-    s: dict[str, str],
-) -> str:
-    meta = " · ".join([article_id, date or s["no_date"], *notes])
+def _card(n: int, p: Passage, notes: list[str], target: Target, cited: bool, s: dict[str, str]) -> str:
+    meta = " · ".join([p.article_id, p.date or s["no_date"], *notes])
     return (
         f"<div class='lt-card{' cited' if cited else ''}' role='button' tabindex='0' data-n='{n}' "
         f"data-target='{target.attr()}'>"
-        f"<div class='lt-head'>[{n}] {e(title)}</div>"
+        f"<div class='lt-head'>[{n}] {e(p.title)}</div>"
+        f"{origin_html(p.url, p.author, p.outlet, s)}"
         f"<div class='lt-meta'>{e(meta)}</div>"
-        f"<div class='lt-text'>{e(text)}</div></div>"
+        f"<div class='lt-text'>{e(p.text)}</div></div>"
     )
 
 
@@ -232,15 +262,14 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
             notes.append(s["attributed"])
         if c.supported is not None:
             notes.append(s["supported"] if c.supported else s["not_supported"])
-        p = c.passage
-        parts.append(_card(c.n, p.title, p.date, p.article_id, p.text, notes, targets[c.n], True, s))
+        parts.append(_card(c.n, c.passage, notes, targets[c.n], True, s))
     cited = {c.n for c in answer.citations}
     others = [(n, p) for n, p in enumerate(answer.passages, 1) if n not in cited]
     if others:
         parts.append(f"<h4>{e(s['others'])}</h4>")
         for n, p in others:
             notes = [s["score"].format(score=p.score), s["not_cited"]]
-            parts.append(_card(n, p.title, p.date, p.article_id, p.text, notes, targets[n], False, s))
+            parts.append(_card(n, p, notes, targets[n], False, s))
     parts.append("</div>")
     return "".join(parts)
 
@@ -255,10 +284,14 @@ def viewer_html(article: Article | None, target: Target | None, s: dict[str, str
     start = min(max(target.start, 0), len(body))
     end = min(max(target.end, start), len(body))
     label = f"[{target.n}] " if target.n else ""
+    meta = [article.date or s["no_date"], article.id]
+    meta += [article.section] if article.section else []
+    meta += [", ".join(f"#{tag}" for tag in article.tags)] if article.tags else []
     return (
         f"<article class='lt-article' data-key='{target.attr()}'>"
         f"<h3 class='lt-article-title'>{e(label)}{e(article.title)}</h3>"
-        f"<div class='lt-meta'>{e(article.date or s['no_date'])} · {e(article.id)}</div>"
+        f"{origin_html(article.url, article.author, article.outlet, s)}"
+        f"<div class='lt-meta'>{e(' · '.join(meta))}</div>"
         f"<div class='lt-article-body'>{e(body[:start])}<mark class='lt-hit'>{e(body[start:end])}</mark>"
         f"{e(body[end:])}</div></article>"
     )

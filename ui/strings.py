@@ -15,8 +15,11 @@ UK: dict[str, str] = {
     "filters": "Фільтри пошуку",
     "date_from": "Дата від (РРРР-ММ-ДД)",
     "date_to": "Дата до (РРРР-ММ-ДД)",
-    "paths": "Лише ці статті або теки",
-    "paths_info": "Тека — усі статті в ній (назва з «/» в кінці); можна вписати свою.",
+    "paths": "Лише ці статті, теки, рубрики або теги",
+    "paths_info": (
+        "Тека — усі статті в ній (назва з «/» в кінці); файл .jsonl/.csv — усі його статті; "
+        "🗂 рубрика і 🏷 тег (section:…, tag:…) звужують вибір далі; можна вписати свою."
+    ),
     "sources": "Джерела",
     "viewer": "Стаття",
     "you": "Ви",
@@ -59,6 +62,7 @@ UK: dict[str, str] = {
     "not_cited": "не цитовано",
     "grounding": "Підтверджено джерелами: {share:.0%} тверджень відповіді",
     "no_date": "без дати",
+    "open_original": "Відкрити оригінал статті в новій вкладці",
     "filter_none": "Пошук у всіх статтях.",
     "filter_active": "Активний фільтр: {parts}",
     "filter_from": "від {date}",
@@ -72,8 +76,9 @@ UK: dict[str, str] = {
     "folder": "тека",
     # the "Articles and index" tab (ui/library.py)
     "lib_intro": (
-        "Додайте статті (UTF-8 `.txt` або `.md`, перший рядок — заголовок, за бажанням "
-        "`date РРРР-ММ-ДД заголовок`). Файли перевіряються, зберігаються в теці статей "
+        "Додайте статті: UTF-8 `.txt` або `.md` (перший рядок — заголовок, за бажанням "
+        "`date РРРР-ММ-ДД заголовок`), збережені вебсторінки `.html` або вивантаження з CMS "
+        "`.jsonl`/`.csv` (стаття на рядок). Файли перевіряються, зберігаються в теці статей "
         "(`{folder}`/uploads) і одразу індексуються; чат відповідає далі з попереднього індексу, "
         "доки новий не готовий."
     ),
@@ -83,7 +88,7 @@ UK: dict[str, str] = {
     "lib_reindex": "Оновити індекс",
     "lib_index": "Індекс",
     "lib_refresh": "Оновити відомості",
-    "lib_pick_files": "Оберіть файли статей (.txt або .md).",
+    "lib_pick_files": "Оберіть файли статей (.txt, .md, .html, .jsonl або .csv).",
     "lib_saved_index_later": "{error}. Файли збережено; оновіть індекс пізніше.",
     "lib_reading": "Читання теки статей",
     "lib_stage_chunking": "Розбиття на фрагменти",
@@ -121,8 +126,11 @@ EN: dict[str, str] = {
     "filters": "Search filters",
     "date_from": "Date from (YYYY-MM-DD)",
     "date_to": "Date to (YYYY-MM-DD)",
-    "paths": "Only these articles or folders",
-    "paths_info": "A folder means every article in it (name ending in “/”); you may type your own.",
+    "paths": "Only these articles, folders, sections or tags",
+    "paths_info": (
+        "A folder means every article in it (name ending in “/”), a .jsonl/.csv file all its articles; "
+        "a 🗂 section or 🏷 tag (section:…, tag:…) narrows the choice further; you may type your own."
+    ),
     "sources": "Sources",
     "viewer": "Article",
     "you": "You",
@@ -165,6 +173,7 @@ EN: dict[str, str] = {
     "not_cited": "not cited",
     "grounding": "Backed by the sources: {share:.0%} of the answer's claims",
     "no_date": "no date",
+    "open_original": "Open the original article in a new tab",
     "filter_none": "Searching all articles.",
     "filter_active": "Active filter: {parts}",
     "filter_from": "from {date}",
@@ -177,8 +186,9 @@ EN: dict[str, str] = {
     "article_gone": "This article is no longer in the index (it was changed or removed).",
     "folder": "folder",
     "lib_intro": (
-        "Add articles (UTF-8 `.txt` or `.md`, the first line is the title, optionally "
-        "`date YYYY-MM-DD title`). Files are checked, saved into the articles folder "
+        "Add articles: UTF-8 `.txt` or `.md` (the first line is the title, optionally "
+        "`date YYYY-MM-DD title`), saved web pages `.html`, or CMS exports `.jsonl`/`.csv` "
+        "(an article a line). Files are checked, saved into the articles folder "
         "(`{folder}`/uploads) and indexed at once; the chat keeps answering from the previous index "
         "until the new one is ready."
     ),
@@ -188,7 +198,7 @@ EN: dict[str, str] = {
     "lib_reindex": "Update the index",
     "lib_index": "Index",
     "lib_refresh": "Refresh",
-    "lib_pick_files": "Choose article files (.txt or .md).",
+    "lib_pick_files": "Choose article files (.txt, .md, .html, .jsonl or .csv).",
     "lib_saved_index_later": "{error}. The files are saved; update the index later.",
     "lib_reading": "Reading the articles folder",
     "lib_stage_chunking": "Cutting into passages",

@@ -74,6 +74,35 @@ class ChunkSettings(BaseModel):
     overlap_tokens: int = Field(30, ge=0, description="Sentence overlap between chunks, in tokens.")
 
 
+class ExportSettings(BaseModel):
+    """How the lines of a ``.jsonl`` export and the rows of a ``.csv`` export map to articles.
+
+    For each article field, the keys (JSONL) or header names (CSV) that may hold it, matched
+    without regard to case; the first one present and not empty wins.
+    """
+
+    id: list[str] = Field(
+        ["id", "guid", "uuid"],
+        description="A stable id, so the article id is FILE#ID; without one it is FILE#LINE (moves when lines do).",
+    )
+    title: list[str] = Field(["title", "headline"], description="Without one the first line of the text is the title.")
+    date: list[str] = Field(
+        ["date", "published", "pubDate", "created_at"],
+        description="ISO 8601, RFC 2822, Unix seconds or a written date ('15 березня 2024'); a date it cannot read skips the line.",
+    )
+    text: list[str] = Field(
+        ["text", "body", "content"], description="The article text (required; HTML is reduced to text)."
+    )
+    url: list[str] = Field(["url", "link"], description="The original's address, linked from the chat when http(s).")
+    author: list[str] = Field(["author", "authors", "byline"])
+    outlet: list[str] = Field(["outlet", "source", "site_name", "publisher"], description="The publication's name.")
+    section: list[str] = Field(["section", "category"])
+    tags: list[str] = Field(["tags", "keywords"], description="A list, or one string split at commas or semicolons.")
+    max_file_bytes: int = Field(
+        1_000_000_000, ge=1, description="Larger export files are skipped; each article in them obeys max_file_bytes."
+    )
+
+
 # Below this many vectors exact (flat) search is fast enough; above, an HNSW graph (see `litopys bench`).
 HNSW_THRESHOLD = 50_000
 
@@ -187,6 +216,7 @@ class Settings(BaseSettings):
         default_factory=_cache_home, description="Where assembled/downloaded models are kept."
     )
     max_file_bytes: int = Field(5_000_000, ge=1, description="Larger article files are skipped.")
+    exports: ExportSettings = ExportSettings()
     log_level: str = "INFO"
 
     embedder: EmbedderSettings = EmbedderSettings()

@@ -25,6 +25,8 @@
   document.addEventListener('click', (event) => {
     const button = event.target.closest('.lt-copy');
     if (button) { copy(button); return; }
+    // A link to an article's original opens as a link, not the viewer of the card it sits in.
+    if (event.target.closest('a[href]')) return;
     const link = event.target.closest('#lt-chat [data-target], #lt-sources [data-target]');
     if (!link) return;
     event.preventDefault();
