@@ -2,7 +2,7 @@
 
 Near-miss questions (eval/near_miss_ner_uk.jsonl) over a small real corpus: each names a firm or
 person an article mentions and asks for a fact no article holds. The model's drafts for these
-were seen to be an echo, a non-time for "коли", and a name from the prompt's own worked example.
+were seen to be an echo, a non-time for "коли", and no person's name for "як звати".
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368)]
 WITHHELD = {
     "Коли Владислава Виноградова призначили керівником Чернігівського відділення АМКУ?": "wrong_type",
     "Хто є директором ТОВ «ЮТЕМ-Інжиніринг», яке будуватиме комплекс переробки відходів на Рівненській АЕС?": "echo",
-    "Як звати головного лікаря трускавецького санаторію «Едельвейс»?": "unsupported",
+    "Як звати головного лікаря трускавецького санаторію «Едельвейс»?": "wrong_type",
 }
 
 
@@ -59,9 +59,8 @@ def test_ask_shows_the_refusal_and_keeps_the_draft_inspectable(env, run_cli):
     question = "Як звати головного лікаря трускавецького санаторію «Едельвейс»?"
     out = json.loads(run_cli(env, "ask", question, "--json").stdout)
     assert out["refused"] and out["answer"] == REFUSAL_UK and out["citations"] == []
-    # The model named a person from the prompt's worked example; no cited passage holds the name.
-    assert out["withheld_reason"] == "unsupported" and out["withheld_missing"], out
-    assert all(m in out["withheld"].lower() for m in out["withheld_missing"])
+    # "Як звати" answered without a person's name.
+    assert out["withheld_reason"] == "wrong_type" and out["withheld_missing"] == ["name"], out
     assert out["withheld_citations"] and out["withheld_citations"][0]["article_id"] == "ner/0135.txt"
     text = run_cli(env, "ask", question).stdout
     assert "WITHHELD" in text and out["withheld"] in text and text.rstrip().endswith(REFUSAL_UK)
