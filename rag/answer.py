@@ -298,6 +298,7 @@ def _recite(text: str, citations: list[Citation], passages: list[Passage], quest
     if recited == text:
         return text, citations
     log.info("citations moved to the passages that hold the facts: %r -> %r", text, recited)
-    before = {c.n for c in citations}
+    # A marker that was there keeps its citation (and flags); a new one was moved there after generation.
+    before = {c.n: c for c in citations}
     resolved, _ = resolve_citations(recited, passages)
-    return recited, [replace(c, attributed=True) if c.n not in before else c for c in resolved]
+    return recited, [before.get(c.n) or replace(c, attributed=True) for c in resolved]
