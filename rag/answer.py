@@ -243,6 +243,7 @@ def finish_answer(
 
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
     """
+    checks_started = time.perf_counter()
     text, citations, invalid, refused = _cite(raw, passages)
     if not refused and wants_ukrainian(question):
         spelled = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
@@ -263,6 +264,9 @@ def finish_answer(
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)
             text, citations, refused, grounding, claims = refusal_for(question), [], True, None, []
+    timings = clock.timings(len(text)) if clock else {}
+    # What the checks after generation (cite, respell, re-cite, ground, judge) add to the answer's time.
+    timings["checks_s"] = time.perf_counter() - checks_started
     return Answer(
         question,
         text,
@@ -270,7 +274,7 @@ def finish_answer(
         passages,
         refused,
         invalid,
-        timings=clock.timings(len(text)) if clock else {},
+        timings=timings,
         grounding=grounding,
         claims=claims,
         rewritten_question=rewritten,

@@ -132,3 +132,19 @@ def test_a_fact_cited_to_the_wrong_passage_is_re_cited_not_withheld():
     # A name that no passage holds is still withheld.
     invented = finish_answer("Хто очолить делегацію?", "Делегацію очолить Сергій Лавров [1].", passages)
     assert invented.refused and invented.withheld is not None and invented.withheld.reason == "unsupported"
+
+
+def test_the_checks_after_generation_are_timed_and_summarised():
+    from litopys.rag.evaluation import Question, score_answer, summarize
+
+    answer = finish_answer("Скільки коштує проєкт?", "3,5 млн грн [1].", _passages())
+    assert 0.0 < answer.timings["checks_s"] < 5.0
+    withheld = finish_answer("Коли презентували проєкт?", "На міському форумі [1].", _passages())
+    question = Question("Скільки коштує проєкт?", "0001.txt", ("3,5 млн",))
+    rows = [score_answer(question, answer, 2.0), score_answer(question, withheld, 4.0)]
+    gated = score_answer(question, finish_answer("Скільки коштує проєкт?", REFUSAL_UK, []), 0.1)
+    timing = summarize([*rows, gated])["timing"]
+    # Answered means the model wrote a draft (shown or withheld), not a refusal before the LLM.
+    assert timing["median_answered_s"] == 3.0
+    assert timing["median_checks_s"] > 0.0
+    assert timing["median_answered_without_checks_s"] == 3.0 - timing["median_checks_s"]
