@@ -51,8 +51,10 @@ def main() -> int:
     for name, corpus in SETS.items():
         rows = check(Path(name), Path(corpus))
         articles = Counter(r["article"] for r in rows)
-        print(f"{name}: {len(rows)} questions, {len(articles)} articles "
-              f"({sum(1 for c in articles.values() if c == 2)} with 2 questions); all checks passed")
+        print(
+            f"{name}: {len(rows)} questions, {len(articles)} articles "
+            f"({sum(1 for c in articles.values() if c == 2)} with 2 questions); all checks passed"
+        )
         roles = Counter(r["role"] for r in rows)
         print("  roles: " + ", ".join(f"{k} {v}" for k, v in roles.most_common()))
     return 0

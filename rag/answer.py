@@ -259,7 +259,7 @@ def finish_answer(
         checked = check_answer(text, {c.n: c.passage.text for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
-        verdict = judge(question, text, citations, claims) if citations else None
+        verdict = judge(question, text, citations, claims)
         if verdict:
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)

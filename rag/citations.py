@@ -61,10 +61,21 @@ def marker_numbers(answer: str) -> list[int]:
     return list(found)
 
 
+# The model's own words for the refusal ("Відповідь на це запитання не можна знайти в статтях").
+_REFUSAL_PARAPHRASE = re.compile(
+    r"\b(?:не можна|неможливо|не вдається|не вдалося)\s+(?:знайти|визначити|встановити)\b"
+    r"|\b(?:не|немає)\s+(?:містять|містить|надають|наводять|згадують|подають)\s+(?:\w+\s+)?"
+    r"(?:відповід\w*|інформаці\w*|даних|відомост\w*)"
+    r"|\bнемає\s+(?:даних|відомостей|згадки|згадок)\b"
+    r"|\b(?:not|no)\s+(?:mentioned|stated|found|information)\b",
+    re.IGNORECASE,
+)
+
+
 def is_refusal(answer: str) -> bool:
     """Whether the answer says the articles do not contain the answer."""
     low = answer.lower()
-    return any(hint in low for hint in _REFUSAL_HINTS)
+    return any(hint in low for hint in _REFUSAL_HINTS) or bool(_REFUSAL_PARAPHRASE.search(low))
 
 
 def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Citation], list[int]]:

@@ -26,6 +26,7 @@ QUESTION_NUMBERS = "question_numbers"  # the cited passages lack a number the qu
 UNSUPPORTED = "unsupported"  # a number or name of the draft is in no passage it cites
 ECHO = "echo"  # the draft adds nothing to the question's own words
 WRONG_TYPE = "wrong_type"  # "скільки" answered without an amount, "коли" without a time, ...
+UNCITED = "uncited"  # the draft cites no passage, so nothing in it can be checked
 
 # The type is read from the question's first words only: "Яка фірма ... і за яку суму?" asks
 # for a firm first, and an answer naming only the firm is still an answer.
@@ -128,6 +129,9 @@ def judge(
 
     ``claims`` is the grounding check of the draft against the passages it cites.
     """
+    if not citations:
+        # Neither a marker nor a sentence matched to a passage: the model wrote from elsewhere.
+        return UNCITED, ()
     unmet = unmet_question_numbers(question, [evidence_text(c.passage) for c in citations])
     if unmet:
         # The cited passages do not even mention what the question is about.

@@ -24,6 +24,18 @@ def test_words_the_passage_spells_the_same_are_left_alone() -> None:
     assert passage_spelling(answer, [PASSAGE]) == answer
 
 
+def test_another_case_of_a_passage_word_takes_its_stem() -> None:
+    # The model wrote the nominative, misspelled; the passage has the accusative.
+    assert passage_spelling("Националізація [1].", [PASSAGE]) == "Націоналізація [1]."
+    assert passage_spelling("НАЦИОНАЛИЗАЦИЯ", [PASSAGE]) == "НАЦІОНАЛІЗАЦІЯ"
+    assert passage_spelling("Объекты", [PASSAGE]) == "Об'єкти"
+    # A stem spelled as the passage spells it is left alone, whatever its ending.
+    assert passage_spelling("Полтава, суда, Укрнафтою", [PASSAGE]) == "Полтава, суда, Укрнафтою"
+    # Short words and stems shared with differently spelled passage words are not guessed.
+    assert passage_spelling("сыны", ["син"]) == "сини"
+    assert passage_spelling("Кривий", ["кривій і кривої"]) == "Кривий"
+
+
 def test_an_unexplained_russian_letter_is_transliterated() -> None:
     assert passage_spelling("Это был ёжик.", [PASSAGE]) == "Ето бил ьожик."
 
