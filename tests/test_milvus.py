@@ -18,7 +18,7 @@ import pytest
 from litopys.core.config import Settings, load_settings
 from litopys.index.backend import index_status, indexed_article, list_articles, list_sections_and_tags, open_index
 from litopys.index.builder import build_index
-from litopys.index.milvus import bm25_token, filter_expr, scopes
+from litopys.index.milvus import MilvusIndex, bm25_token, filter_expr, scopes
 from litopys.rag.retrieval import RetrievalFilter, Retriever
 
 pytestmark = pytest.mark.slow
@@ -133,3 +133,115 @@ def test_viewer_lists_and_status_read_milvus(both, corpus, milvus_server):
     assert status["articles"] == index_status(local)["articles"] and status["chunks"] == index_status(local)["chunks"]
     empty = _settings(corpus, corpus, backend="milvus", uri=milvus_server.uri, collection="nothing_here")
     assert list_articles(empty) == [] and index_status(empty) == {}
+
+
+# --- writes: incremental, and killed mid-way -------------------------------------------------------
+
+NEW_ID = "new/zhyrafy.txt"
+NEW_TEXT = (
+    "date 2025-03-01 У Полтаві відкрили музей синіх жирафів\n"
+    "Музей синіх жирафів у Полтаві відкрив меценат Остап Вербицький. "
+    "У колекції музею сорок сім порцелянових жирафів, розписаних кобальтом.\n"
+)
+NEW_QUESTION = "Хто відкрив музей синіх жирафів у Полтаві?"
+KEPT, CHANGED, REMOVED = "ner/0386.txt", "ner/0368.txt", "ner/0187.txt"
+
+
+@pytest.fixture
+def small(tmp_path, ner_uk: Path, seed, milvus_server, request) -> Settings:
+    """The seed and three ner-uk articles, indexed on its own collection prefix (named after the test)."""
+    corpus = tmp_path / "corpus"
+    seed.copy_to(corpus)
+    (corpus / "ner").mkdir()
+    for aid in (KEPT, CHANGED, REMOVED):
+        shutil.copy(ner_uk / Path(aid).name, corpus / aid)
+    prefix = request.node.name.replace("[", "_").replace("]", "").replace("-", "_")
+    return _settings(corpus, tmp_path / "index", backend="milvus", uri=milvus_server.uri, collection=prefix)
+
+
+def change_corpus(corpus: Path) -> None:
+    """One article added, one changed, one removed."""
+    (corpus / NEW_ID).parent.mkdir(exist_ok=True)
+    (corpus / NEW_ID).write_text(NEW_TEXT, encoding="utf-8")
+    with open(corpus / CHANGED, "a", encoding="utf-8") as fh:
+        fh.write("\nДодатковий абзац про переговори.\n")
+    (corpus / REMOVED).unlink()
+
+
+def chunk_ids(index: MilvusIndex, article_id: str) -> list[int]:
+    snap = index.snapshot()
+    rows = index.milvus.query(index.milvus.names.chunks, f'{snap.visible} and article_id == "{article_id}"', ["id"])
+    return sorted(int(r["id"]) for r in rows)
+
+
+def published_ids(settings: Settings) -> set[str]:
+    return {aid for aid, _, _ in list_articles(settings)}
+
+
+def test_incremental_add_update_remove_keeps_chunk_ids(small, tiny_embedder, seed):
+    first = build_index(small, tiny_embedder)
+    assert first.added == 4 and first.chunks_total == first.chunks_embedded
+    index = MilvusIndex(small.index, tiny_embedder.spec, tiny_embedder.dim)
+    retriever = Retriever(index, tiny_embedder, small.retrieval)
+    try:
+        kept_ids = chunk_ids(index, KEPT)
+        changed_ids = chunk_ids(index, CHANGED)
+        again = build_index(small, tiny_embedder)
+        assert (again.added, again.updated, again.removed, again.chunks_embedded) == (0, 0, 0, 0)
+        change_corpus(small.corpus_dir)
+        report = build_index(small, tiny_embedder)
+        assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 2)
+        assert report.chunks_embedded == len(chunk_ids(index, CHANGED)) + len(chunk_ids(index, NEW_ID))
+        assert report.chunks_total == sum(len(chunk_ids(index, a)) for a in published_ids(small))
+        # Unchanged articles keep their chunk ids; a changed one gets new ids, never reused ones.
+        assert chunk_ids(index, KEPT) == kept_ids
+        assert min(chunk_ids(index, CHANGED)) > max(changed_ids + kept_ids)
+        assert chunk_ids(index, REMOVED) == []
+        # The reader opened before the change follows it without reopening.
+        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, NEW_ID}
+        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        rebuilt = build_index(small, tiny_embedder, force_rebuild=True)
+        assert rebuilt.full_rebuild_reason and rebuilt.chunks_embedded == rebuilt.chunks_total
+        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        assert index_status(small)["chunks"] == rebuilt.chunks_total
+    finally:
+        index.close()
+
+
+def test_build_killed_before_and_after_publishing_leaves_readers_consistent(
+    small, real_embedder, seed, cli_env, run_cli, model_cache
+):
+    """SIGKILL (the builder's LITOPYS_FAULT_AT points) in a real `litopys index` subprocess."""
+    build_index(small, real_embedder)
+    index = MilvusIndex(small.index, real_embedder.spec, real_embedder.dim)
+    retriever = Retriever(index, real_embedder, small.retrieval)
+    before = published_ids(small)
+    env = {
+        **cli_env(small.corpus_dir, small.index_dir, model_cache),
+        "LITOPYS_INDEX__BACKEND": "milvus",
+        "LITOPYS_INDEX__URI": small.index.uri,
+        "LITOPYS_INDEX__COLLECTION": small.index.collection,
+    }
+    try:
+        change_corpus(small.corpus_dir)
+        # Killed with the new rows written, not published: readers stay on the old generation.
+        generation = index.snapshot().generation
+        proc = run_cli({**env, "LITOPYS_FAULT_AT": "vectors-written"}, "index", "--json", check=False)
+        assert proc.returncode == -9, proc.stderr[-2000:]
+        assert index.snapshot().generation == generation and published_ids(small) == before
+        assert NEW_ID not in {p.article_id for p in retriever.search(NEW_QUESTION)}
+        # Killed right after publishing, before deleting the replaced rows: readers see the new generation only.
+        proc = run_cli({**env, "LITOPYS_FAULT_AT": "committed"}, "index", "--json", check=False)
+        assert proc.returncode == -9, proc.stderr[-2000:]
+        assert index.snapshot().generation == generation + 1
+        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, NEW_ID}
+        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        changed = [c for c in index.snapshot().chunks(chunk_ids(index, CHANGED)).values()]
+        assert len({c.ordinal for c in changed}) == len(changed)  # one copy of the changed article, not two
+        # The next build finishes the deletes and has nothing to embed.
+        report = build_index(small, real_embedder)
+        assert report.chunks_embedded == 0 and not report.full_rebuild_reason
+        stored = index.milvus.query(index.milvus.names.articles, "part == 0", ["article_id"])
+        assert sorted(r["article_id"] for r in stored) == sorted(published_ids(small))
+    finally:
+        index.close()
