@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from litopys.rag.answer import finish_answer
 from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK
 from litopys.rag.retrieval import Passage
@@ -138,7 +140,7 @@ def test_the_checks_after_generation_are_timed_and_summarised():
     from litopys.rag.evaluation import Question, score_answer, summarize
 
     answer = finish_answer("Скільки коштує проєкт?", "3,5 млн грн [1].", _passages())
-    assert 0.0 < answer.timings["checks_s"] < 5.0
+    assert answer.timings["checks_s"] > 0.0
     withheld = finish_answer("Коли презентували проєкт?", "На міському форумі [1].", _passages())
     question = Question("Скільки коштує проєкт?", "0001.txt", ("3,5 млн",))
     rows = [score_answer(question, answer, 2.0), score_answer(question, withheld, 4.0)]
@@ -147,4 +149,4 @@ def test_the_checks_after_generation_are_timed_and_summarised():
     # Answered means the model wrote a draft (shown or withheld), not a refusal before the LLM.
     assert timing["median_answered_s"] == 3.0
     assert timing["median_checks_s"] > 0.0
-    assert timing["median_answered_without_checks_s"] == 3.0 - timing["median_checks_s"]
+    assert timing["median_answered_without_checks_s"] == pytest.approx(3.0 - timing["median_checks_s"])
