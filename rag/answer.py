@@ -23,7 +23,7 @@ from litopys.rag.llm import ChatModel, Sampling, complete
 from litopys.rag.prompt import build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
-from litopys.rag.withhold import Withheld, judge
+from litopys.rag.withhold import Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +256,8 @@ def finish_answer(
     grounding: float | None = None
     claims: list[ClaimCheck] = []
     if not refused and text:
-        checked = check_answer(text, {c.n: c.passage.text for c in citations}, question)
+        # The model sees each passage's title and date as well as its text: all of it is evidence.
+        checked = check_answer(text, {c.n: evidence_text(c.passage) for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
         verdict = judge(question, text, citations, claims)
@@ -298,7 +299,7 @@ def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[
 
 def _recite(text: str, citations: list[Citation], passages: list[Passage], question: str) -> tuple[str, list[Citation]]:
     """Sentences cited to a passage that lacks their facts, re-cited to the passage that holds them."""
-    recited = recite(text, [p.text for p in passages], question)
+    recited = recite(text, [evidence_text(p) for p in passages], question)
     if recited == text:
         return text, citations
     log.info("citations moved to the passages that hold the facts: %r -> %r", text, recited)

@@ -150,3 +150,12 @@ def test_the_checks_after_generation_are_timed_and_summarised():
     assert timing["median_answered_s"] == 3.0
     assert timing["median_checks_s"] > 0.0
     assert timing["median_answered_without_checks_s"] == pytest.approx(3.0 - timing["median_checks_s"])
+
+
+def test_a_name_in_the_cited_passages_title_supports_the_draft():
+    # A text whose first line names the director becomes the title of every chunk; the model reads it there.
+    title = "Автором сценарію виступив Сергій Бібік, режисер – Станіслав Цехмістренко."
+    text = "Присутній на прем’єрі фільму «Межа очікування» побратим Хом’яків звернув увагу на проблему."
+    passage = Passage(1, "0342.txt", title, None, text, 0, len(text), 1.0)
+    answer = finish_answer("Хто режисер фільму «Межа очікування»?", "Станіслав Цехмістренко [1].", [passage])
+    assert not answer.refused and answer.withheld is None, answer.withheld
