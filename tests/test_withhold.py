@@ -23,6 +23,12 @@ def test_an_answer_that_only_restates_the_question_is_an_echo():
     assert is_echo("На якому заході презентували проєкт?", "Проєкт презентували на заході [1].")
     assert is_echo("Хто є директором ТОВ «Деміург»?", "ТОВ «Деміург» [1].")
     assert is_echo("Хто був чоловіком Емми?", "Емми був чоловіком [1].")
+    # A legal form or "компанія" before the question's own firm adds no firm (roles-ner-uk drafts).
+    assert is_echo("Яка фірма виграла тендер «Укртрансгазу»?", "ПАТ «Укртрансгаз» [1].")
+    assert is_echo(
+        "Яка фірма ремонтує вагони Харківського метрополітену?", "Компанія «Харківського метрополітену» [2]."
+    )
+    assert not is_echo("Яка фірма виграла тендер «Укртрансгазу»?", "ТОВ «Укргеоекологія» [1].")
     assert is_echo(
         "Turing machines are commonly employed to define what?", "Turing machines are employed to define what [1]."
     )
