@@ -244,12 +244,14 @@ def finish_answer(
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
     """
     checks_started = time.perf_counter()
+    if wants_ukrainian(question):
+        # Before citing: a misspelled word ("Националізація") matches no passage, so an answer
+        # without markers could not be attributed to the passage that holds it.
+        spelled = passage_spelling(raw, [evidence_text(p) for p in passages])
+        if spelled != raw:
+            log.info("answer respelled as the passages spell it: %r -> %r", raw, spelled)
+        raw = spelled
     text, citations, invalid, refused = _cite(raw, passages)
-    if not refused and wants_ukrainian(question):
-        spelled = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
-        if spelled != text:
-            log.info("answer respelled as the passages spell it: %r -> %r", text, spelled)
-        text = spelled
     if not refused and citations:
         text, citations = _recite(text, citations, passages, question)
     withheld: Withheld | None = None
