@@ -17,10 +17,10 @@ from litopys.rag.citations import (
     resolve_citations,
     strip_invalid_markers,
 )
-from litopys.rag.followup import Turn, needs_history, rewrite_question
+from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
-from litopys.rag.llm import ChatModel, Sampling, complete
-from litopys.rag.prompt import build_prompt, refusal_for
+from litopys.rag.llm import ChatModel, Sampling
+from litopys.rag.prompt import answer_prefix, build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.withhold import Withheld, evidence_text, judge
@@ -125,11 +125,13 @@ class Answerer:
         return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def warm_up(self) -> None:
-        """Evaluate the prompt's fixed prefix (system prompt, worked turns) now, not on the first question."""
-        # Every answer prompt shares all but its last message; the model reuses that evaluated prefix.
-        messages = build_prompt("", []).messages
+        """Have the fixed prefixes of the answer and rewrite prompts evaluated now, not at the first question.
+
+        Loaded from the prefix cache when an earlier process saved them (see ``LlamaCppChat.prime``).
+        """
         with self._llm_lock:
-            complete(self.llm, messages, replace(self.sampling, max_tokens=1), slot="answer")
+            self.llm.prime("rewrite", rewrite_prefix())
+            self.llm.prime("answer", answer_prefix())  # last: the first answer finds it in the KV cache
 
     def stream(
         self,
@@ -175,6 +177,7 @@ class Answerer:
         with self._llm_lock:
             clock.generating = time.perf_counter()
             # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
+            self.llm.prime("answer", answer_prefix())
             for piece in self.llm.stream(prompt.messages, self.sampling, slot="answer"):
                 if clock.first_token is None:
                     clock.first_token = time.perf_counter()

@@ -247,6 +247,29 @@ def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusSe
         server.stop()
 
 
+@contextmanager
+def _counting_evals(llama) -> Iterator[list[int]]:
+    """The sizes of ``llama``'s eval calls inside the block: prompt tokens first, then one per generated token."""
+    calls: list[int] = []
+    original = llama.eval
+
+    def counting(tokens):
+        calls.append(len(tokens))
+        return original(tokens)
+
+    llama.eval = counting
+    try:
+        yield calls
+    finally:
+        del llama.eval  # back to the class's method
+
+
+@pytest.fixture(scope="session")
+def counting_evals() -> Callable[..., object]:
+    """``with counting_evals(llama) as calls:`` the token counts llama.cpp evaluated in the block."""
+    return _counting_evals
+
+
 # --- a real `litopys serve` ----------------------------------------------------------------------
 
 

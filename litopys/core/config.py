@@ -185,6 +185,13 @@ class LLMSettings(BaseModel):
     keep_prefix_cache: bool = Field(
         True, description="Keep the evaluated system prompt (KV cache) across follow-up rewrites (llama_cpp)."
     )
+    save_prefix_cache: bool = Field(
+        True,
+        description=(
+            "Save the evaluated fixed prompt prefixes under <cache_dir>/prefix and load them in new processes "
+            "instead of evaluating them again (llama_cpp, with keep_prefix_cache)."
+        ),
+    )
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
     max_tokens: int = Field(256, ge=8)
