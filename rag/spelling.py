@@ -11,6 +11,7 @@ after that is transliterated, so a Ukrainian answer never carries one.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 
@@ -61,13 +62,6 @@ def _folded_prefix(word: str, n: int) -> str:
     return word
 
 
-def _common(a: str, b: str) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
-
-
 def _stem_respelling(word: str, vocabulary: dict[str, set[str]]) -> str | None:
     """``word`` with its stem in the spelling of a passage word that differs only in the ending.
 
@@ -79,7 +73,7 @@ def _stem_respelling(word: str, vocabulary: dict[str, set[str]]) -> str | None:
         return None
     stems = set()
     for other, spellings in vocabulary.items():
-        n = _common(folded, other)
+        n = len(os.path.commonprefix([folded, other]))  # noqa: RUF071 (characters are wanted: a shared stem)
         if n >= _MIN_STEM and len(folded) - n <= _MAX_ENDING and len(other) - n <= _MAX_ENDING:
             stems |= {_folded_prefix(s, n) for s in spellings}
     if len(stems) != 1:

@@ -27,16 +27,17 @@ WITHHELD = {
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, ner_uk, seed, model_cache, cli_env):
-    corpus = tmp_path_factory.mktemp("corpus")
+    return _env(tmp_path_factory.mktemp("corpus"), tmp_path_factory.mktemp("index"), ner_uk, seed, model_cache, cli_env)
+
+
+def _env(corpus, index_dir, ner_uk, seed, model_cache, cli_env) -> dict[str, str]:
+    """The seed and the ner-uk FILES in ``corpus``, for a `litopys` subprocess indexing into ``index_dir``."""
     seed.copy_to(corpus)
     (corpus / "ner").mkdir()
     for name in FILES:
         shutil.copy(ner_uk / name, corpus / "ner" / name)
     # The no-evidence bar is off: these questions must reach the model, whose drafts are under test.
-    return {
-        **cli_env(corpus, tmp_path_factory.mktemp("index"), model_cache),
-        "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0",
-    }
+    return {**cli_env(corpus, index_dir, model_cache), "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0"}
 
 
 def test_drafts_that_are_not_answers_never_reach_the_user(env, seed, tmp_path, run_cli):
@@ -82,13 +83,10 @@ def test_a_russian_spelling_of_the_model_takes_the_passages_spelling(
     tmp_path, ner_uk, seed, model_cache, cli_env, run_cli
 ):
     corpus = tmp_path / "corpus"
-    (corpus / "ner").mkdir(parents=True)
-    seed.copy_to(corpus)
-    for name in FILES:
-        shutil.copy(ner_uk / name, corpus / "ner" / name)
+    corpus.mkdir()
+    env = _env(corpus, tmp_path / "index", ner_uk, seed, model_cache, cli_env)
     (corpus / "privat.txt").write_text(PRIVAT, encoding="utf-8")
     (corpus / "reorg.txt").write_text(REORG, encoding="utf-8")
-    env = {**cli_env(corpus, tmp_path / "index", model_cache), "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0"}
     run_cli(env, "index", "--json")
     question = "Що оголосив уряд щодо ПриватБанку в грудні 2016 року? Відповідай одним словом."
     proc = run_cli(env, "ask", question, "--json")
