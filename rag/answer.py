@@ -23,7 +23,7 @@ from litopys.rag.llm import ChatModel, Sampling
 from litopys.rag.prompt import answer_prefix, build_prompt, refusal_for
 from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
-from litopys.rag.withhold import Withheld, evidence_text, judge
+from litopys.rag.withhold import ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,14 @@ class Answerer:
         clock.done = time.perf_counter()
         clock.tokens = len(pieces)  # llama.cpp streams one token per piece
         # Grounding treats only the user's own words as given, not the model's rewrite.
-        yield finish_answer(question, "".join(pieces), prompt.passages, rewritten=rewritten, clock=clock)
+        yield finish_answer(
+            question,
+            "".join(pieces),
+            prompt.passages,
+            rewritten=rewritten,
+            clock=clock,
+            article_texts=self.retriever.article_texts,
+        )
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""
@@ -240,11 +247,18 @@ class Clock:
 
 
 def finish_answer(
-    question: str, raw: str, passages: list[Passage], *, rewritten: str | None = None, clock: Clock | None = None
+    question: str,
+    raw: str,
+    passages: list[Passage],
+    *,
+    rewritten: str | None = None,
+    clock: Clock | None = None,
+    article_texts: ArticleTexts | None = None,
 ) -> Answer:
     """Turn raw model text into the Answer: cite, check grounding, withhold a draft that is not an answer.
 
-    ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
+    ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings;
+    ``article_texts`` reads cited articles whole for the checks that need more than a passage.
     """
     checks_started = time.perf_counter()
     if wants_ukrainian(question):
@@ -265,7 +279,7 @@ def finish_answer(
         checked = check_answer(text, {c.n: evidence_text(c.passage) for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
-        verdict = judge(question, text, citations, claims)
+        verdict = judge(question, text, citations, claims, article_texts)
         if verdict:
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)
