@@ -2,7 +2,8 @@
 
 Near-miss questions (eval/near_miss_ner_uk.jsonl) over a small real corpus: each names a firm or
 person an article mentions and asks for a fact no article holds. The model's drafts for these
-were seen to be an echo, a non-time for "коли", and no person's name for "як звати".
+were seen to be an echo, a non-time for "коли", and no person's name for "як звати"; for two
+off-topic questions, drafts from articles that name nothing the question names.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ WITHHELD = {
     "Коли Владислава Виноградова призначили керівником Чернігівського відділення АМКУ?": "wrong_type",
     "Хто є директором ТОВ «ЮТЕМ-Інжиніринг», яке будуватиме комплекс переробки відходів на Рівненській АЕС?": "echo",
     "Як звати головного лікаря трускавецького санаторію «Едельвейс»?": "wrong_type",
+    # Off-topic UA-SQuAD questions: the drafts cite articles that mention neither name.
+    "Хто був братом Маргарет?": "off_topic",
+    "Який вид спорту стає дедалі популярнішим на півдні Каліфорнії?": "off_topic",
 }
 
 
