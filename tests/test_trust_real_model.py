@@ -19,7 +19,7 @@ from litopys.rag.prompt import REFUSAL_UK
 pytestmark = pytest.mark.slow
 
 # The articles the near misses are about, and a few others from the same outlets.
-FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368)]
+FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368, 143, 94)]
 WITHHELD = {
     "Коли Владислава Виноградова призначили керівником Чернігівського відділення АМКУ?": "wrong_type",
     "Хто є директором ТОВ «ЮТЕМ-Інжиніринг», яке будуватиме комплекс переробки відходів на Рівненській АЕС?": "echo",
@@ -30,6 +30,10 @@ WITHHELD = {
     # The prompt's worked example's figure and name, copied into drafts; no cited passage holds them.
     "Скільки коштувало зняти фільм «Межа очікування»?": "unsupported",
     "Як звати голову екологічної комісії Миколаївської міськради, яка відмовила «Західній нафтовій групі»?": "unsupported",
+    # An invented place: "Кирило Дмитрієв став новим мером Львова [1]." cites the seed, which has no Lviv.
+    "Що заявив Кирило Дмитрієв?": "unsupported",
+    # A year the cited passages lack: "Тетяна Коб [3]." from an article on a regional boxing cup.
+    "Хто виграв чемпіонат світу з футболу 2018 року?": "question_numbers",
 }
 # Role questions (eval/roles_ner_uk.jsonl) the model answers right: the rules must let them through.
 RIGHT = {
