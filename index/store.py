@@ -291,6 +291,15 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def dated_articles(self, where: SqlFilter | None = None) -> tuple[int, str | None, str | None]:
+        """How many articles matching ``where`` have a date, and the oldest and newest of those dates."""
+        cond, params = where or ("1", ())
+        row = self.conn.execute(
+            f"SELECT COUNT(a.date), MIN(a.date), MAX(a.date) FROM articles a WHERE a.date IS NOT NULL AND ({cond})",
+            list(params),
+        ).fetchone()
+        return row[0], row[1], row[2]
+
     def sections_and_tags(self) -> tuple[list[str], list[str]]:
         """Every section and every tag of the indexed articles, sorted (none in an older index)."""
         if self._select("section") == "NULL":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from operator import itemgetter
 
 from litopys.core.config import RetrievalSettings
@@ -17,6 +18,7 @@ from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
 from litopys.rag.fusion import rrf_fusion, zscore_fusion
+from litopys.rag.when import DateRange, read_dates
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,34 @@ class RetrievalFilter:
         return (" AND ".join(conds) or "1", params)
 
 
+# Why dates read from a question did not become the filter.
+USER_DATES = "user_dates"  # the user set a date range: theirs wins
+UNDATED_INDEX = "undated_index"  # no article of the index has a date: the dates must be about events
+OTHER_YEAR = "other_year"  # only a year, and no article is dated in it: the year of an event, not of its news
+
+
+@dataclass(frozen=True)
+class QuestionDates:
+    """The date range read from a question, and why it is not the filter when it is not (``not_applied``)."""
+
+    range: DateRange
+    not_applied: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.not_applied is None
+
+    def narrow(self, filters: RetrievalFilter | None) -> RetrievalFilter | None:
+        """``filters`` (the user's) with this range as its dates, when it applies."""
+        if not self.applied:
+            return filters
+        start, end = self.range.iso
+        return replace(filters or RetrievalFilter(), date_from=start, date_to=end)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.range.as_dict(), "applied": self.applied, "not_applied": self.not_applied}
+
+
 MIN_POOL = 40  # fused candidates needed before a low best score means "nothing stands out"
 
 
@@ -147,6 +177,33 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self._db_lock = threading.Lock()
+
+    def question_dates(self, question: str, filters: RetrievalFilter | None = None) -> QuestionDates | None:
+        """The dates ``question`` asks about, and whether they may narrow ``filters`` (see ``QuestionDates``).
+
+        The user's own date range wins over the question's. Relative dates ("вчора") count from
+        today or from the newest article's date (``relative_dates_from``).
+        """
+        s = self.settings
+        if not s.question_dates:
+            return None
+        newest = self._dated_articles(None)[2] if s.relative_dates_from == "newest_article" else None
+        found = read_dates(question, date.fromisoformat(newest[:10]) if newest else date.today())
+        if found is None:
+            return None
+        if filters and (filters.date_from or filters.date_to):
+            return QuestionDates(found, USER_DATES)
+        if not self._dated_articles(None)[0]:
+            return QuestionDates(found, UNDATED_INDEX)
+        read = QuestionDates(found)
+        narrowed = read.narrow(filters)
+        if found.year_only and narrowed is not None and not self._dated_articles(narrowed)[0]:
+            return QuestionDates(found, OTHER_YEAR)
+        return read
+
+    def _dated_articles(self, filters: RetrievalFilter | None) -> tuple[int, str | None, str | None]:
+        with self._db_lock:
+            return self.reader.store.dated_articles(self._where(filters))
 
     def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
         """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""

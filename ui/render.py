@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
-from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, RetrievalFilter
+from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, QuestionDates, RetrievalFilter
 from litopys.ui.strings import withheld_note
 
 e = html.escape
@@ -224,6 +224,14 @@ def filter_html(f: RetrievalFilter | None, s: dict[str, str]) -> str:
     return f"<p class='lt-filter active'>{e(s['filter_active'].format(parts='; '.join(parts)))}</p>"
 
 
+def dates_note(dates: QuestionDates, s: dict[str, str]) -> str:
+    """The dates read from the question, and whether they filtered the search (and why not)."""
+    said, span = dates.range.text, dates.range.span
+    if dates.applied:
+        return s["dates_read"].format(text=said, span=span)
+    return s["dates_not_applied"].format(text=said, span=span, why=s[f"dates_{dates.not_applied}"])
+
+
 def filter_error_html(text: str) -> str:
     return f"<div class='lt-sources'><p class='lt-error lt-filter-error'>{e(text)}</p></div>"
 
@@ -248,6 +256,8 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
         return "".join(parts)
     if answer.rewritten_question:
         parts.append(f"<p class='lt-rewritten'>{e(s['rewritten'])}<q>{e(answer.rewritten_question)}</q></p>")
+    if answer.dates:
+        parts.append(f"<p class='lt-dates'>{e(dates_note(answer.dates, s))}</p>")
     if answer.grounding is not None:
         parts.append(f"<p class='lt-grounding'>{e(s['grounding'].format(share=answer.grounding))}</p>")
     if not answer.passages:

@@ -72,6 +72,11 @@ UK: dict[str, str] = {
     "bad_date_to": "«Дата до»: «{value}» — не дата у формі РРРР-ММ-ДД (наприклад, 2024-11-14).",
     "bad_range": "Порожній проміжок дат: {value}.",
     "no_passages": "За цим фільтром не знайдено жодного фрагмента.",
+    "dates_read": "Дати із запитання: «{text}» = {span}; пошук лише в статтях цих дат (фільтр можна змінити або очистити).",
+    "dates_not_applied": "Дати із запитання: «{text}» = {span}; не фільтр: {why}.",
+    "dates_user_dates": "діє ваш власний проміжок дат",
+    "dates_undated_index": "жодна стаття в індексі не має дати",
+    "dates_other_year": "жодної статті з цього року, тож це, мабуть, рік події",
     "article_gone": "Цієї статті вже немає в індексі (її змінили або вилучили).",
     "folder": "тека",
     # the "Articles and index" tab (ui/library.py)
@@ -183,6 +188,11 @@ EN: dict[str, str] = {
     "bad_date_to": "“Date to”: “{value}” is not a date in the form YYYY-MM-DD (e.g. 2024-11-14).",
     "bad_range": "Empty date range: {value}.",
     "no_passages": "No passage matches this filter.",
+    "dates_read": "Dates from the question: “{text}” = {span}; only articles of these dates were searched (the filter can be changed or cleared).",
+    "dates_not_applied": "Dates from the question: “{text}” = {span}; not a filter: {why}.",
+    "dates_user_dates": "your own date range applies",
+    "dates_undated_index": "no indexed article has a date",
+    "dates_other_year": "no article is from that year, so it is likely the year of an event",
     "article_gone": "This article is no longer in the index (it was changed or removed).",
     "folder": "folder",
     "lib_intro": (

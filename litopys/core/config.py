@@ -136,6 +136,16 @@ class RetrievalSettings(BaseModel):
             "(nothing stands out from the candidates; z-score fusion only; 0 turns it off)."
         ),
     )
+    question_dates: bool = Field(
+        True, description="Read dates in the question ('14 листопада', 'минулого тижня') as a date filter."
+    )
+    relative_dates_from: Literal["today", "newest_article"] = Field(
+        "today",
+        description=(
+            "What 'вчора', 'минулого тижня' and a day without a year count from: today, or the newest "
+            "article's date (an archive of old news)."
+        ),
+    )
     hnsw_threshold: int = Field(
         HNSW_THRESHOLD,
         ge=1,
