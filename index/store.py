@@ -291,6 +291,20 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def chunk_dates(self, chunk_ids: Sequence[int]) -> dict[int, str | None]:
+        """The date of each chunk's article, by chunk id."""
+        out: dict[int, str | None] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            out.update(dict(rows.fetchall()))
+        return out
+
     def dated_articles(self, where: SqlFilter | None = None) -> tuple[int, str | None, str | None]:
         """How many articles matching ``where`` have a date, and the oldest and newest of those dates."""
         cond, params = where or ("1", ())

@@ -17,8 +17,8 @@ from litopys.index.embedder import Embedder
 from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
-from litopys.rag.fusion import rrf_fusion, zscore_fusion
-from litopys.rag.when import DateRange, read_dates
+from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
+from litopys.rag.when import DateRange, read_dates, wants_latest
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class Passage:
     url: str | None = None
     author: str | None = None
     outlet: str | None = None
+    # What ``score`` gained for a recent date on a question for the latest news (else None).
+    recency: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -201,6 +203,16 @@ class Retriever:
             return QuestionDates(found, OTHER_YEAR)
         return read
 
+    def _recency(self, fused: list[tuple[int, float]]) -> dict[int, float]:
+        """What each fused candidate gains for its article's date (``recency_boost``)."""
+        s = self.settings
+        newest = self._dated_articles(None)[2]
+        if not newest:
+            return {}
+        with self._db_lock:
+            dates = self.reader.store.chunk_dates([c for c, _ in fused])
+        return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
+
     def _dated_articles(self, filters: RetrievalFilter | None) -> tuple[int, str | None, str | None]:
         with self._db_lock:
             return self.reader.store.dated_articles(self._where(filters))
@@ -275,7 +287,9 @@ class Retriever:
         # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
         # narrow filter) it says little, so both the bar and the pruning need a full pool.
         full = s.fusion == "zscore" and pool >= MIN_POOL
-        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and passages[0].score < s.min_answer_score)
+        # Being recent is no evidence of an answer: the bar sees the scores without the recency boost.
+        best = max((p.score - (p.recency or 0.0) for p in passages), default=0.0)
+        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and best < s.min_answer_score)
         if full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
@@ -297,6 +311,9 @@ class Retriever:
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:
             fused = zscore_fusion(lexical, dense, s.dense_weight)
+        gains = self._recency(fused) if s.recency_boost > 0 and wants_latest(question) else {}
+        if gains:
+            fused = sorted(((c, v + gains.get(c, 0.0)) for c, v in fused), key=lambda kv: (-kv[1], kv[0]))
         lex, den = dict(lexical), dict(dense)
         per_article: dict[str, int] = {}
         out: list[Passage] = []
@@ -327,6 +344,7 @@ class Retriever:
                     url=chunk.url,
                     author=chunk.author,
                     outlet=chunk.outlet,
+                    recency=round(gains[cid], 4) if cid in gains else None,
                 )
             )
             if len(out) >= top_k:

@@ -398,6 +398,18 @@ def met_dates(question: str, dates: Iterable[str | None]) -> list[str]:
     ]
 
 
+_LATEST = re.compile(
+    r"\b(?:останн\w*\s+(?:новин\w*|події|подій|повідомлен\w*|дані|даних)|найсвіжіш\w*|свіж\w+\s+новин\w*"
+    r"|що\s+нового|що\s+новенького|latest|most\s+recent|recent\s+news|what(?:'s|\s+is)\s+new)\b",
+    re.IGNORECASE,
+)
+
+
+def wants_latest(question: str) -> bool:
+    """Whether ``question`` asks for the latest news ("останні новини про…", "що нового", "latest")."""
+    return bool(_LATEST.search(question))
+
+
 def warm_up() -> None:
     """Load dateparser's language data now rather than on the first question with a date."""
     _dateparser_day("14 листопада 2024", date.today())

@@ -8,7 +8,9 @@ import pytest
 
 from litopys.core.config import load_settings
 from litopys.rag.answer import Answerer, final_answer
+from litopys.rag.fusion import recency_boost
 from litopys.rag.retrieval import OTHER_YEAR, UNDATED_INDEX, USER_DATES, RetrievalFilter, Retriever
+from litopys.rag.when import wants_latest
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
 # About the Khmelnytskyi region: 0009, 0014 dated 2024-11-14; 0174, 0190, 0229 dated 2024-11-13;
@@ -99,3 +101,32 @@ def test_a_range_without_articles_is_said_plainly_without_asking_the_model(retri
     }
     english = final_answer(answerer.stream("What happened in the Khmelnytskyi region on November 10, 2024?"))
     assert english.no_articles_dated and english.text.startswith("No article is dated 2024-11-10")
+
+
+def test_latest_questions_rank_recent_articles_higher(retriever):
+    question = "Останні новини про Хмельницьку область"
+    plain = Retriever(retriever.reader, retriever.embedder, retriever.settings.model_copy(update={"recency_boost": 0}))
+    before, after = plain.search(question, top_k=10), retriever.search(question, top_k=10)
+
+    def first_undated(passages) -> int:
+        return next(n for n, p in enumerate(passages) if p.date is None)
+
+    assert first_undated(after) > first_undated(before)  # the 2011-2020 press text falls behind the news
+    assert all((p.recency is None) == (p.date is None) for p in after)
+    assert all(p.recency is None for p in retriever.search("Новини про Хмельницьку область", top_k=10))
+
+
+def test_the_recency_boost_halves_every_half_life_and_skips_undated_articles():
+    fused = [(1, 2.0), (2, 0.0), (3, -2.0)]  # standard deviation 1.633
+    dates = {1: "2024-11-14", 2: "2024-10-15", 3: None}
+    gains = recency_boost(fused, dates, "2024-11-14", 1.0, 30.0)
+    assert set(gains) == {1, 2}
+    assert gains[1] == pytest.approx(1.633, abs=1e-3) and gains[2] == pytest.approx(gains[1] / 2)
+
+
+def test_latest_questions_are_recognised():
+    for question in ("Які останні новини про переговори в Майамі?", "Що нового у справі Агротехбуду?",
+                     "What is the latest on the talks?", "Найсвіжіші повідомлення про обстріли"):  # fmt: skip
+        assert wants_latest(question), question
+    for question in ("Хто очолив останній етап переговорів?", "Скільки нових випадків?", "Коли останній день подачі?"):
+        assert not wants_latest(question), question

@@ -149,3 +149,10 @@ def test_the_date_fields_are_the_users_unless_the_chat_filled_them():
     assert user_dates("2024-11-14", "2024-11-14", shown) == ("", "", True)  # the chat's: read anew
     assert user_dates("", "", shown) == ("", "", False)  # the user cleared the chat's: not by date
     assert user_dates("2024-11-10", "2024-11-14", shown) == ("2024-11-10", "2024-11-14", True)  # changed: theirs
+
+
+def test_a_source_card_says_what_its_score_gained_for_being_recent():
+    answer = _answer("Бонд [1]")
+    recent = replace(answer, passages=[replace(answer.passages[0], recency=0.87), answer.passages[1]])
+    out = render.sources_html(recent, None, S)
+    assert out.count("з них 0.87 за свіжість") == 1 and "оцінка" in out

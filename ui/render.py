@@ -248,6 +248,14 @@ def _card(n: int, p: Passage, notes: list[str], target: Target, cited: bool, s: 
     )
 
 
+def _score_notes(p: Passage, s: dict[str, str]) -> list[str]:
+    """A passage's retrieval score, and what of it a latest-news question gave for a recent date."""
+    notes = [s["score"].format(score=p.score)]
+    if p.recency:
+        notes.append(s["recency"].format(gain=p.recency))
+    return notes
+
+
 def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, str]) -> str:
     """The filter, then cited passages first and the other retrieved ones; each card opens the viewer."""
     parts = ["<div class='lt-sources'>", filter_html(f, s)]
@@ -263,11 +271,11 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
     if not answer.passages:
         parts.append(f"<div class='lt-empty'>{e(s['no_passages'])}</div>")
     targets = answer_targets(answer)
-    scores = {n: p.score for n, p in enumerate(answer.passages, 1)}
+    scores = {n: _score_notes(p, s) for n, p in enumerate(answer.passages, 1)}
     if answer.citations:
         parts.append(f"<h4>{e(s['cited'])}</h4>")
     for c in answer.citations:
-        notes = [s["score"].format(score=scores[c.n])] if c.n in scores else []
+        notes = list(scores.get(c.n, []))
         if c.attributed:
             notes.append(s["attributed"])
         if c.supported is not None:
@@ -278,7 +286,7 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
     if others:
         parts.append(f"<h4>{e(s['others'])}</h4>")
         for n, p in others:
-            notes = [s["score"].format(score=p.score), s["not_cited"]]
+            notes = [*scores[n], s["not_cited"]]
             parts.append(_card(n, p, notes, targets[n], False, s))
     parts.append("</div>")
     return "".join(parts)
