@@ -305,14 +305,13 @@ class Store:
             out.update(dict(rows.fetchall()))
         return out
 
-    def dated_articles(self, where: SqlFilter | None = None) -> tuple[int, str | None, str | None]:
-        """How many articles matching ``where`` have a date, and the oldest and newest of those dates."""
+    def dated_articles(self, where: SqlFilter | None = None) -> tuple[int, int, str | None, str | None]:
+        """How many articles match ``where``, how many of them have a date, the oldest and newest date."""
         cond, params = where or ("1", ())
         row = self.conn.execute(
-            f"SELECT COUNT(a.date), MIN(a.date), MAX(a.date) FROM articles a WHERE a.date IS NOT NULL AND ({cond})",
-            list(params),
+            f"SELECT COUNT(*), COUNT(a.date), MIN(a.date), MAX(a.date) FROM articles a WHERE {cond}", list(params)
         ).fetchone()
-        return row[0], row[1], row[2]
+        return row[0], row[1], row[2], row[3]
 
     def sections_and_tags(self) -> tuple[list[str], list[str]]:
         """Every section and every tag of the indexed articles, sorted (none in an older index)."""

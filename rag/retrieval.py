@@ -18,7 +18,7 @@ from litopys.index.lemmatize import query_lemmas
 from litopys.index.reader import IndexReader
 from litopys.index.store import SqlFilter
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
-from litopys.rag.when import DateRange, read_dates, wants_latest
+from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,10 @@ class RetrievalFilter:
 
 # Why dates read from a question did not become the filter.
 USER_DATES = "user_dates"  # the user set a date range: theirs wins
-UNDATED_INDEX = "undated_index"  # no article of the index has a date: the dates must be about events
-OTHER_YEAR = "other_year"  # only a year, and no article is dated in it: the year of an event, not of its news
+UNDATED_INDEX = "undated_index"  # (almost) no article has a date: the question's dates must be about events
+EVENT_TIME = "event_time"  # a year or "сьогодні" with no article dated then: the time of an event, not of its news
+ASKS_WHEN = "asks_when"  # "Якого числа в грудні…?": the dates of a question asking when are the event's
+MIN_DATED_SHARE = 0.1  # below this share of dated articles, a date filter would hide most of the index
 
 
 @dataclass(frozen=True)
@@ -189,31 +191,34 @@ class Retriever:
         s = self.settings
         if not s.question_dates:
             return None
-        newest = self._dated_articles(None)[2] if s.relative_dates_from == "newest_article" else None
+        newest = self._dated_articles(None)[3] if s.relative_dates_from == "newest_article" else None
         found = read_dates(question, date.fromisoformat(newest[:10]) if newest else date.today())
         if found is None:
             return None
         if filters and (filters.date_from or filters.date_to):
             return QuestionDates(found, USER_DATES)
-        if not self._dated_articles(None)[0]:
+        articles, dated, _, _ = self._dated_articles(filters)
+        if dated < MIN_DATED_SHARE * articles or not dated:
             return QuestionDates(found, UNDATED_INDEX)
+        if not found.relative and asks_when(question):
+            return QuestionDates(found, ASKS_WHEN)
         read = QuestionDates(found)
         narrowed = read.narrow(filters)
-        if found.year_only and narrowed is not None and not self._dated_articles(narrowed)[0]:
-            return QuestionDates(found, OTHER_YEAR)
+        if found.event_time and narrowed is not None and not self._dated_articles(narrowed)[1]:
+            return QuestionDates(found, EVENT_TIME)
         return read
 
     def _recency(self, fused: list[tuple[int, float]]) -> dict[int, float]:
         """What each fused candidate gains for its article's date (``recency_boost``)."""
         s = self.settings
-        newest = self._dated_articles(None)[2]
+        newest = self._dated_articles(None)[3]
         if not newest:
             return {}
         with self._db_lock:
             dates = self.reader.store.chunk_dates([c for c, _ in fused])
         return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
 
-    def _dated_articles(self, filters: RetrievalFilter | None) -> tuple[int, str | None, str | None]:
+    def _dated_articles(self, filters: RetrievalFilter | None) -> tuple[int, int, str | None, str | None]:
         with self._db_lock:
             return self.reader.store.dated_articles(self._where(filters))
 

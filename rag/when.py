@@ -107,15 +107,16 @@ class DateRange:
     """Days ``start``..``end`` (both inclusive) that a question asks about, and the words that say so.
 
     ``year_given`` is False when the year was filled in from the reference date ("14
-    листопада"); ``year_only`` when the range is whole years (often the year of the event
-    asked about, not of its reporting); ``relative`` when it counts from the reference date.
+    листопада"); ``event_time`` when the words often date an event rather than its news (whole
+    years: "чемпіонат 2018 року"; "сьогодні" as "nowadays"); ``relative`` when it counts from
+    the reference date.
     """
 
     start: date
     end: date
     text: str
     year_given: bool = True
-    year_only: bool = False
+    event_time: bool = False
     relative: bool = False
 
     @property
@@ -143,10 +144,10 @@ class DateRange:
 
 @dataclass(frozen=True)
 class _Found:
-    """One date expression of a question: its span and range."""
+    """One date expression of a question: its span and range (None: words that are no time)."""
 
     span: tuple[int, int]
-    range: DateRange
+    range: DateRange | None
 
 
 _Reader = Callable[[re.Match[str], date], "DateRange | None"]
@@ -227,15 +228,16 @@ def _year(m: re.Match[str], ref: date) -> DateRange:
     """Whole years: "2024 року", "у 2024 році", "in 2024", "з 2014 по 2018 рік"."""
     last = int(_g(m, "year") or 0)
     first = int(m.group("first_year") or last)
-    return DateRange(date(min(first, last), 1, 1), date(max(first, last), 12, 31), m.group(0), year_only=True)
+    return DateRange(date(min(first, last), 1, 1), date(max(first, last), 12, 31), m.group(0), event_time=True)
 
 
 def _one_day(m: re.Match[str], ref: date) -> DateRange | None:
     """A day counted back: "вчора", "позавчора", "сьогодні", "3 дні тому", "yesterday", "two days ago"."""
-    day = _dateparser_day(m.group(0).lower(), ref)
+    said = m.group(0).lower()
+    day = _dateparser_day(said, ref)
     if day is None or day > ref:
         return None
-    return DateRange(day, day, m.group(0), relative=True)
+    return DateRange(day, day, m.group(0), event_time=said in ("сьогодні", "today"), relative=True)
 
 
 def _calendar(unit: str, back: int, ref: date) -> tuple[date, date]:
@@ -255,7 +257,7 @@ def _this_or_last(m: re.Match[str], ref: date) -> DateRange:
     unit = "year" if said == "торік" else _UNITS[(_g(m, "unit") or "").lower()]
     back = 0 if re.search(r"ц(?:ього|ьому|ей)|поточн|this", said) else 1
     start, end = _calendar(unit, back, ref)
-    return DateRange(start, end, m.group(0), year_only=unit == "year", relative=True)
+    return DateRange(start, end, m.group(0), event_time=unit == "year", relative=True)
 
 
 def _last_n(m: re.Match[str], ref: date) -> DateRange | None:
@@ -348,8 +350,17 @@ _PATTERNS: list[tuple[str, _Reader]] = [
 _COMPILED = [(re.compile(pattern, re.IGNORECASE), read) for pattern, read in _PATTERNS]
 
 
-# A date that names a street or a square ("вулиця 8 Березня") is no time.
-_PLACE_NAMED = re.compile(r"(?:вулиц\w*|вул\.|площ\w*|пл\.|проспект\w*|просп\.|бульвар\w*|street|square)\s*$", re.I)
+# A date that names a street or a square ("вулиця 8 Березня") is no time; "станом на 1 серпня"
+# ("as of") is the time of a figure, not of its news.
+_NOT_WHEN = re.compile(
+    r"(?:вулиц\w*|вул\.|площ\w*|пл\.|проспект\w*|просп\.|бульвар\w*|street|square|станом\s+на|as\s+of)\s*$",
+    re.IGNORECASE,
+)
+# A question that asks when ("Якого числа в грудні…?") dates the event with its other dates.
+_ASKS_WHEN = re.compile(
+    r"\b(?:коли|якого\s+(?:числа|дня|місяця|року)|якої\s+дати|о\s+котрій|when|what\s+(?:date|day|time))\b",
+    re.IGNORECASE,
+)
 
 
 def find_dates(question: str, reference: date) -> list[tuple[tuple[int, int], DateRange]]:
@@ -359,12 +370,12 @@ def find_dates(question: str, reference: date) -> list[tuple[tuple[int, int], Da
         for m in pattern.finditer(question):
             if any(m.start() < f.span[1] and f.span[0] < m.end() for f in taken):
                 continue
-            if _PLACE_NAMED.search(question[: m.start()]):
-                continue
-            found = read(m, reference)
-            if found is not None:
+            # A date that is no time still takes its words: "серпня 2010" of "станом на 1 серпня 2010".
+            no_time = bool(_NOT_WHEN.search(question[: m.start()]))
+            found = None if no_time else read(m, reference)
+            if found is not None or no_time:
                 taken.append(_Found(m.span(), found))
-    return [(f.span, f.range) for f in sorted(taken, key=lambda f: f.span)]
+    return [(f.span, f.range) for f in sorted(taken, key=lambda f: f.span) if f.range is not None]
 
 
 def read_dates(question: str, reference: date) -> DateRange | None:
@@ -379,7 +390,7 @@ def read_dates(question: str, reference: date) -> DateRange | None:
         max(r.end for r in found),
         " … ".join(r.text for r in found),
         year_given=all(r.year_given for r in found),
-        year_only=all(r.year_only for r in found),
+        event_time=all(r.event_time for r in found),
         relative=any(r.relative for r in found),
     )
 
@@ -403,6 +414,11 @@ _LATEST = re.compile(
     r"|що\s+нового|що\s+новенького|latest|most\s+recent|recent\s+news|what(?:'s|\s+is)\s+new)\b",
     re.IGNORECASE,
 )
+
+
+def asks_when(question: str) -> bool:
+    """Whether ``question`` asks for a time ("коли", "якого числа", "when")."""
+    return bool(_ASKS_WHEN.search(question))
 
 
 def wants_latest(question: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from litopys.core.config import load_settings
 from litopys.rag.answer import Answerer, final_answer
 from litopys.rag.fusion import recency_boost
-from litopys.rag.retrieval import OTHER_YEAR, UNDATED_INDEX, USER_DATES, RetrievalFilter, Retriever
+from litopys.rag.retrieval import ASKS_WHEN, EVENT_TIME, UNDATED_INDEX, USER_DATES, RetrievalFilter, Retriever
 from litopys.rag.when import wants_latest
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
@@ -71,17 +71,31 @@ def test_the_users_own_dates_win_and_other_filters_combine(retriever):
     assert {p.article_id for p in retriever.search(TOPIC, filters=narrowed)} == {"0174.txt"}
 
 
-def test_a_year_with_no_articles_is_taken_as_the_year_of_an_event(retriever):
+def test_a_year_or_today_with_no_articles_is_taken_as_the_time_of_an_event(retriever):
     event = retriever.question_dates("Хто виграв чемпіонат світу з футболу 2018 року?")
-    assert event is not None and event.not_applied == OTHER_YEAR
+    assert event is not None and event.not_applied == EVENT_TIME
+    nowadays = retriever.question_dates("Скільки протестантів сьогодні проживає у Франції?")
+    assert nowadays is not None and nowadays.not_applied == EVENT_TIME
     news_year = retriever.question_dates(f"{TOPIC} у 2024 році?")
     assert news_year is not None and news_year.applied
 
 
-def test_an_index_without_dated_articles_is_not_filtered_by_date(make_retriever, tiny_embedder, news):
+def test_the_dates_of_a_question_asking_when_are_the_events(retriever):
+    when = retriever.question_dates("Якого числа в грудні зустрінуться міністри аграрної політики?")
+    assert when is not None and when.not_applied == ASKS_WHEN
+    relative = retriever.question_dates("Коли вчора оголосили тривогу на Хмельниччині?")
+    assert relative is not None and relative.applied  # "вчора" dates the news, whatever is asked
+
+
+def test_an_index_with_few_dated_articles_is_not_filtered_by_date(make_retriever, tiny_embedder, news):
     undated = {name: text for name, text in news.items() if not text.startswith("date ")}
     with make_retriever(undated, tiny_embedder, with_seed=False) as plain:
         dates = plain.question_dates(f"{TOPIC} 14 листопада 2024?")
+    assert dates is not None and dates.not_applied == UNDATED_INDEX
+    # One dated article among many undated ones (like the seed among the ner-uk texts) is too few.
+    many = {f"{n}/{name}": f"{text}\n\nПримірник {n}.\n" for n in range(6) for name, text in undated.items()}
+    with make_retriever(many, tiny_embedder) as mostly_undated:
+        dates = mostly_undated.question_dates(f"{TOPIC} у липні 2009 року?")
     assert dates is not None and dates.not_applied == UNDATED_INDEX
 
 

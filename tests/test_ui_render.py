@@ -9,7 +9,7 @@ from datetime import date
 
 from litopys.index.corpus import Article
 from litopys.rag.answer import finish_answer
-from litopys.rag.retrieval import OTHER_YEAR, Passage, QuestionDates, RetrievalFilter
+from litopys.rag.retrieval import EVENT_TIME, Passage, QuestionDates, RetrievalFilter
 from litopys.rag.when import read_dates
 from litopys.ui import render
 from litopys.ui.strings import EN, UK, strings, withheld_note
@@ -136,8 +136,8 @@ def test_dates_read_from_the_question_are_shown_with_why_they_did_not_filter():
     year = read_dates("Хто виграв чемпіонат 2018 року?", date(2024, 11, 20))
     assert year is not None
     for s in (UK, EN):
-        note = render.dates_note(QuestionDates(year, OTHER_YEAR), s)
-        assert "2018-01-01 – 2018-12-31" in note and s["dates_other_year"] in note
+        note = render.dates_note(QuestionDates(year, EVENT_TIME), s)
+        assert "2018-01-01 – 2018-12-31" in note and s["dates_event_time"] in note
 
 
 def test_the_date_fields_are_the_users_unless_the_chat_filled_them():

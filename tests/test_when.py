@@ -8,7 +8,7 @@ import pytest
 
 from litopys.rag.answer import finish_answer
 from litopys.rag.retrieval import Passage
-from litopys.rag.when import find_dates, met_dates, read_dates
+from litopys.rag.when import asks_when, find_dates, met_dates, read_dates
 
 REF = date(2024, 11, 20)  # a Wednesday
 
@@ -104,6 +104,7 @@ NOT_DATES = [
     "Чи був 31 лютого?",  # no such day
     "Вулицю 8 Березня перейменували.",  # a street named after a date
     "Мітинг на площі 1 Травня.",
+    "Скільки шкіл було станом на 1 серпня 2010 року?",  # the time of a figure, not of its news
     "We may see changes.",
     "Is this March on the capital peaceful?",
     "A 2024 budget of 5 billion",
@@ -184,9 +185,20 @@ def test_relative_dates_count_from_the_reference_date():
 
 def test_the_kinds_of_range_are_marked():
     year = read_dates("Хто виграв чемпіонат 2018 року?", REF)
-    assert year is not None and year.year_only and not year.relative
+    assert year is not None and year.event_time and not year.relative
+    nowadays = read_dates("Скільки протестантів сьогодні проживає у Франції?", REF)
+    assert nowadays is not None and nowadays.event_time and nowadays.relative
     last = read_dates("Що було минулого тижня?", REF)
-    assert last is not None and last.relative and not last.year_only
+    assert last is not None and last.relative and not last.event_time
+    day = read_dates("Що було 14 листопада?", REF)
+    assert day is not None and not (day.relative or day.event_time)
+
+
+def test_a_question_asking_when_is_recognised():
+    assert asks_when("Якого числа в грудні зустрінуться міністри?")
+    assert asks_when("Коли у листопаді 2024 року ухвалили бюджет?")
+    assert asks_when("When in November did the talks start?")
+    assert not asks_when("Що писали 14 листопада про обстріли?")
 
 
 def test_several_expressions_make_one_range_and_each_keeps_its_span():

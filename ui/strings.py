@@ -76,8 +76,9 @@ UK: dict[str, str] = {
     "dates_read": "Дати із запитання: «{text}» = {span}; пошук лише в статтях цих дат (фільтр можна змінити або очистити).",
     "dates_not_applied": "Дати із запитання: «{text}» = {span}; не фільтр: {why}.",
     "dates_user_dates": "діє ваш власний проміжок дат",
-    "dates_undated_index": "жодна стаття в індексі не має дати",
-    "dates_other_year": "жодної статті з цього року, тож це, мабуть, рік події",
+    "dates_undated_index": "майже жодна стаття тут не має дати",
+    "dates_event_time": "жодної статті з того часу, тож це, мабуть, час події",
+    "dates_asks_when": "запитання питає «коли», тож його дати — час події",
     "article_gone": "Цієї статті вже немає в індексі (її змінили або вилучили).",
     "folder": "тека",
     # the "Articles and index" tab (ui/library.py)
@@ -193,8 +194,9 @@ EN: dict[str, str] = {
     "dates_read": "Dates from the question: “{text}” = {span}; only articles of these dates were searched (the filter can be changed or cleared).",
     "dates_not_applied": "Dates from the question: “{text}” = {span}; not a filter: {why}.",
     "dates_user_dates": "your own date range applies",
-    "dates_undated_index": "no indexed article has a date",
-    "dates_other_year": "no article is from that year, so it is likely the year of an event",
+    "dates_undated_index": "(almost) no article here has a date",
+    "dates_event_time": "no article is dated then, so it likely dates an event",
+    "dates_asks_when": "the question asks when, so its dates are the event's",
     "article_gone": "This article is no longer in the index (it was changed or removed).",
     "folder": "folder",
     "lib_intro": (
