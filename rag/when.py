@@ -56,7 +56,7 @@ _EN_MONTHS = """
     december dec
 """
 _UK_GENITIVE = {line.split()[1]: n for n, line in enumerate(_UK_MONTHS.split("\n")[1:-1], 1)}
-_UK_LOCATIVE = {form: n for n, line in enumerate(_UK_MONTHS.split("\n")[1:-1], 1) for form in line.split()[2:4]}
+_UK_LOCATIVE = {line.split()[2]: n for n, line in enumerate(_UK_MONTHS.split("\n")[1:-1], 1)} | {"лютім": 2}
 _MONTH_OF = {form: n for text in (_UK_MONTHS, _EN_MONTHS) for n, line in enumerate(text.split("\n")[1:-1], 1)
              for form in line.split()}  # fmt: skip
 
@@ -66,7 +66,7 @@ def _alternatives(forms: Iterable[str]) -> str:
 
 
 _MONTH = _alternatives(_MONTH_OF)  # any form, both languages
-_DAY_MONTH = _alternatives(list(_UK_GENITIVE) + [f for line in _EN_MONTHS.split("\n") for f in line.split()])
+_DAY_MONTH = _alternatives(list(_UK_GENITIVE) + _EN_MONTHS.split())  # after a day: "14 листопада", "14 Nov"
 _IN_MONTH = _alternatives(_UK_LOCATIVE)
 _YEAR = r"(?:19|20)\d\d(?!\d)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])"
@@ -92,7 +92,6 @@ _UNITS = {
     **dict.fromkeys(("місяць", "місяці", "місяців", "місяця", "month", "months"), "month"),
     **dict.fromkeys(("рік", "роки", "років", "року", "році", "year", "years"), "year"),
 }
-_UNIT = rf"(?P<unit>{_alternatives(_UNITS)})"
 # Parts of a month: "на початку листопада" is its first ten days, "наприкінці" its last.
 _PARTS = {
     **dict.fromkeys(("на початку", "напочатку", "early"), (1, 10)),
@@ -285,8 +284,8 @@ def _count(name: str) -> str:
 
 _TO = r"(?:по|до|[-–—]|to|and|until)"
 _FROM = r"(?:(?:з|із|від|from|between)\s+)"
-_EN_MONTH = _alternatives(f for line in _EN_MONTHS.split("\n") for f in line.split())
-_EN_FULL = "(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_EN_MONTH = _alternatives(_EN_MONTHS.split())
+_EN_FULL = _alternatives(line.split()[0] for line in _EN_MONTHS.split("\n")[1:-1])
 _YEAR_WORD = r"(?:\s*(?:року|р\.|р\b))?"
 # Most specific first: a later pattern never reads words an earlier one took.
 _PATTERNS: list[tuple[str, _Reader]] = [
