@@ -18,7 +18,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +46,7 @@ EMBED_BATCH = 64
 ProgressFn = Callable[[str, int, int], None]
 
 
-def _fault_point(name: str) -> None:
+def fault_point(name: str) -> None:
     # Test-only fault injection: LITOPYS_FAULT_AT=<name> SIGKILLs the build here; no-op when unset.
     if os.environ.get("LITOPYS_FAULT_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -132,10 +132,13 @@ def build_signature(
 
 
 def _rebuild_reason(meta: dict[str, str], signature: dict[str, str]) -> str | None:
-    if "generation" not in meta:
-        return None
+    return signature_change(meta, signature) if "generation" in meta else None
+
+
+def signature_change(facts: Mapping[str, object], signature: dict[str, str]) -> str | None:
+    """Which build fact of an index differs from ``signature`` (None: it can be updated incrementally)."""
     for key, want in signature.items():
-        have = meta.get(key)
+        have = facts.get(key)
         if have != want:
             return f"{key} changed ({have} -> {want})"
     return None
@@ -161,11 +164,16 @@ def build_index(
         log.warning("%s: %s%s", issue.path, "skipped, " if issue.skipped else "", issue.reason)
 
     with build_lock(index_dir):
-        store = _open_for_build(index_dir / DB_NAME, force_rebuild)
-        try:
-            _update(store, settings, embedder, articles, index_dir, report, force_rebuild, progress)
-        finally:
-            store.close()
+        if settings.index.backend == "milvus":
+            from litopys.index.milvus_build import update_milvus
+
+            update_milvus(settings, embedder, articles, report, force_rebuild, progress)
+        else:
+            store = _open_for_build(index_dir / DB_NAME, force_rebuild)
+            try:
+                _update(store, settings, embedder, articles, index_dir, report, force_rebuild, progress)
+            finally:
+                store.close()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -195,11 +203,9 @@ def _open_for_build(path: Path, force_rebuild: bool) -> Store:
 
 
 @dataclass
-class BuildPlan:
-    """What a build will change, decided before anything is written."""
+class Changes:
+    """What the corpus changed since the last build, and so what to embed and what to drop."""
 
-    generation: int  # the published generation the build starts from (0: none yet)
-    vectors: IdIndex  # that generation's vectors, or an empty index for a full rebuild
     rebuild_reason: str | None
     embed: list[Article]  # new and changed articles, in corpus order (every article on a full rebuild)
     stale: list[str]  # indexed articles whose chunks go: removed or changed (a full rebuild drops all)
@@ -208,6 +214,21 @@ class BuildPlan:
     updated: int
     removed: int
     unchanged: int
+
+    def report_to(self, report: IndexReport) -> None:
+        report.full_rebuild_reason = self.rebuild_reason
+        report.added, report.updated, report.removed = self.added, self.updated, self.removed
+        report.unchanged = self.unchanged
+        if self.rebuild_reason:
+            log.info("full rebuild: %s", self.rebuild_reason)
+
+
+@dataclass
+class BuildPlan(Changes):
+    """What a local build will change, decided before anything is written."""
+
+    generation: int = 0  # the published generation the build starts from (0: none yet)
+    vectors: IdIndex = None  # that generation's vectors, or an empty index for a full rebuild
 
     @property
     def publishes(self) -> bool:
@@ -220,7 +241,12 @@ def plan_build(
 ) -> BuildPlan:
     """Compare ``articles`` with what the index holds: what to embed, what to drop, or why to rebuild."""
     reason, generation, base = _starting_point(store, signature, dim, index_dir, force_rebuild)
-    indexed = store.article_hashes()
+    changes = compare(store.article_hashes(), articles, reason)
+    return BuildPlan(**vars(changes), generation=generation, vectors=base)
+
+
+def compare(indexed: dict[str, str], articles: list[Article], reason: str | None) -> Changes:
+    """Compare ``articles`` with the indexed ones' content hashes (``reason``: everything is rebuilt)."""
     current = {a.id for a in articles}
     # A full rebuild starts from nothing: every article is embedded again.
     kept = {} if reason else indexed
@@ -229,9 +255,7 @@ def plan_build(
     added = sum(1 for a in articles if a.id not in indexed)
     updated = sum(1 for a in articles if a.id in indexed and indexed[a.id] != a.content_hash)
     stale = [] if reason else removed + [a.id for a in embed if a.id in indexed]
-    return BuildPlan(
-        generation, base, reason, embed, stale, added, updated, len(removed), len(articles) - added - updated
-    )
+    return Changes(reason, embed, stale, added, updated, len(removed), len(articles) - added - updated)
 
 
 def _starting_point(
@@ -261,16 +285,12 @@ def _update(
 ) -> None:
     signature = build_signature(settings.chunking, embedder.spec, embedder.dim, embedder.revision)
     plan = plan_build(store, signature, embedder.dim, index_dir, articles, force_rebuild)
-    report.full_rebuild_reason = plan.rebuild_reason
-    report.added, report.updated, report.removed = plan.added, plan.updated, plan.removed
-    report.unchanged = plan.unchanged
-    if plan.rebuild_reason:
-        log.info("full rebuild: %s", plan.rebuild_reason)
+    plan.report_to(report)
     if plan.publishes:
-        prepared, embeddings = _prepare_and_embed(plan.embed, embedder, settings.chunking, progress)
+        prepared, embeddings = prepare_and_embed(plan.embed, embedder, settings.chunking, progress)
         report.chunks_embedded = len(embeddings)
         new_generation = _publish(store, plan, prepared, embeddings, signature, index_dir, Path(settings.corpus_dir))
-        _fault_point("committed")  # new generation published, stale vector files not yet removed
+        fault_point("committed")  # new generation published, stale vector files not yet removed
         # Keep the previous generation one round so a reader mid-switch can still open it.
         vectors.remove_stale(index_dir, keep={new_generation, plan.generation})
     else:
@@ -328,7 +348,7 @@ def _publish(
                 "next_chunk_id": str(next_id),
             }
         )
-        _fault_point("vectors-written")  # new vector file on disk, metadata not committed
+        fault_point("vectors-written")  # new vector file on disk, metadata not committed
     return generation
 
 
@@ -342,7 +362,7 @@ def _prepare(articles: list[Article], embedder: Embedder, chunking: ChunkSetting
         yield article, chunks, [" ".join(lemmas(c.text)) for c in chunks]
 
 
-def _prepare_and_embed(
+def prepare_and_embed(
     articles: list[Article], embedder: Embedder, chunking: ChunkSettings, progress: ProgressFn | None
 ) -> tuple[list[Prepared], np.ndarray]:
     """Chunk and lemmatize in a worker thread while this thread embeds the chunks made so far.
@@ -384,7 +404,7 @@ def _prepare_and_embed(
             batch, pending = pending[:EMBED_BATCH], pending[EMBED_BATCH:]
             parts.append(embedder.encode_passages(batch))
             embedded += len(batch)
-            _fault_point("embedding")
+            fault_point("embedding")
             if progress:
                 progress("embedding", embedded, queued)
     worker.join()

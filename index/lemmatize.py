@@ -143,6 +143,16 @@ def is_numeral(word: str) -> bool:
 
 
 @lru_cache(maxsize=50_000)
+def is_ukrainian_word(word: str) -> bool:
+    """Whether the Ukrainian dictionary knows ``word`` (in any case form)."""
+    word = word.lower().replace("’", "'").replace("ʼ", "'")
+    try:
+        return bool(_analyzer().word_is_known(word))
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=50_000)
 def may_name_a_person(word: str) -> bool:
     """Whether ``word`` may be a person's name: a first name, surname or patronymic, or a word the dictionary lacks."""
     word = word.lower().replace("’", "'").replace("ʼ", "'")

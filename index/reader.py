@@ -1,27 +1,83 @@
-"""Open the last published index (database + vector file of the same generation) for reading."""
+"""Open the last published local index (database + vector file of the same generation) for reading.
+
+The local backend of litopys.index.backend: BM25 from SQLite FTS5, dense search from FAISS.
+"""
 
 from __future__ import annotations
 
+import heapq
 import threading
+from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
+
+import numpy as np
 
 from litopys.core.errors import IndexStateError
 from litopys.index import vectors
+from litopys.index.backend import DatedArticles, LexicalHits, Ranking
 from litopys.index.builder import DB_NAME
 from litopys.index.corpus import Article
-from litopys.index.store import Store
+from litopys.index.filters import RetrievalFilter
+from litopys.index.store import SqlFilter, Store, StoredChunk
 from litopys.index.vectors import IdIndex
 
 
 @dataclass
 class Snapshot:
-    """One consistent generation: its vector index and build facts."""
+    """One consistent generation: its vector index and build facts.
+
+    BM25 and chunk texts come from the database, which always shows the last committed
+    generation; a chunk a newer build deleted is simply absent from ``chunks``.
+    """
 
     generation: int
     vectors: IdIndex
     meta: dict[str, str]
+    store: Store | None = field(default=None, repr=False)
+    # The reader's one SQLite connection is shared by threads: one statement at a time.
+    db_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise IndexStateError("this snapshot was made without its database")
+        return self.store
+
+    @staticmethod
+    def _where(filters: RetrievalFilter | None) -> SqlFilter | None:
+        return filters.sql() if filters and filters.active else None
+
+    def lexical(self, lemmas: Sequence[str], limit: int, filters: RetrievalFilter | None) -> LexicalHits:
+        # One FTS5 pass scores every match: a second pass for a few rows would cost as much (store.bm25_scores).
+        with self.db_lock:
+            matched = self._store().bm25_scores(lemmas, self._where(filters))
+        top = heapq.nlargest(limit, matched.items(), key=itemgetter(1))
+        return LexicalHits(top, lambda ids: {c: matched[c] for c in ids if c in matched})
+
+    def dense(self, query: np.ndarray, limit: int, filters: RetrievalFilter | None) -> Ranking:
+        where = self._where(filters)
+        allowed = None
+        if where is not None:
+            with self.db_lock:
+                allowed = self._store().chunk_ids_where(where)
+        return vectors.search(self.vectors, query, limit, allowed)
+
+    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> Ranking:
+        return vectors.scores_for(self.vectors, query, list(ids))
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        with self.db_lock:
+            return self._store().get_chunks(ids)
+
+    def chunk_dates(self, ids: Sequence[int]) -> dict[int, str | None]:
+        with self.db_lock:
+            return self._store().chunk_dates(ids)
+
+    def dated_articles(self, filters: RetrievalFilter | None) -> DatedArticles:
+        with self.db_lock:
+            return DatedArticles(*self._store().dated_articles(self._where(filters)))
 
 
 class IndexReader:
@@ -37,12 +93,18 @@ class IndexReader:
         self.hnsw_threshold = hnsw_threshold
         self.store = Store(self.index_dir / DB_NAME, readonly=True)
         self._lock = threading.Lock()
+        self.db_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self.refresh()
 
+    def snapshot(self) -> Snapshot:
+        """The current generation for one question (``refresh``)."""
+        return self.refresh()
+
     def refresh(self) -> Snapshot:
         """Return the current generation, loading its vector file if a build published a new one."""
-        meta = self.store.get_meta()
+        with self.db_lock:
+            meta = self.store.get_meta()
         if "generation" not in meta:
             raise IndexStateError(f"the index at {self.index_dir} is empty; run `litopys index`")
         if meta.get("embedder") != self.embedder_spec or meta.get("dim") != str(self.dim):
@@ -59,7 +121,7 @@ class IndexReader:
                 if self.hnsw_threshold is not None:
                     graph_cache = vectors.hnsw_path(self.index_dir, generation)
                     index = vectors.searchable(index, self.hnsw_threshold, graph_cache)
-                self._snapshot = Snapshot(generation, index, meta)
+                self._snapshot = Snapshot(generation, index, meta, self.store, self.db_lock)
             return self._snapshot
 
     def close(self) -> None:
@@ -73,6 +135,25 @@ def indexed_article(index_dir: Path, article_id: str) -> Article | None:
     """
     with closing(Store(Path(index_dir) / DB_NAME, readonly=True)) as store:
         return store.get_article(article_id)
+
+
+def index_status(index_dir: Path) -> dict[str, object]:
+    """Counts and build facts of the published index (empty dict when there is none yet)."""
+    path = Path(index_dir) / DB_NAME
+    if not path.exists():
+        return {}
+    with closing(Store(path, readonly=True)) as store:
+        meta = store.get_meta()
+        if "generation" not in meta:
+            return {}
+        return {
+            **store.counts(),
+            "embedder": meta.get("embedder"),
+            "dim": meta.get("dim"),
+            "built_at": meta.get("built_at"),
+            "generation": int(meta["generation"]),
+            "corpus_dir": meta.get("corpus_dir"),
+        }
 
 
 def list_articles(index_dir: Path) -> list[tuple[str, str, str | None]]:

@@ -294,10 +294,10 @@ def _eval_questions(
     embedder, _ = _run_index(settings, None, False, show_progress=not as_json)
     result: dict[str, object] = {"questions": len(qs), "settings": _eval_settings(settings)}
     if retrieval_only:
-        from litopys.index.reader import IndexReader
+        from litopys.index.backend import open_index
         from litopys.rag.retrieval import Retriever
 
-        reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
+        reader = open_index(settings, embedder.spec, embedder.dim)
         result["retrieval"] = retrieval_metrics(Retriever(reader, embedder, settings.retrieval), qs)
     else:
         from litopys.runtime import open_assistant

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from litopys.core.config import Settings
 
 if TYPE_CHECKING:  # the real imports stay lazy: torch and llama.cpp are slow to import
+    from litopys.index.backend import SearchIndex
     from litopys.index.builder import IndexReport, ProgressFn
     from litopys.index.embedder import Embedder
-    from litopys.index.reader import IndexReader
     from litopys.rag.answer import Answerer
     from litopys.rag.llm import ChatModel
     from litopys.rag.retrieval import Retriever
@@ -31,7 +31,7 @@ class Assistant:
 
     settings: Settings
     embedder: Embedder
-    reader: IndexReader
+    reader: SearchIndex
     retriever: Retriever
     answerer: Answerer
     load_seconds: dict[str, float] = field(default_factory=dict)
@@ -58,43 +58,25 @@ def index_corpus(
 
 def index_status(settings: Settings) -> dict[str, object]:
     """Counts and build facts of the published index (empty dict when there is none yet)."""
-    from litopys.index.builder import DB_NAME
-    from litopys.index.store import Store
+    from litopys.index.backend import index_status as status
 
-    path = Path(settings.index_dir) / DB_NAME
-    if not path.exists():
-        return {}
-    store = Store(path, readonly=True)
-    try:
-        meta = store.get_meta()
-        if "generation" not in meta:
-            return {}
-        return {
-            **store.counts(),
-            "embedder": meta.get("embedder"),
-            "dim": meta.get("dim"),
-            "built_at": meta.get("built_at"),
-            "generation": int(meta["generation"]),
-            "corpus_dir": meta.get("corpus_dir"),
-        }
-    finally:
-        store.close()
+    return status(settings)
 
 
 def open_assistant(settings: Settings, embedder: Embedder | None = None, llm: ChatModel | None = None) -> Assistant:
     """Load the models (unless given, already loaded) and open the published index for answering."""
+    from litopys.index.backend import check_index, open_index
     from litopys.index.embedder import load_embedder
-    from litopys.index.reader import IndexReader, check_index
     from litopys.rag.answer import Answerer
     from litopys.rag.llm import open_chat_model
     from litopys.rag.retrieval import Retriever
 
-    check_index(settings.index_dir)  # before minutes of model loading
+    check_index(settings)  # before minutes of model loading
     times: dict[str, float] = {}
     t = time.perf_counter()
     embedder = embedder or load_embedder(settings.embedder)
     times["embedder_s"] = time.perf_counter() - t
-    reader = IndexReader(settings.index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
+    reader = open_index(settings, embedder.spec, embedder.dim)
     retriever = Retriever(reader, embedder, settings.retrieval)
     t = time.perf_counter()
     llm = llm or open_chat_model(settings.llm, settings.cache_dir)

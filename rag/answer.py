@@ -17,14 +17,14 @@ from litopys.rag.citations import (
     resolve_citations,
     strip_invalid_markers,
 )
-from litopys.rag.followup import Turn, needs_history, rewrite_question
+from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
-from litopys.rag.llm import ChatModel, Sampling, complete
-from litopys.rag.prompt import build_prompt, no_articles_dated, refusal_for
+from litopys.rag.llm import ChatModel, Sampling
+from litopys.rag.prompt import answer_prefix, build_prompt, no_articles_dated, refusal_for
 from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
-from litopys.rag.withhold import Withheld, judge
+from litopys.rag.withhold import Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +132,13 @@ class Answerer:
         return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def warm_up(self) -> None:
-        """Evaluate the prompt's fixed prefix (system prompt, worked turns) now, not on the first question."""
-        # Every answer prompt shares all but its last message; the model reuses that evaluated prefix.
-        messages = build_prompt("", []).messages
+        """Have the fixed prefixes of the answer and rewrite prompts evaluated now, not at the first question.
+
+        Loaded from the prefix cache when an earlier process saved them (see ``LlamaCppChat.prime``).
+        """
         with self._llm_lock:
-            complete(self.llm, messages, replace(self.sampling, max_tokens=1), slot="answer")
+            self.llm.prime("rewrite", rewrite_prefix())
+            self.llm.prime("answer", answer_prefix())  # last: the first answer finds it in the KV cache
         warm_up_dates()  # dateparser loads its language data on first use (about half a second)
 
     def stream(
@@ -190,6 +192,7 @@ class Answerer:
         with self._llm_lock:
             clock.generating = time.perf_counter()
             # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
+            self.llm.prime("answer", answer_prefix())
             for piece in self.llm.stream(prompt.messages, self.sampling, slot="answer"):
                 if clock.first_token is None:
                     clock.first_token = time.perf_counter()
@@ -259,26 +262,33 @@ def finish_answer(
 
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
     """
+    checks_started = time.perf_counter()
+    if wants_ukrainian(question):
+        # Before citing: a misspelled word ("Националізація") matches no passage, so an answer
+        # without markers could not be attributed to the passage that holds it.
+        spelled = passage_spelling(raw, [evidence_text(p) for p in passages])
+        if spelled != raw:
+            log.info("answer respelled as the passages spell it: %r -> %r", raw, spelled)
+        raw = spelled
     text, citations, invalid, refused = _cite(raw, passages)
-    if not refused and wants_ukrainian(question):
-        spelled = passage_spelling(text, [c.passage.text for c in citations] or [p.text for p in passages])
-        if spelled != text:
-            log.info("answer respelled as the passages spell it: %r -> %r", text, spelled)
-        text = spelled
     if not refused and citations:
         text, citations = _recite(text, citations, passages, question)
     withheld: Withheld | None = None
     grounding: float | None = None
     claims: list[ClaimCheck] = []
     if not refused and text:
-        checked = check_answer(text, {c.n: c.passage.text for c in citations}, question)
+        # The model sees each passage's title and date as well as its text: all of it is evidence.
+        checked = check_answer(text, {c.n: evidence_text(c.passage) for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
-        verdict = judge(question, text, citations, claims) if citations else None
+        verdict = judge(question, text, citations, claims)
         if verdict:
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)
             text, citations, refused, grounding, claims = refusal_for(question), [], True, None, []
+    timings = clock.timings(len(text)) if clock else {}
+    # What the checks after generation (cite, respell, re-cite, ground, judge) add to the answer's time.
+    timings["checks_s"] = time.perf_counter() - checks_started
     return Answer(
         question,
         text,
@@ -286,7 +296,7 @@ def finish_answer(
         passages,
         refused,
         invalid,
-        timings=clock.timings(len(text)) if clock else {},
+        timings=timings,
         grounding=grounding,
         claims=claims,
         rewritten_question=rewritten,
@@ -310,7 +320,7 @@ def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[
 
 def _recite(text: str, citations: list[Citation], passages: list[Passage], question: str) -> tuple[str, list[Citation]]:
     """Sentences cited to a passage that lacks their facts, re-cited to the passage that holds them."""
-    recited = recite(text, [p.text for p in passages], question)
+    recited = recite(text, [evidence_text(p) for p in passages], question)
     if recited == text:
         return text, citations
     log.info("citations moved to the passages that hold the facts: %r -> %r", text, recited)

@@ -61,10 +61,22 @@ def marker_numbers(answer: str) -> list[int]:
     return list(found)
 
 
+# The refusal sentences, and the model's own words for them ("Відповідь на це запитання не можна
+# знайти в статтях").
+_REFUSAL = re.compile(
+    "|".join(map(re.escape, _REFUSAL_HINTS)) + "|"
+    r"\b(?:не можна|неможливо|не вдається|не вдалося)\s+(?:знайти|визначити|встановити)\b"
+    r"|\b(?:не|немає)\s+(?:містять|містить|надають|наводять|згадують|подають)\s+(?:\w+\s+)?"
+    r"(?:відповід\w*|інформаці\w*|даних|відомост\w*)"
+    r"|\bнемає\s+(?:даних|відомостей|згадки|згадок)\b"
+    r"|\b(?:not|no)\s+(?:mentioned|stated|found|information)\b",
+    re.IGNORECASE,
+)
+
+
 def is_refusal(answer: str) -> bool:
     """Whether the answer says the articles do not contain the answer."""
-    low = answer.lower()
-    return any(hint in low for hint in _REFUSAL_HINTS)
+    return bool(_REFUSAL.search(answer))
 
 
 def resolve_citations(answer: str, passages: Sequence[Passage]) -> tuple[list[Citation], list[int]]:

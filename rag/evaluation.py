@@ -134,6 +134,7 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "seconds": round(seconds, 2),
         "first_token_s": round(answer.timings.get("first_token_s", 0.0), 2),
         "completion_tokens": int(answer.timings.get("completion_tokens", 0)),
+        "checks_s": round(answer.timings.get("checks_s", 0.0), 4),
         "grounding": answer.grounding,
         "flagged": bool(answer.unsupported_claims),
         "withheld": draft.draft if draft else None,
@@ -168,6 +169,20 @@ def _flag_rate(rows: list[dict]) -> float | None:
     return sum(r["flagged"] for r in answered) / len(answered) if answered else None
 
 
+def _checks_cost(rows: list[dict]) -> dict[str, float]:
+    """Median seconds per answered question with and without the checks after generation, from one run."""
+    answered = [r for r in rows if not r["refused"] or r["withheld"]]
+    if not answered:
+        return {}
+    with_checks = statistics.median(r["seconds"] for r in answered)
+    without = statistics.median(r["seconds"] - r.get("checks_s", 0.0) for r in answered)
+    return {
+        "median_answered_s": with_checks,
+        "median_answered_without_checks_s": without,
+        "median_checks_s": statistics.median(r.get("checks_s", 0.0) for r in answered),
+    }
+
+
 def summarize(rows: list[dict]) -> dict[str, dict[str, float | None]]:
     """The metrics of a set of eval rows (answerable ones name a gold article)."""
     answerable = [r for r in rows if r["gold"] is not None]
@@ -195,6 +210,7 @@ def summarize(rows: list[dict]) -> dict[str, dict[str, float | None]]:
             "p90_s": percentile(times, 90) if times else 0.0,
             "median_first_token_s": statistics.median([r["first_token_s"] for r in rows]) if rows else 0.0,
             "completion_tokens_total": float(sum(r["completion_tokens"] for r in rows)),
+            **_checks_cost(rows),
         },
         # How often the grounding check flags an answer, split by whether the answer was right:
         # a useful check fires on wrong answers much more often than on right ones.

@@ -134,6 +134,11 @@ def rewrite_messages(question: str, history: Sequence[Turn], max_turns: int = 2)
     return messages
 
 
+def rewrite_prefix() -> list[dict[str, str]]:
+    """The fixed part of every rewrite prompt, then an empty conversation: what ``ChatModel.prime`` evaluates once."""
+    return rewrite_messages("", [])
+
+
 def clean_rewrite(raw: str, question: str, history: Sequence[Turn]) -> str:
     """The model's rewrite if usable, else the previous question joined with this one.
 
@@ -162,5 +167,6 @@ def clean_rewrite(raw: str, question: str, history: Sequence[Turn]) -> str:
 def rewrite_question(llm: ChatModel, question: str, history: Sequence[Turn], seed: int = 0) -> str:
     """A standalone version of ``question`` (one short, greedy LLM call)."""
     sampling = Sampling(max_tokens=MAX_REWRITE_TOKENS, temperature=0.0, seed=seed)
+    llm.prime("rewrite", rewrite_prefix())
     text = complete(llm, rewrite_messages(question, history), sampling, slot="rewrite")
     return clean_rewrite(text, question, history)

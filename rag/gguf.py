@@ -8,6 +8,7 @@ renamed atomically) and reused afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -148,6 +149,27 @@ def resolve_gguf(
     else:
         path = check_gguf(Path(spec).expanduser())
     return check_sha256(path, sha256) if sha256 else path
+
+
+def model_sha256(settings: LLMSettings, path: Path, memo_dir: Path) -> str:
+    """sha256 of the model file at ``path``: a bundled model's own, the configured ``sha256``
+    (checked at load), or hashed once and remembered in ``memo_dir`` while its size and mtime stay."""
+    if settings.model in BUNDLED_LLMS and BUNDLED_LLMS[settings.model].sha256:
+        return str(BUNDLED_LLMS[settings.model].sha256)
+    if settings.sha256:
+        return settings.sha256.strip().lower()
+    resolved = path.resolve()
+    memo = memo_dir / f"sha256-{hashlib.sha256(str(resolved).encode()).hexdigest()[:16]}.txt"
+    stamp = _stamp(resolved)
+    with contextlib.suppress(OSError, ValueError):
+        digest, seen = memo.read_text().split()
+        if seen == stamp:
+            return digest
+    digest = file_sha256(resolved)
+    with contextlib.suppress(OSError):  # a read-only cache: hashed again next time
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        memo.write_text(f"{digest} {stamp}\n")
+    return digest
 
 
 def load_llm(settings: LLMSettings, cache_dir: Path):

@@ -10,6 +10,11 @@ longest common token prefix with the *previous* prompt, so a follow-up rewrite
 (another system prompt) would evict it and the next answer would pay for the
 whole prefix again. Each call kind ("slot") keeps a snapshot of its last
 KV cache and restores it when another kind ran in between.
+
+Before its first call a slot is primed with its fixed prefix (``prime``): the prefix
+is evaluated on its own, or its evaluated state is loaded from the prefix cache
+on disk (``rag/prefix_cache.py``) when an earlier process saved it. Either way the
+KV cache holds the same bytes, so an answer does not depend on the cache.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 
 from litopys.core.config import LLMSettings
 from litopys.core.errors import ModelUnavailableError
+from litopys.rag.prefix_cache import PrefixStore, SavedPrefix
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,9 @@ class ChatModel(Protocol):
     def count_tokens(self, text: str) -> int:
         """Length of ``text`` in the model's tokens."""
 
+    def prime(self, slot: str, prefix: Messages) -> None:
+        """Have ``slot``'s fixed ``prefix`` evaluated before its first call (a no-op where the backend caches)."""
+
 
 def complete(model: ChatModel, messages: Messages, sampling: Sampling, slot: str | None = None) -> str:
     """The whole completion as one string."""
@@ -61,21 +70,20 @@ def complete(model: ChatModel, messages: Messages, sampling: Sampling, slot: str
 class LlamaCppChat:
     """An in-process llama.cpp model with per-slot prompt KV snapshots."""
 
-    def __init__(self, llama, *, keep_prefix: bool = True) -> None:
+    def __init__(self, llama, *, keep_prefix: bool = True, prefixes: PrefixStore | None = None) -> None:
         self.llama = llama
         self.keep_prefix = keep_prefix
+        self.prefixes = prefixes  # evaluated prefixes on disk; None: evaluated in every process
         self._snapshots: dict[str, object] = {}
         self._holder: str | None = None  # the slot whose tokens the KV cache holds now
+        self._primed: set[str] = set()
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: Messages, sampling: Sampling, slot: str | None = None) -> Iterator[str]:
         if self.keep_prefix and slot and self._holder != slot:
-            # Saved only when another slot takes the model over: consecutive answers share the
-            # cache as it is, and no answer waits for a copy of the KV cache after its last token.
-            if self._holder is not None:
-                self._snapshots[self._holder] = self.snapshot()
+            self._set_aside()
             if slot in self._snapshots:
                 self.restore(self._snapshots[slot])
         # Without prefix keeping, the cache belongs to no slot: it is neither saved nor restored.
@@ -93,37 +101,104 @@ class LlamaCppChat:
             if piece:
                 yield piece
 
+    def _set_aside(self) -> None:
+        """Snapshot the slot holding the KV cache before another one takes it over."""
+        # Saved only on a switch: consecutive answers share the cache as it is, and no
+        # answer waits for a copy of the KV cache after its last token.
+        if self._holder is not None:
+            self._snapshots[self._holder] = self.snapshot()
+
+    def prime(self, slot: str, prefix: Messages) -> None:
+        """Put ``slot``'s evaluated ``prefix`` in the KV cache, once per slot (with prefix keeping only).
+
+        Loaded from the prefix store when a valid copy is saved there; else evaluated on its own
+        (the last message is a placeholder: later prompts share all that comes before it) and saved.
+        """
+        if not self.keep_prefix or slot in self._primed:
+            return
+        if self._holder != slot:
+            self._set_aside()
+        self._snapshots.pop(slot, None)  # the primed KV cache replaces any older snapshot of the slot
+        saved = self.prefixes.load(slot, prefix) if self.prefixes else None
+        if saved is None or not self._load(slot, saved):
+            self.llama.reset()  # evaluated from position 0, as in every process: the same KV bytes
+            self.llama.create_chat_completion(messages=list(prefix), max_tokens=1, temperature=0.0)
+            if self.prefixes:
+                n = self.llama.n_tokens
+                self.prefixes.save(slot, prefix, SavedPrefix(self.llama.input_ids[:n].copy(), self._state_bytes()))
+        self._holder = slot
+        self._primed.add(slot)
+
+    def _load(self, slot: str, saved: SavedPrefix) -> bool:
+        """Put a prefix read from disk into the KV cache; False (logged) if llama.cpp refuses it."""
+        if len(saved.tokens) > self.llama.n_ctx():
+            log.warning("saved %s prefix holds %d tokens, more than n_ctx: evaluating it", slot, len(saved.tokens))
+            return False
+        try:
+            self._set_state(saved.tokens, saved.state)
+        except RuntimeError as exc:
+            self.llama.reset()
+            log.warning("llama.cpp refused the saved %s prefix (%s): evaluating it", slot, exc)
+            return False
+        return True
+
+    def _set_state(self, tokens: np.ndarray, state: bytes) -> None:
+        """Make the KV cache hold ``tokens`` from llama.cpp's ``state`` bytes.
+
+        Llama.load_state would also rewrite its n_batch x vocabulary logits array (~300 MB for
+        Qwen, ~1 s on a busy machine); they are never read before the next prompt's decode
+        rewrites them, since a restored prompt is re-decoded from its last shared token.
+        """
+        from llama_cpp import llama_cpp
+
+        llama = self.llama
+        buf = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buf, len(state)) != len(state):
+            raise RuntimeError("llama_state_set_data did not take the whole state")
+        llama.input_ids[: len(tokens)] = tokens
+        llama.n_tokens = len(tokens)
+        llama._requires_eval = True  # no sampling from the stale logits
+
     def forget(self) -> None:
         """Drop every snapshot and the evaluated KV cache (the next prompt is evaluated in full)."""
         self._snapshots.clear()
+        self._primed.clear()
         self.evict()
 
     def evict(self) -> None:
         """Empty the evaluated KV cache but keep the snapshots (the next slot call restores its own)."""
+        self._primed.discard(self._holder or "")  # its prefix was only in the KV cache: prime it again
         self._holder = None
         self.llama.reset()
 
     def snapshot(self):
-        """The KV cache and its tokens, without the logits (llama.cpp's save_state copies up to
+        """The KV cache and its tokens, without the logits (Llama.save_state copies up to
         n_batch x vocabulary floats, ~300 MB for Qwen; logits are recomputed after a restore anyway)."""
-        from llama_cpp import LlamaState, llama_cpp
+        from llama_cpp import LlamaState
+
+        state = self._state_bytes()
+        return LlamaState(
+            input_ids=self.llama.input_ids[: self.llama.n_tokens].copy(),
+            scores=np.zeros((1, self.llama.n_vocab()), np.single),  # never read: see _set_state
+            n_tokens=self.llama.n_tokens,
+            llama_state=state,
+            llama_state_size=len(state),
+            seed=self.llama._seed,
+        )
+
+    def _state_bytes(self) -> bytes:
+        """llama.cpp's state of the context: the KV cache (and the last logits)."""
+        from llama_cpp import llama_cpp
 
         ctx = self.llama._ctx.ctx
         size = llama_cpp.llama_state_get_size(ctx)
         buf = (ctypes.c_uint8 * int(size))()
         n = llama_cpp.llama_state_get_data(ctx, buf, size)
-        return LlamaState(
-            input_ids=self.llama.input_ids.copy(),
-            scores=np.zeros((1, self.llama.n_vocab()), np.single),
-            n_tokens=self.llama.n_tokens,
-            llama_state=bytes(buf)[: int(n)],
-            llama_state_size=int(n),
-            seed=self.llama._seed,
-        )
+        return bytes(buf)[: int(n)]
 
     def restore(self, state) -> None:
         """Put a snapshot back; the next prompt then re-evaluates only what differs from its tokens."""
-        self.llama.load_state(state)
+        self._set_state(state.input_ids[: state.n_tokens], state.llama_state)
         self._holder = None
 
 
@@ -172,6 +247,9 @@ class OpenAIChat:
         except httpx.HTTPError as exc:
             raise ModelUnavailableError(f"LLM server {self.base_url} is unreachable: {exc}") from exc
 
+    def prime(self, slot: str, prefix: Messages) -> None:
+        """Nothing: the server keeps its own prompt cache (llama-server, vLLM prefix caching)."""
+
     def count_tokens(self, text: str) -> int:
         """The server's own count where it offers one (llama.cpp, vLLM), else an estimate."""
         import httpx
@@ -200,6 +278,12 @@ def open_chat_model(settings: LLMSettings, cache_dir: Path) -> ChatModel:
             raise ModelUnavailableError("llm.backend = 'openai' needs llm.base_url (e.g. http://127.0.0.1:8000/v1)")
         key = settings.api_key.get_secret_value() if settings.api_key else None
         return OpenAIChat(settings.base_url, settings.model, key, settings.request_timeout_s)
-    from litopys.rag.gguf import load_llm
+    from litopys.rag.gguf import load_llm, model_sha256
 
-    return LlamaCppChat(load_llm(settings, cache_dir), keep_prefix=settings.keep_prefix_cache)
+    llama = load_llm(settings, cache_dir)
+    prefixes = None
+    if settings.keep_prefix_cache and settings.save_prefix_cache:
+        folder = Path(cache_dir) / "prefix"
+        sha = model_sha256(settings, Path(llama.model_path), folder)
+        prefixes = PrefixStore(folder, sha, llama.n_ctx(), llama.n_batch)
+    return LlamaCppChat(llama, keep_prefix=settings.keep_prefix_cache, prefixes=prefixes)

@@ -124,6 +124,15 @@ def _example_messages() -> list[dict[str, str]]:
     return messages
 
 
+def answer_prefix() -> list[dict[str, str]]:
+    """The fixed part of every answer prompt (system prompt, worked turns), then an empty user turn.
+
+    Evaluated once per slot (``ChatModel.prime``): each answer prompt shares all of it but
+    the end of the last turn, so only its own passages and question are evaluated.
+    """
+    return build_prompt("", []).messages
+
+
 def build_prompt(
     question: str,
     passages: Sequence[Passage],

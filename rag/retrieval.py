@@ -1,24 +1,25 @@
-"""Question -> passages: hybrid BM25 (SQLite FTS5 over lemmas) + dense (FAISS) retrieval."""
+"""Question -> passages: hybrid BM25 (over lemmas) + dense retrieval, fused.
+
+Both signals come from the index backend (litopys.index.backend): SQLite FTS5 + FAISS
+locally, or a Milvus server; the fusion, the per-article cap and the evidence gate are
+the same for both.
+"""
 
 from __future__ import annotations
 
-import heapq
-import threading
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from operator import itemgetter
 
 from litopys.core.config import RetrievalSettings
-from litopys.core.errors import FilterError
-from litopys.index import vectors
-from litopys.index.corpus import iso_date
+from litopys.index.backend import IndexSnapshot, Ranking, SearchIndex
 from litopys.index.embedder import Embedder
+from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
 from litopys.index.lemmatize import query_lemmas
-from litopys.index.reader import IndexReader
-from litopys.index.store import SqlFilter
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
 from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest
+
+# Re-exported: the filter used to live here, and the UI and evaluation import it from here.
+__all__ = ["SECTION_PREFIX", "TAG_PREFIX", "Evidence", "Passage", "RetrievalFilter", "Retriever", "parse_date"]
 
 
 @dataclass(frozen=True)
@@ -44,92 +45,6 @@ class Passage:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def parse_date(text: str | None, field: str) -> str | None:
-    """``YYYY-MM-DD`` (or empty -> None); anything else is a FilterError for ``field``."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    date = iso_date(text)
-    if date is None:
-        what = field.replace("_", " ")
-        raise FilterError(f"{what}: {text!r} is not a date in the form YYYY-MM-DD (e.g. 2024-11-14)", field, text)
-    return date
-
-
-SECTION_PREFIX, TAG_PREFIX = "section:", "tag:"
-_NAMED = (SECTION_PREFIX, TAG_PREFIX)
-
-
-@dataclass(frozen=True)
-class RetrievalFilter:
-    """Search only articles dated within [date_from, date_to] and/or among ``articles``/``folders``.
-
-    Article ids are paths relative to the corpus folder; a folder matches every id under
-    it, and an export file every article of its lines (``FILE#...``). Articles and
-    folders combine with OR, the date range with AND. ``sections`` and ``tags`` (from
-    web pages and exports) combine with OR among themselves, with AND with the rest.
-    An article without a date never matches a date range (its date is unknown).
-    """
-
-    date_from: str | None = None
-    date_to: str | None = None
-    articles: tuple[str, ...] = ()
-    folders: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @classmethod
-    def build(
-        cls, date_from: str | None = None, date_to: str | None = None, paths: Iterable[str] = ()
-    ) -> RetrievalFilter:
-        """Validate user input; ``paths`` ending in ``/`` are folders, ``section:NAME`` and
-        ``tag:NAME`` a section or tag, the others article ids (or export files)."""
-        start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
-        if start and end and start > end:
-            raise FilterError(f"the date range is empty: {start} is after {end}", "range", f"{start} > {end}")
-        cleaned = [p.strip().lstrip("/") for p in paths if p and p.strip().strip("/")]
-        named = {prefix: {p[len(prefix) :].strip() for p in cleaned if p.startswith(prefix)} for prefix in _NAMED}
-        cleaned = [p for p in cleaned if not p.startswith(_NAMED)]
-        folders = tuple(sorted({p.rstrip("/") + "/" for p in cleaned if p.endswith("/")}))
-        articles = tuple(sorted({p for p in cleaned if not p.endswith("/")}))
-        sections, tags = (tuple(sorted(named[prefix] - {""})) for prefix in _NAMED)
-        return cls(start, end, articles, folders, sections, tags)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.date_from or self.date_to or self.articles or self.folders or self.sections or self.tags)
-
-    def sql(self) -> SqlFilter:
-        """The condition over the article row ``a`` that this filter means."""
-        conds: list[str] = []
-        params: list[object] = []
-        if self.date_from:
-            conds.append("a.date >= ?")
-            params.append(self.date_from)
-        if self.date_to:
-            conds.append("a.date <= ?")
-            params.append(self.date_to)
-        which = ["a.id = ?" for _ in self.articles] + ["substr(a.id, 1, ?) = ?" for _ in self.articles + self.folders]
-        if which:
-            conds.append("(" + " OR ".join(which) + ")")
-            params += list(self.articles)
-            # An article path that is an export file matches its lines' articles (FILE#...).
-            for prefix in [f"{a}#" for a in self.articles] + list(self.folders):
-                params += [len(prefix), prefix]
-        named = []
-        if self.sections:
-            named.append(f"a.section IN ({','.join('?' * len(self.sections))})")
-            params += list(self.sections)
-        if self.tags:
-            named.append(
-                f"EXISTS (SELECT 1 FROM json_each(a.tags) t WHERE t.value IN ({','.join('?' * len(self.tags))}))"
-            )
-            params += list(self.tags)
-        if named:
-            conds.append("(" + " OR ".join(named) + ")")
-        return (" AND ".join(conds) or "1", params)
 
 
 # Why dates read from a question did not become the filter.
@@ -176,11 +91,10 @@ class Evidence:
 class Retriever:
     """Hybrid retrieval over a published index."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder, settings: RetrievalSettings) -> None:
+    def __init__(self, reader: SearchIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings
-        self._db_lock = threading.Lock()
 
     def question_dates(self, question: str, filters: RetrievalFilter | None = None) -> QuestionDates | None:
         """The dates ``question`` asks about, and whether they may narrow ``filters`` (see ``QuestionDates``).
@@ -191,88 +105,70 @@ class Retriever:
         s = self.settings
         if not s.question_dates:
             return None
-        newest = self._dated_articles(None)[3] if s.relative_dates_from == "newest_article" else None
+        snapshot: IndexSnapshot | None = None
+        newest = None
+        if s.relative_dates_from == "newest_article":
+            snapshot = self.reader.snapshot()
+            newest = snapshot.dated_articles(None).newest
         found = read_dates(question, date.fromisoformat(newest[:10]) if newest else date.today())
         if found is None:
             return None
         if filters and (filters.date_from or filters.date_to):
             return QuestionDates(found, USER_DATES)
-        articles, dated, _, _ = self._dated_articles(filters)
-        if dated < MIN_DATED_SHARE * articles or not dated:
+        snapshot = snapshot or self.reader.snapshot()  # read only for a question with dates
+        span = snapshot.dated_articles(filters)
+        if span.dated < MIN_DATED_SHARE * span.articles or not span.dated:
             return QuestionDates(found, UNDATED_INDEX)
         if not found.relative and asks_when(question):
             return QuestionDates(found, ASKS_WHEN)
         read = QuestionDates(found)
         narrowed = read.narrow(filters)
-        if found.event_time and narrowed is not None and not self._dated_articles(narrowed)[1]:
+        if found.event_time and narrowed is not None and not snapshot.dated_articles(narrowed).dated:
             return QuestionDates(found, EVENT_TIME)
         return read
 
-    def _recency(self, fused: list[tuple[int, float]]) -> dict[int, float]:
+    def _recency(self, fused: Ranking, snapshot: IndexSnapshot) -> dict[int, float]:
         """What each fused candidate gains for its article's date (``recency_boost``)."""
         s = self.settings
-        newest = self._dated_articles(None)[3]
+        newest = snapshot.dated_articles(None).newest
         if not newest:
             return {}
-        with self._db_lock:
-            dates = self.reader.store.chunk_dates([c for c, _ in fused])
+        dates = snapshot.chunk_dates([c for c, _ in fused])
         return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
 
-    def _dated_articles(self, filters: RetrievalFilter | None) -> tuple[int, int, str | None, str | None]:
-        with self._db_lock:
-            return self.reader.store.dated_articles(self._where(filters))
-
-    def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
+    def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
         """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""
-        return self._bm25(query_lemmas(question), limit, filters)[0]
+        return self.reader.snapshot().lexical(query_lemmas(question), limit, filters).top
 
-    def _bm25(
-        self, lemmas: list[str], limit: int, filters: RetrievalFilter | None
-    ) -> tuple[list[tuple[int, float]], dict[int, float]]:
-        """The top ``limit`` (chunk id, BM25 score) pairs, and the scores of every matching chunk."""
-        with self._db_lock:
-            matched = self.reader.store.bm25_scores(lemmas, self._where(filters))
-        return heapq.nlargest(limit, matched.items(), key=itemgetter(1)), matched
-
-    def dense(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> list[tuple[int, float]]:
-        snapshot = self.reader.refresh()
-        return vectors.search(snapshot.vectors, self.embedder.encode_query(question), limit, self._allowed(filters))
-
-    @staticmethod
-    def _where(filters: RetrievalFilter | None):
-        return filters.sql() if filters and filters.active else None
-
-    def _allowed(self, filters: RetrievalFilter | None):
-        """The chunk ids a filter lets the dense search see (None: all)."""
-        if not (filters and filters.active):
-            return None
-        with self._db_lock:
-            return self.reader.store.chunk_ids_where(filters.sql())
+    def dense(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
+        return self.reader.snapshot().dense(self.embedder.encode_query(question), limit, filters)
 
     def _signals(
-        self, question: str, filters: RetrievalFilter | None = None
-    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        self, question: str, filters: RetrievalFilter | None = None, snapshot: IndexSnapshot | None = None
+    ) -> tuple[Ranking, Ranking]:
         """Both rankings over the union of their candidates, each candidate scored by both signals.
 
-        A candidate found by one signal only is scored exactly by the other (its BM25 score from
-        the same pass over every match, cosine of its stored vector) instead of a guessed floor:
-        with a floor, a chunk the dense side likes but whose words miss the question could outrank
-        a strong lexical match (the hybrid fell below BM25 alone on the title task; docs/quality.md).
+        A candidate found by one signal only is scored exactly by the other (its BM25 score,
+        cosine of its stored vector) instead of a guessed floor: with a floor, a chunk the dense
+        side likes but whose words miss the question could outrank a strong lexical match (the
+        hybrid fell below BM25 alone on the title task; docs/quality.md).
         """
         s = self.settings
-        with self._db_lock:
-            snapshot = self.reader.refresh()  # follows a newly published generation
-        lexical, matched = self._bm25(query_lemmas(question), s.candidates, filters)
+        snapshot = snapshot or self.reader.snapshot()
+        hits = snapshot.lexical(query_lemmas(question), s.candidates, filters)
+        lexical = hits.top
         if s.dense_weight <= 0:
             return lexical, []
         query = self.embedder.encode_query(question)
-        dense = vectors.search(snapshot.vectors, query, s.candidates, self._allowed(filters))
+        dense = snapshot.dense(query, s.candidates, filters)
         if s.fusion != "zscore":  # rank fusion needs no scores for the other side's candidates
             return lexical, dense
         lex_ids, dense_ids = {c for c, _ in lexical}, {c for c, _ in dense}
+        dense_only = sorted(dense_ids - lex_ids)
+        scored = hits.score_of(dense_only)
         # A chunk that shares no lemma with the question has the lowest possible BM25 score.
-        lexical = lexical + [(c, matched.get(c, 0.0)) for c in sorted(dense_ids - lex_ids)]
-        dense = dense + vectors.scores_for(snapshot.vectors, query, sorted(lex_ids - dense_ids))
+        lexical = lexical + [(c, scored.get(c, 0.0)) for c in dense_only]
+        dense = dense + snapshot.dense_scores(query, sorted(lex_ids - dense_ids))
         return lexical, dense
 
     def for_answer(self, question: str, filters: RetrievalFilter | None = None) -> list[Passage]:
@@ -311,12 +207,13 @@ class Retriever:
         """The best passages and the size of the fused candidate pool they were chosen from."""
         s = self.settings
         top_k = top_k or s.top_k
-        lexical, dense = self._signals(question, filters)
+        snapshot = self.reader.snapshot()  # follows a newly published generation
+        lexical, dense = self._signals(question, filters, snapshot)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:
             fused = zscore_fusion(lexical, dense, s.dense_weight)
-        gains = self._recency(fused) if s.recency_boost > 0 and wants_latest(question) else {}
+        gains = self._recency(fused, snapshot) if s.recency_boost > 0 and wants_latest(question) else {}
         if gains:
             fused = sorted(((c, v + gains.get(c, 0.0)) for c, v in fused), key=lambda kv: (-kv[1], kv[0]))
         lex, den = dict(lexical), dict(dense)
@@ -326,8 +223,7 @@ class Retriever:
         page = 2 * top_k  # texts are read a page at a time: most of the pool is never shown
         for n, (cid, score) in enumerate(fused):
             if n % page == 0:
-                with self._db_lock:
-                    chunks = self.reader.store.get_chunks([c for c, _ in fused[n : n + page]])
+                chunks = snapshot.chunks([c for c, _ in fused[n : n + page]])
             chunk = chunks.get(cid)
             if chunk is None:  # vector of a chunk deleted by a newer build
                 continue

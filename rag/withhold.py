@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from litopys.index.lemmatize import QUERY_STOPWORDS, is_numeral, lemma, lemmas, may_name_a_person, words
 from litopys.rag.citations import MARKER, Citation, numbers
@@ -27,6 +28,7 @@ QUESTION_NUMBERS = "question_numbers"  # the cited passages lack a number the qu
 UNSUPPORTED = "unsupported"  # a number or name of the draft is in no passage it cites
 ECHO = "echo"  # the draft adds nothing to the question's own words
 WRONG_TYPE = "wrong_type"  # "скільки" answered without an amount, "коли" without a time, ...
+UNCITED = "uncited"  # the draft cites no passage, so nothing in it can be checked
 
 # The type is read from the question's first words only: "Яка фірма ... і за яку суму?" asks
 # for a firm first, and an answer naming only the firm is still an answer.
@@ -104,6 +106,12 @@ _NAME_QUESTION = re.compile(
 _YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 _ONE_LETTER_FUNCTION_WORDS = frozenset(["в", "у", "з", "і", "й", "а", "о", "я"])
+# A legal form or "фірма" added to the question's own firm names no new firm: "ПАТ «Укртрансгаз»"
+# answers "Яка фірма виграла тендер «Укртрансгазу»?" with the customer the question already named.
+_GENERIC_ORGANISATION_TEXT = """
+    тов тзов пат прат ат дп кп пп фоп нвп зат ват
+    компанія фірма товариство підприємство організація корпорація концерн холдинг
+"""
 _YES_NO = frozenset(["так", "ні", "yes", "no"])
 
 
@@ -129,6 +137,9 @@ def judge(
 
     ``claims`` is the grounding check of the draft against the passages it cites.
     """
+    if not citations:
+        # Neither a marker nor a sentence matched to a passage: the model wrote from elsewhere.
+        return UNCITED, ()
     unmet = unmet_question_numbers(question, [evidence_text(c.passage) for c in citations])
     if unmet:  # "14.11.2024" in the question is met by an article dated 2024-11-14, whatever its text says
         met = {n for said in met_dates(question, [c.passage.date for c in citations]) for n in numbers(said)}
@@ -154,7 +165,13 @@ def is_echo(question: str, answer: str) -> bool:
         return False
     # One-letter words count ("Клас P", "Множина L"), except the one-letter prepositions and conjunctions.
     new = {lemma(w) for w in words(said)} - set(lemmas(question)) - QUERY_STOPWORDS - _ONE_LETTER_FUNCTION_WORDS
+    new -= _generic_organisation_words()
     return not new and not (numbers(said) - numbers(question))
+
+
+@lru_cache(maxsize=1)
+def _generic_organisation_words() -> frozenset[str]:
+    return frozenset(lemma(w) for w in _GENERIC_ORGANISATION_TEXT.split())
 
 
 def wrong_type(question: str, answer: str) -> str | None:

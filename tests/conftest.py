@@ -188,6 +188,88 @@ def free_port() -> Callable[[], int]:
     return free_port
 
 
+# --- a real Milvus-compatible server ------------------------------------------------------------
+
+
+@dataclass
+class MilvusServer:
+    """A `milvus-lite server` subprocess on a loopback port (the gRPC path pymilvus takes to any Milvus)."""
+
+    uri: str
+    proc: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+
+
+def _reachable(uri: str) -> bool:
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        client = MilvusClient(uri=uri, timeout=2)
+    except MilvusException:
+        return False
+    try:
+        client.list_collections(timeout=2)
+        return True
+    except MilvusException:
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """One `milvus-lite server` for a test module: ``.uri`` (http://127.0.0.1:PORT), ``.stop()``."""
+    from litopys.core.net import free_port
+
+    root = tmp_path_factory.mktemp("milvus")
+    port = free_port()
+    log = root / "server.log"
+    cmd = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(root / "data")]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
+    server = MilvusServer(f"http://127.0.0.1:{port}", proc, log)
+    try:
+        _wait_for(lambda: _reachable(server.uri), "the milvus-lite server to answer", proc, timeout=120)
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _counting_evals(llama) -> Iterator[list[int]]:
+    """The sizes of ``llama``'s eval calls inside the block: prompt tokens first, then one per generated token."""
+    calls: list[int] = []
+    original = llama.eval
+
+    def counting(tokens):
+        calls.append(len(tokens))
+        return original(tokens)
+
+    llama.eval = counting
+    try:
+        yield calls
+    finally:
+        del llama.eval  # back to the class's method
+
+
+@pytest.fixture(scope="session")
+def counting_evals() -> Callable[..., object]:
+    """``with counting_evals(llama) as calls:`` the token counts llama.cpp evaluated in the block."""
+    return _counting_evals
+
+
 # --- a real `litopys serve` ----------------------------------------------------------------------
 
 

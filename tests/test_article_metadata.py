@@ -182,6 +182,7 @@ def _row(key: str, city: str, section: str, tags: list[str]) -> str:
 
 
 def test_filters_by_section_tag_and_export_file(make_retriever, tiny_embedder, seed):
+    from litopys.core.config import load_settings
     from litopys.rag.retrieval import RetrievalFilter
     from litopys.ui import render
     from litopys.ui.app import path_choices
@@ -211,7 +212,9 @@ def test_filters_by_section_tag_and_export_file(make_retriever, tiny_embedder, s
         assert found("feeds/news.jsonl", "section:Економіка") == {"feeds/news.jsonl#l"}  # AND with a path
         assert found(seed.article_id, "tag:США") == set()
         assert found("section:Спорт") == set()
-        choices = dict((value, label) for label, value in path_choices(retriever.reader.index_dir))
+        choices = dict(
+            (value, label) for label, value in path_choices(load_settings(index_dir=retriever.reader.index_dir))
+        )
     assert choices["feeds/"] == "feeds/ 📁" and choices["feeds/news.jsonl"] == "feeds/news.jsonl 📄"
     assert choices["section:Політика"] == "🗂 Політика" and choices["tag:США"] == "🏷 США"
     assert {v for v in choices if v.startswith(("section:", "tag:"))} == {

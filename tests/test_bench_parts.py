@@ -6,14 +6,16 @@ No timings are asserted here (those are printed by the bench, never tested).
 from __future__ import annotations
 
 import math
+import os
 from types import SimpleNamespace
 
 import numpy as np
 
-from litopys.bench.answering import NaiveBM25, Timed
+from litopys.bench.answering import NaiveBM25, Timed, settings_env
 from litopys.bench.indexing import recall_at
 from litopys.bench.load import LoadPlan, RssSampler, summarize
 from litopys.bench.report import BenchReport, Figure
+from litopys.core.config import load_settings
 from litopys.core.measure import percentile, times_ms
 from litopys.index import vectors
 from litopys.index.corpus import Article
@@ -150,3 +152,22 @@ def test_tiled_index_is_a_consistent_published_index(tmp_path_factory, make_retr
         finally:
             reader.close()
         assert tiled_index(source, target, 3) == target  # reused while the source is unchanged
+
+
+def test_a_cold_process_gets_the_bench_runs_settings_through_its_environment(tmp_path, monkeypatch):
+    run = load_settings(
+        None,
+        index_dir=tmp_path / "index",
+        llm={"model": "bundled:qwen2.5-coder-0.5b", "n_ctx": 2048, "save_prefix_cache": False},
+        retrieval={"top_k": 3},
+    )
+    monkeypatch.setenv("LITOPYS_LLM__N_CTX", "999")  # the caller's own variables do not leak in
+    env = settings_env(run)
+    assert "LITOPYS_LLM__N_CTX" not in env
+    for name in [k for k in os.environ if k.startswith("LITOPYS_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("LITOPYS_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # no litopys.toml here
+    assert load_settings(None).model_dump() == run.model_dump()

@@ -2,6 +2,7 @@
 
 from litopys.rag.answer import finish_answer
 from litopys.rag.citations import is_refusal, marker_numbers, resolve_citations, strip_invalid_markers
+from litopys.rag.prompt import REFUSAL_UK
 from litopys.rag.retrieval import Passage
 
 
@@ -39,6 +40,13 @@ def test_refusal_detection():
     assert is_refusal("У статтях немає відповіді на це запитання.")
     assert is_refusal("The articles do not contain the answer to this question.")
     assert not is_refusal("Кирило Дмитрієв [1].")
+    # The model's own wording of the refusal, seen in eval runs.
+    assert is_refusal("Відповідь на це запитання не можна знайти в статтях.")
+    assert is_refusal("Фрагменти не містять інформації про це.")
+    assert is_refusal("У фрагментах немає даних про зарплату.")
+    assert is_refusal("The salary is not mentioned in the passages.")
+    assert not is_refusal("Суд не вдовольнив позов [1].")
+    assert not is_refusal("Компанія не надала документів [2].")
 
 
 def test_answer_without_marker_is_attributed_to_the_supporting_passage():
@@ -47,9 +55,11 @@ def test_answer_without_marker_is_attributed_to_the_supporting_passage():
     assert answer.citations[0].n == 1 and answer.citations[0].attributed
 
 
-def test_unsupported_answer_gets_no_citation():
+def test_unsupported_answer_gets_no_citation_and_is_withheld():
     answer = finish_answer("Хто?", "Барак Обама.", PASSAGES)
-    assert answer.citations == [] and not answer.refused
+    # Nothing matches it to a passage, so it cannot be checked: the refusal is shown instead.
+    assert answer.citations == [] and answer.refused and answer.text == REFUSAL_UK
+    assert answer.withheld and answer.withheld.reason == "uncited" and answer.withheld.draft == "Барак Обама."
 
 
 def test_refusal_has_no_citations():

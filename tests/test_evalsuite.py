@@ -99,7 +99,10 @@ def test_summary_table_has_a_row_per_run_and_the_aggregates() -> None:
         "aggregate": {"answerable_correct": 1.0, "near_miss_refused": None},
     }
     table = summary_table(result)
-    assert "| ans | answerable | 1 | 1.000 | 0.000 | 1.000 | 0 | 2.5 |" in table
+    assert "| ans | answerable | 1 | 1.000 | 0.000 | 1.000 | 0 | 2.5 | - |" in table
+    metrics["timing"] = {"median_s": 2.5, "median_answered_s": 3.0, "median_answered_without_checks_s": 2.99}
+    table = summary_table({**result, "runs": {"ans": {**result["runs"]["ans"], **metrics}}})
+    assert "| 0 | 2.5 | 3.00, 2.99 |" in table
     assert "| near_miss_refused | - |" in table
 
 

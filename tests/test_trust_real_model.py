@@ -27,16 +27,17 @@ WITHHELD = {
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory, ner_uk, seed, model_cache, cli_env):
-    corpus = tmp_path_factory.mktemp("corpus")
+    return _env(tmp_path_factory.mktemp("corpus"), tmp_path_factory.mktemp("index"), ner_uk, seed, model_cache, cli_env)
+
+
+def _env(corpus, index_dir, ner_uk, seed, model_cache, cli_env) -> dict[str, str]:
+    """The seed and the ner-uk FILES in ``corpus``, for a `litopys` subprocess indexing into ``index_dir``."""
     seed.copy_to(corpus)
     (corpus / "ner").mkdir()
     for name in FILES:
         shutil.copy(ner_uk / name, corpus / "ner" / name)
     # The no-evidence bar is off: these questions must reach the model, whose drafts are under test.
-    return {
-        **cli_env(corpus, tmp_path_factory.mktemp("index"), model_cache),
-        "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0",
-    }
+    return {**cli_env(corpus, index_dir, model_cache), "LITOPYS_RETRIEVAL__MIN_ANSWER_SCORE": "0"}
 
 
 def test_drafts_that_are_not_answers_never_reach_the_user(env, seed, tmp_path, run_cli):
@@ -64,3 +65,37 @@ def test_ask_shows_the_refusal_and_keeps_the_draft_inspectable(env, run_cli):
     assert out["withheld_citations"] and out["withheld_citations"][0]["article_id"] == "ner/0135.txt"
     text = run_cli(env, "ask", question).stdout
     assert "WITHHELD" in text and out["withheld"] in text and text.rstrip().endswith(REFUSAL_UK)
+
+
+PRIVAT = """date 2016-12-19 Уряд націоналізував ПриватБанк
+Уряд оголосив про націоналізацію ПриватБанку в грудні 2016 року. Рішення ухвалили після звернення власників банку до Національного банку.
+Вкладники можуть користуватися рахунками як і раніше: банк працює у звичайному режимі, повідомили в Міністерстві фінансів.
+"""
+
+
+REORG = """date 2019-05-14 Мерія реорганізує комунальне підприємство
+Міський голова підписав розпорядження про реорганізацію комунального підприємства «Житлосервіс». Його об'єднають із «Теплоенерго» до кінця року.
+Працівників підприємства не звільнять, запевнили в міськраді. Модернізацію котелень профінансують із міського бюджету.
+"""
+
+
+def test_a_russian_spelling_of_the_model_takes_the_passages_spelling(
+    tmp_path, ner_uk, seed, model_cache, cli_env, run_cli
+):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    env = _env(corpus, tmp_path / "index", ner_uk, seed, model_cache, cli_env)
+    (corpus / "privat.txt").write_text(PRIVAT, encoding="utf-8")
+    (corpus / "reorg.txt").write_text(REORG, encoding="utf-8")
+    run_cli(env, "index", "--json")
+    question = "Що оголосив уряд щодо ПриватБанку в грудні 2016 року? Відповідай одним словом."
+    proc = run_cli(env, "ask", question, "--json")
+    out = json.loads(proc.stdout)
+    # The model writes the Russian spelling ("Национал…"); the answer carries the passage's.
+    assert "respelled" in proc.stderr and "'Национал" in proc.stderr, (
+        out["answer"],
+        out["withheld"],
+        proc.stderr[-2000:],
+    )
+    assert not out["refused"] and "Націоналізац" in out["answer"], out
+    assert "Национал" not in out["answer"] and [c["article_id"] for c in out["citations"]] == ["privat.txt"], out

@@ -119,6 +119,7 @@ def test_every_withholding_reason_is_explained_in_both_languages():
             ("wrong_type", ("name",)),
             ("wrong_type", ("day",)),
             ("wrong_type", ("place",)),
+            ("uncited", ()),
         ]:
             note = withheld_note(reason, missing, draft, s)
             assert draft in note and "{" not in note, (language, reason)

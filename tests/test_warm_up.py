@@ -34,26 +34,22 @@ def answerer(model_cache):
     return Answerer(None, open_chat_model(settings.llm, model_cache), settings.llm)  # type: ignore[arg-type]
 
 
-def evaluated_prompt_tokens(answerer: Answerer, messages: list[dict[str, str]]) -> int:
-    """How many prompt tokens llama.cpp evaluates for ``messages`` (its first ``eval`` call is the prompt)."""
-    llama = answerer.llm.llama
-    calls: list[int] = []
-    original = llama.eval
+@pytest.fixture
+def evaluated_prompt_tokens(counting_evals):
+    """``evaluated_prompt_tokens(answerer, messages)``: prompt tokens llama.cpp evaluates for ``messages``."""
 
-    def counting_eval(tokens):
-        calls.append(len(tokens))
-        return original(tokens)
+    def evaluated(answerer: Answerer, messages: list[dict[str, str]]) -> int:
+        with counting_evals(answerer.llm.llama) as calls:
+            complete(answerer.llm, messages, Sampling(max_tokens=1, temperature=0.0, seed=1), slot="answer")
+        return calls[0]  # the first eval call is the prompt
 
-    llama.eval = counting_eval
-    try:
-        complete(answerer.llm, messages, Sampling(max_tokens=1, temperature=0.0, seed=1), slot="answer")
-    finally:
-        del llama.eval  # back to the class's method
-    return calls[0]
+    return evaluated
 
 
 @pytest.mark.slow
-def test_after_the_warm_up_the_first_question_evaluates_only_what_follows_the_fixed_prefix(answerer):
+def test_after_the_warm_up_the_first_question_evaluates_only_what_follows_the_fixed_prefix(
+    answerer, evaluated_prompt_tokens
+):
     messages = build_prompt(QUESTION, [PASSAGE]).messages
     fixed = answerer.count_tokens("".join(m["content"] for m in messages[:-1]))  # system prompt, worked turns
     answerer.llm.forget()  # a fresh server
@@ -63,6 +59,17 @@ def test_after_the_warm_up_the_first_question_evaluates_only_what_follows_the_fi
     warm = evaluated_prompt_tokens(answerer, messages)
     print(f"prompt tokens evaluated by the first question: {cold} cold, {warm} after the warm-up ({fixed} fixed)")
     assert 0 < warm <= cold - fixed  # the passages and the question are still evaluated, the prefix is not
+
+
+@pytest.mark.slow
+def test_a_new_process_warm_up_loads_both_saved_prefixes_instead_of_evaluating_them(answerer, counting_evals):
+    answerer.llm.forget()
+    answerer.warm_up()  # evaluates and saves both prefixes, unless an earlier run saved them
+    assert answerer.llm.prefixes.path("answer").is_file() and answerer.llm.prefixes.path("rewrite").is_file()
+    answerer.llm.forget()  # as a new server process starts
+    with counting_evals(answerer.llm.llama) as calls:
+        answerer.warm_up()
+    assert calls == [] and answerer.llm.llama.n_tokens > 1000  # the answer prefix (~1,100 tokens) is in the KV cache
 
 
 def test_the_warm_up_runs_in_the_background_and_logs_its_start_and_end(caplog):
@@ -79,7 +86,7 @@ def test_the_warm_up_runs_in_the_background_and_logs_its_start_and_end(caplog):
         release.set()
         thread.join(30)
     messages = [r.getMessage() for r in caplog.records]
-    assert any(m.startswith("warm-up: evaluating") for m in messages)
+    assert any(m.startswith("warm-up: loading or evaluating") for m in messages)
     assert any(m.startswith("warm-up done in") for m in messages)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from litopys.rag.answer import finish_answer
 from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK
 from litopys.rag.retrieval import Passage
@@ -21,6 +23,12 @@ def test_an_answer_that_only_restates_the_question_is_an_echo():
     assert is_echo("На якому заході презентували проєкт?", "Проєкт презентували на заході [1].")
     assert is_echo("Хто є директором ТОВ «Деміург»?", "ТОВ «Деміург» [1].")
     assert is_echo("Хто був чоловіком Емми?", "Емми був чоловіком [1].")
+    # A legal form or "компанія" before the question's own firm adds no firm (roles-ner-uk drafts).
+    assert is_echo("Яка фірма виграла тендер «Укртрансгазу»?", "ПАТ «Укртрансгаз» [1].")
+    assert is_echo(
+        "Яка фірма ремонтує вагони Харківського метрополітену?", "Компанія «Харківського метрополітену» [2]."
+    )
+    assert not is_echo("Яка фірма виграла тендер «Укртрансгазу»?", "ТОВ «Укргеоекологія» [1].")
     assert is_echo(
         "Turing machines are commonly employed to define what?", "Turing machines are employed to define what [1]."
     )
@@ -132,3 +140,28 @@ def test_a_fact_cited_to_the_wrong_passage_is_re_cited_not_withheld():
     # A name that no passage holds is still withheld.
     invented = finish_answer("Хто очолить делегацію?", "Делегацію очолить Сергій Лавров [1].", passages)
     assert invented.refused and invented.withheld is not None and invented.withheld.reason == "unsupported"
+
+
+def test_the_checks_after_generation_are_timed_and_summarised():
+    from litopys.rag.evaluation import Question, score_answer, summarize
+
+    answer = finish_answer("Скільки коштує проєкт?", "3,5 млн грн [1].", _passages())
+    assert answer.timings["checks_s"] > 0.0
+    withheld = finish_answer("Коли презентували проєкт?", "На міському форумі [1].", _passages())
+    question = Question("Скільки коштує проєкт?", "0001.txt", ("3,5 млн",))
+    rows = [score_answer(question, answer, 2.0), score_answer(question, withheld, 4.0)]
+    gated = score_answer(question, finish_answer("Скільки коштує проєкт?", REFUSAL_UK, []), 0.1)
+    timing = summarize([*rows, gated])["timing"]
+    # Answered means the model wrote a draft (shown or withheld), not a refusal before the LLM.
+    assert timing["median_answered_s"] == 3.0
+    assert timing["median_checks_s"] > 0.0
+    assert timing["median_answered_without_checks_s"] == pytest.approx(3.0 - timing["median_checks_s"])
+
+
+def test_a_name_in_the_cited_passages_title_supports_the_draft():
+    # A text whose first line names the director becomes the title of every chunk; the model reads it there.
+    title = "Автором сценарію виступив Сергій Бібік, режисер – Станіслав Цехмістренко."
+    text = "Присутній на прем’єрі фільму «Межа очікування» побратим Хом’яків звернув увагу на проблему."
+    passage = Passage(1, "0342.txt", title, None, text, 0, len(text), 1.0)
+    answer = finish_answer("Хто режисер фільму «Межа очікування»?", "Станіслав Цехмістренко [1].", [passage])
+    assert not answer.refused and answer.withheld is None, answer.withheld

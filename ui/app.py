@@ -27,8 +27,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from litopys.core.config import Settings
 from litopys.core.errors import FilterError, LitopysError
-from litopys.index.reader import indexed_article, list_articles, list_sections_and_tags
+from litopys.index.backend import indexed_article, list_articles, list_sections_and_tags
 from litopys.rag.answer import Answer, Delta
 from litopys.rag.followup import Turn
 from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter
@@ -58,12 +59,12 @@ class Run:
     cleared: bool = False  # "new chat" pressed meanwhile: drop the rest of this answer
 
 
-def path_choices(index_dir) -> list[tuple[str, str]]:
+def path_choices(settings: Settings) -> list[tuple[str, str]]:
     """Filter choices: every folder (``name/``), export file, section, tag and article of the index."""
-    articles = list_articles(index_dir)
+    articles = list_articles(settings)
     folders = sorted({aid.rsplit("/", i)[0] + "/" for aid, _, _ in articles for i in range(1, aid.count("/") + 1)})
     exports = sorted({aid.partition("#")[0] for aid, _, _ in articles if "#" in aid})
-    sections, tags = list_sections_and_tags(index_dir)
+    sections, tags = list_sections_and_tags(settings)
     return (
         [(f"{f} 📁", f) for f in folders]
         + [(f"{f} 📄", f) for f in exports]
@@ -244,14 +245,14 @@ class ChatHandlers:
         article = None
         if target is not None:
             try:
-                article = indexed_article(self.settings.index_dir, target.article_id)
+                article = indexed_article(self.settings, target.article_id)
             except LitopysError as exc:
                 log.warning("viewer: %s", exc)
         return render.viewer_html(article, target, self.s)
 
     def refresh_paths(self):
         """The filter's choices, re-read so articles added in the library tab show up."""
-        return gr.Dropdown(choices=path_choices(self.settings.index_dir))
+        return gr.Dropdown(choices=path_choices(self.settings))
 
 
 @dataclass
@@ -273,7 +274,7 @@ class ChatView:
     open: gr.Button
 
 
-def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
+def _chat_tab(s: dict[str, str], settings: Settings) -> ChatView:
     """Lay out the chat tab: the conversation and question on the left, the viewer and sources on the right."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=340):
@@ -302,7 +303,7 @@ def _chat_tab(s: dict[str, str], index_dir) -> ChatView:
                         label=s["date_to"], placeholder="2025-12-31", max_lines=1, elem_id="lt-date-to", min_width=140
                     )
                 paths = gr.Dropdown(
-                    choices=path_choices(index_dir),
+                    choices=path_choices(settings),
                     multiselect=True,
                     allow_custom_value=True,
                     label=s["paths"],
@@ -365,7 +366,7 @@ def build_app(assistant) -> gr.Blocks:
         gr.Markdown(f"## {s['title']}\n{s['intro']}")
         with gr.Tabs():
             with gr.Tab(s["tab_chat"], id="chat"):
-                view = _chat_tab(s, assistant.settings.index_dir)
+                view = _chat_tab(s, assistant.settings)
             with gr.Tab(s["tab_library"], id="library", elem_id="lt-library-tab"):
                 build_library_tab(assistant, s)
         _wire(view, handlers, assistant.settings.server.concurrency_limit)

@@ -1,14 +1,20 @@
 """Answer-side measurements for `litopys bench`: our ask vs a bare llama.cpp call, the prefix
-cache, the waiting a user feels, and a naive pipeline (docs/quality.md's naive baseline, reduced) in the same run."""
+cache, a new process's first answer, the waiting a user feels, and a naive pipeline
+(docs/quality.md's naive baseline, reduced) in the same run."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from litopys.core.config import Settings
 from litopys.core.errors import LitopysError
 from litopys.index.corpus import Article
 from litopys.index.lemmatize import lemmas, query_lemmas
@@ -16,7 +22,7 @@ from litopys.index.store import fts_match
 from litopys.rag.answer import Answerer
 from litopys.rag.followup import Turn, rewrite_messages
 from litopys.rag.llm import LlamaCppChat, Sampling, complete
-from litopys.rag.prompt import SYSTEM_PROMPT
+from litopys.rag.prompt import SYSTEM_PROMPT, answer_prefix
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ def ask_vs_bare(answerer: Answerer, questions: Sequence[str], bare_for: int) -> 
     """Ask each question from the same KV state (system prompt cached from another question);
     for the first ``bare_for`` also run the bare llama.cpp call on the identical prompt from that state."""
     chat = _llama(answerer)
+    chat.prime("answer", answer_prefix())
     warm = answerer.prompt_for("Що відомо про погоду?", answerer.retriever.for_answer("Що відомо про погоду?"))
     complete(chat, warm.messages, Sampling(1, 0.0, 0), slot="answer")
     state = chat.snapshot()
@@ -135,6 +142,64 @@ def prefix_cache_gain(answerer: Answerer, questions: Sequence[str]) -> list[Cach
         complete(chat, evict, Sampling(8, 0.0, 0), slot="rewrite")
         restored = answerer.ask(question).timings["first_token_s"]
         runs.append(CacheRun(evicted, restored))
+    return runs
+
+
+@dataclass(frozen=True)
+class ColdRun:
+    """First token of one question: `litopys ask` in new processes (saved prefix loaded, or evaluated) vs warm."""
+
+    question: str
+    warm_s: float  # in this process, its prefixes already in memory (a server after its warm-up)
+    loaded_s: float
+    evaluated_s: float  # llm.save_prefix_cache = false
+    loaded_wall_s: float  # the whole process: loading the models, retrieval, the answer
+    evaluated_wall_s: float
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment of a `litopys` subprocess that runs with ``settings`` (no other LITOPYS_* variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LITOPYS_")}
+    fields = settings.model_dump(mode="json", exclude={"llm": {"api_key"}})
+    for name, value in fields.items():  # nested sections as JSON, which pydantic-settings reads back
+        env[f"LITOPYS_{name.upper()}"] = json.dumps(value) if isinstance(value, dict | list) else str(value)
+    return env
+
+
+def cold_ask(settings: Settings, question: str) -> tuple[float, float]:
+    """(timings.first_token_s, wall seconds) of `litopys ask --json QUESTION` in a new process."""
+    started = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "litopys.cli", "ask", "--json", question],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise LitopysError(f"`litopys ask` failed in the cold-process bench: {proc.stderr.strip()[-300:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])["timings"]["first_token_s"], wall
+
+
+def cold_vs_warm(answerer: Answerer, settings: Settings, questions: Sequence[str]) -> list[ColdRun]:
+    """Each question asked by a warm process (this one), then by new processes with and without the saved prefix.
+
+    Questions refused before generation (nothing stands out) are left out: no LLM call to time.
+    """
+    chat = _llama(answerer)
+    evaluating = settings.model_copy(update={"llm": settings.llm.model_copy(update={"save_prefix_cache": False})})
+    runs = []
+    for question in questions:
+        chat.forget()
+        answerer.warm_up()  # as a server after its warm-up; also saves the prefixes if they were not yet
+        warm = answerer.ask(question)
+        if warm.low_evidence:
+            continue
+        loaded, loaded_wall = cold_ask(settings, question)
+        evaluated, evaluated_wall = cold_ask(evaluating, question)
+        runs.append(ColdRun(question, warm.timings["first_token_s"], loaded, evaluated, loaded_wall, evaluated_wall))
     return runs
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from litopys.bench.report import BenchReport, Figure
 
 if TYPE_CHECKING:  # imported where used: they load the LLM bindings
-    from litopys.bench.answering import AskRun, CacheRun, Timed
+    from litopys.bench.answering import AskRun, CacheRun, ColdRun, Timed
 from litopys.core.config import Settings
 from litopys.core.measure import percentile
 from litopys.index.corpus import load_corpus
@@ -48,14 +48,15 @@ class BenchPlan:
     ask_questions: int | None
     bare_questions: int
     cache_questions: int
+    cold_questions: int
     naive_questions: int
     query_repeats: int
 
     @classmethod
     def make(cls, quick: bool) -> BenchPlan:
         if quick:  # sized for under 10 minutes on 2 busy cores, with the scratch indexes cached
-            return cls(True, 60, 4, 2, 1, 4, 4)
-        return cls(False, None, None, 6, 4, 5, 4)
+            return cls(True, 60, 4, 2, 1, 1, 4, 4)
+        return cls(False, None, None, 6, 4, 3, 5, 4)
 
 
 def _questions(path: Path | None, corpus: Path, settings: Settings) -> tuple[list[str], str]:
@@ -327,7 +328,7 @@ def serve_peak_rss_mb(settings: Settings, question: str) -> float:
 def _answering(
     report: BenchReport, settings: Settings, embedder, corpus: Path, questions: list[str], plan: BenchPlan
 ) -> None:
-    from litopys.bench.answering import NaiveBM25, ask_vs_bare, naive_answer, prefix_cache_gain
+    from litopys.bench.answering import NaiveBM25, ask_vs_bare, cold_vs_warm, naive_answer, prefix_cache_gain
     from litopys.rag.llm import LlamaCppChat
     from litopys.runtime import open_assistant
 
@@ -337,8 +338,12 @@ def _answering(
         report.notes.append("answering sections need llm.backend = 'llama_cpp' (the bare reference runs in-process)")
         return
     asked = questions[: plan.ask_questions]
-    runs = ask_vs_bare(answerer, asked, plan.bare_questions)
     subset = " (subset)" if plan.quick else ""
+    if answerer.llm.prefixes is None:
+        report.notes.append("cold-process figures need llm.save_prefix_cache = true (and keep_prefix_cache)")
+    else:
+        _cold_figures(report, cold_vs_warm(answerer, settings, asked[: plan.cold_questions]), subset)
+    runs = ask_vs_bare(answerer, asked, plan.bare_questions)
     _ask_figures(report, runs, subset)
     # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
     cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
@@ -375,6 +380,37 @@ def _ask_figures(report: BenchReport, runs: list[AskRun], subset: str) -> None:
             median(b.decode_tps for b in bare),
             "bare call",
             ">= 0.95",
+        ),
+    )
+
+
+def _cold_figures(report: BenchReport, runs: list[ColdRun], subset: str) -> None:
+    """A new process's first token, its prefixes loaded from the prefix cache or evaluated, vs a warm process."""
+    if not runs:
+        report.notes.append("cold-process figures: every question was refused before generation")
+        return
+    warm = median(r.warm_s for r in runs)
+    common = f"median of {len(runs)} questions{subset}; `litopys ask --json` timings.first_token_s (from the LLM call)"
+    report.add(
+        Figure(
+            "answer.cold_ttft_ratio",
+            "first token of `litopys ask` in a new process, saved prefix loaded",
+            median(r.loaded_s for r in runs),
+            "s",
+            warm,
+            "warm process (prefixes in memory), same question",
+            "<= 1.2",
+            f"{common}; whole process {median(r.loaded_wall_s for r in runs):.1f} s (models loaded too)",
+        ),
+        Figure(
+            "answer.cold_ttft_evaluated_ratio",
+            "... the prefix evaluated instead (llm.save_prefix_cache = false)",
+            median(r.evaluated_s for r in runs),
+            "s",
+            warm,
+            "warm process",
+            "",
+            f"{common}; whole process {median(r.evaluated_wall_s for r in runs):.1f} s",
         ),
     )
 

@@ -164,6 +164,29 @@ class RetrievalSettings(BaseModel):
     )
 
 
+class IndexSettings(BaseModel):
+    """Where the index lives: files in ``index_dir`` (local), or collections on a Milvus server."""
+
+    backend: Literal["local", "milvus"] = Field(
+        "local",
+        description=(
+            "local: SQLite/FTS5 + FAISS files in index_dir (no server); "
+            "milvus: collections on the Milvus server at uri, shared by many chat servers."
+        ),
+    )
+    uri: str = Field("http://127.0.0.1:19530", description="The Milvus server (backend milvus).")
+    token: SecretStr | None = Field(None, description="Milvus token ('user:password' or an API key); never logged.")
+    collection: str = Field(
+        "litopys",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+        description="Prefix of the Milvus collections (PREFIX_chunks, PREFIX_articles, PREFIX_meta).",
+    )
+    dense_index: Literal["HNSW", "FLAT"] = Field(
+        "HNSW", description="Milvus vector index: HNSW (approximate, sub-linear) or FLAT (exact, small indexes)."
+    )
+    timeout_s: float = Field(30.0, gt=0, description="Longest wait for one Milvus call before it fails.")
+
+
 class LLMSettings(BaseModel):
     """The answering model: in-process llama.cpp, or an OpenAI-compatible server."""
 
@@ -182,6 +205,13 @@ class LLMSettings(BaseModel):
     request_timeout_s: float = Field(600.0, gt=0, description="Read timeout of one request to base_url.")
     keep_prefix_cache: bool = Field(
         True, description="Keep the evaluated system prompt (KV cache) across follow-up rewrites (llama_cpp)."
+    )
+    save_prefix_cache: bool = Field(
+        True,
+        description=(
+            "Save the evaluated fixed prompt prefixes under <cache_dir>/prefix and load them in new processes "
+            "instead of evaluating them again (llama_cpp, with keep_prefix_cache)."
+        ),
     )
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
@@ -240,6 +270,7 @@ class Settings(BaseSettings):
     exports: ExportSettings = ExportSettings()
     log_level: str = "INFO"
 
+    index: IndexSettings = IndexSettings()
     embedder: EmbedderSettings = EmbedderSettings()
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()

@@ -1,4 +1,4 @@
-"""File checksums and durable renames shared by the index, the uploads and the model loader."""
+"""File checksums and durable renames shared by the index, the uploads, the model loader and the prefix cache."""
 
 from __future__ import annotations
 
@@ -32,3 +32,20 @@ def fsync_dir(folder: Path) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` all or nothing: a temp file beside it, fsynced, then renamed over it.
+
+    A crash or a full disk leaves the old file (or none), never a partial one.
+    """
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,487 @@
+"""The index on a Milvus server: the ``milvus`` backend of litopys.index.backend.
+
+Three collections, named by ``[index] collection`` (PREFIX):
+
+- ``PREFIX_chunks``: one row a chunk: its stable id, article id, span, text, a copy of the
+  article fields the filters read (date, section, tags, the id's folder prefixes), the
+  chunk's and the title's lemmas with a BM25 function over each (Milvus makes the sparse
+  vectors from our pymorphy3 lemmas: lemmas in, BM25 out) and the dense vector.
+- ``PREFIX_articles``: the article bodies for the viewer, cut into parts that fit a VARCHAR.
+- ``PREFIX_meta``: the published record (generation, build facts) and the lists of articles
+  a publish replaced (``pending``).
+
+Every data row carries the generation that wrote it. Readers see exactly the published
+generation: rows with ``floor <= gen <= generation``, less the older rows of the articles
+that generation replaced or removed, which its writer deletes right after publishing
+(litopys.index.milvus_build). A killed write leaves rows of an unpublished generation that
+no reader sees and the next writer deletes. All reads ask for Strong consistency, so a
+reader that saw a published record also sees every row written before it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from litopys.core.config import IndexSettings
+from litopys.core.errors import IndexStateError
+from litopys.index.backend import DatedArticles, LexicalHits, Ranking
+from litopys.index.corpus import Article
+from litopys.index.filters import RetrievalFilter
+from litopys.index.store import StoredChunk
+from litopys.index.vectors import HNSW_EF_SEARCH
+
+# FTS5's column weights in store.bm25_scores: a title lemma counts 0.3 of a body lemma.
+TITLE_WEIGHT = 0.3
+# FTS5's BM25 constants (Milvus defaults to the same; milvus-lite to k1 = 1.5).
+BM25_K1, BM25_B = 1.2, 0.75
+CONSISTENCY = "Strong"
+BODY_PART_CHARS = 16_000  # a VARCHAR holds 65 535 bytes: 16 000 characters of at most 4 bytes each
+BATCH = 256  # rows per insert, ids per `in [...]` filter
+SCAN_BATCH = 1000
+MAX_SCOPES = 256
+
+# Chunk fields a StoredChunk is made of.
+_CHUNK_FIELDS = [
+    *("id", "article_id", "ordinal", "span_start", "span_end", "text"),
+    *("title", "date", "url", "author", "outlet"),
+]
+_ARTICLE_FIELDS = [
+    *("article_id", "part", "content_hash", "title", "date", "body"),
+    *("url", "author", "outlet", "section", "tags"),
+]
+
+_NOT_WORD = re.compile(r"[^\w]|_")
+
+
+def bm25_token(lemma: str) -> str:
+    """One lemma as one token for Milvus's analyzer.
+
+    Its standard tokenizer splits at apostrophes and hyphens (``п'ять``, ``будь-який``),
+    where FTS5 matches the parts as a phrase; a modifier letter apostrophe (a letter to
+    every tokenizer) keeps the lemma whole, so it counts as one term, as the phrase does.
+    """
+    return _NOT_WORD.sub("ʼ", lemma)
+
+
+def bm25_text(lemmas: Iterable[str]) -> str:
+    return " ".join(bm25_token(lem) for lem in lemmas)
+
+
+def literal(text: str) -> str:
+    """A Milvus filter string literal for ``text`` (quoted, with C-style escapes)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return '"' + escaped.replace("\t", "\\t") + '"'
+
+
+def literals(texts: Iterable[str]) -> str:
+    return "[" + ", ".join(literal(t) for t in texts) + "]"
+
+
+def scopes(article_id: str) -> list[str]:
+    """Every prefix of an article id ending at a ``/`` or ``#``: the folders and export file it is in.
+
+    A folder filter (``dir/``) or an export-file filter (``FILE#``) is a prefix of the ids it
+    matches (filters.RetrievalFilter.sql), so "the id starts with P" is "P is one of its scopes".
+    """
+    out = [article_id[: i + 1] for i, ch in enumerate(article_id) if ch in "/#"]
+    return out[:MAX_SCOPES]
+
+
+def filter_expr(filters: RetrievalFilter | None) -> str | None:
+    """The Milvus expression over a chunk row that ``filters`` means (as ``RetrievalFilter.sql``)."""
+    if not (filters and filters.active):
+        return None
+    conds: list[str] = []
+    if filters.date_from or filters.date_to:
+        conds.append('date != ""')  # an article without a date never matches a date range
+    if filters.date_from:
+        conds.append(f"date >= {literal(filters.date_from)}")
+    if filters.date_to:
+        conds.append(f"date <= {literal(filters.date_to)}")
+    which = []
+    if filters.articles:
+        which.append(f"article_id in {literals(filters.articles)}")
+    prefixes = [f"{a}#" for a in filters.articles] + list(filters.folders)
+    if prefixes:
+        which.append(f"array_contains_any(scopes, {literals(prefixes)})")
+    if which:
+        conds.append("(" + " or ".join(which) + ")")
+    named = []
+    if filters.sections:
+        named.append(f"section in {literals(filters.sections)}")
+    if filters.tags:
+        named.append(f"array_contains_any(tags, {literals(filters.tags)})")
+    if named:
+        conds.append("(" + " or ".join(named) + ")")
+    return " and ".join(conds)
+
+
+def both(*conds: str | None) -> str:
+    return " and ".join(f"({c})" for c in conds if c)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The collection names under one prefix."""
+
+    prefix: str
+
+    @property
+    def chunks(self) -> str:
+        return f"{self.prefix}_chunks"
+
+    @property
+    def articles(self) -> str:
+        return f"{self.prefix}_articles"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.prefix}_meta"
+
+    def all(self) -> list[str]:
+        return [self.chunks, self.articles, self.meta]
+
+
+@dataclass(frozen=True)
+class Published:
+    """The published record: which generation readers see, and its build facts."""
+
+    generation: int = 0
+    floor: int = 0  # rows older than this belong to a generation a full rebuild replaced
+    pending: int = 0  # how many `pending` rows list articles whose older rows are still to be deleted
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, value: str) -> Published:
+        data = json.loads(value)
+        return cls(int(data["generation"]), int(data["floor"]), int(data["pending"]), dict(data["facts"]))
+
+    def dump(self) -> str:
+        return json.dumps(
+            {"generation": self.generation, "floor": self.floor, "pending": self.pending, "facts": self.facts},
+            ensure_ascii=False,
+        )
+
+
+class Milvus:
+    """A connection to the server with the calls the index makes, each bounded by ``timeout_s``."""
+
+    def __init__(self, settings: IndexSettings) -> None:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        self.settings = settings
+        self.names = Names(settings.collection)
+        self.timeout = settings.timeout_s
+        token = settings.token.get_secret_value() if settings.token else ""
+        try:
+            self.client = MilvusClient(uri=settings.uri, token=token, timeout=self.timeout)
+        except MilvusException as exc:
+            raise IndexStateError(f"cannot reach the Milvus server at {settings.uri}: {exc.message}") from exc
+
+    def close(self) -> None:
+        self.client.close()
+
+    def exists(self) -> bool:
+        return all(self.client.has_collection(name, timeout=self.timeout) for name in self.names.all())
+
+    def published(self) -> Published | None:
+        rows = self.client.query(
+            self.names.meta,
+            filter='key == "published"',
+            output_fields=["value"],
+            timeout=self.timeout,
+            consistency_level=CONSISTENCY,
+        )
+        return Published.parse(rows[0]["value"]) if rows else None
+
+    def pending_articles(self, generation: int) -> list[str]:
+        """The articles whose rows older than ``generation`` its publish replaced (listed in ``pending`` rows)."""
+        rows = self.client.query(
+            self.names.meta,
+            filter=f'gen == {generation} and key != "published"',
+            output_fields=["value"],
+            timeout=self.timeout,
+            consistency_level=CONSISTENCY,
+        )
+        return [aid for row in rows for aid in json.loads(row["value"])]
+
+    def query(self, collection: str, expr: str, fields: list[str]) -> list[dict[str, Any]]:
+        return self.client.query(
+            collection, filter=expr, output_fields=fields, timeout=self.timeout, consistency_level=CONSISTENCY
+        )
+
+    def scan(self, collection: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
+        """Every row matching ``expr``, a batch at a time (a plain query is capped at 16 384 rows)."""
+        it = self.client.query_iterator(
+            collection,
+            batch_size=SCAN_BATCH,
+            filter=expr,
+            output_fields=fields,
+            timeout=self.timeout,
+            consistency_level=CONSISTENCY,
+        )
+        try:
+            while batch := it.next():
+                yield from batch
+        finally:
+            it.close()
+
+    def search(
+        self, anns_field: str, data: list[Any], limit: int, expr: str, params: dict[str, Any]
+    ) -> list[tuple[int, float]]:
+        hits = self.client.search(
+            self.names.chunks,
+            data=data,
+            anns_field=anns_field,
+            limit=limit,
+            filter=expr,
+            search_params=params,
+            output_fields=[],
+            timeout=self.timeout,
+            consistency_level=CONSISTENCY,
+        )
+        return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
+
+
+def ids_expr(ids: Sequence[int]) -> str:
+    return f"id in [{', '.join(str(int(i)) for i in ids)}]"
+
+
+class MilvusSnapshot:
+    """One published generation on the server, as one question reads it."""
+
+    def __init__(self, milvus: Milvus, published: Published, visible: str) -> None:
+        self.milvus = milvus
+        self.generation = published.generation
+        self.visible = visible  # the expression that shows exactly this generation's rows
+        self._dense_params: dict[str, Any] = {"metric_type": "IP", "params": {}}
+        self._all_dated: DatedArticles | None = None  # the unfiltered span, read once per generation
+
+    def _bm25(self, field_name: str, text: str, limit: int, expr: str) -> dict[int, float]:
+        params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+        # Milvus reports a BM25 score as it is; milvus-lite negates it (its distances sort
+        # ascending). A BM25 score is never negative, so its magnitude is right on both.
+        return {cid: abs(score) for cid, score in self.milvus.search(field_name, [text], limit, expr, params)}
+
+    def _combined(self, text: str, ids: Sequence[int], where: str) -> dict[int, float]:
+        """Body BM25 plus TITLE_WEIGHT times title BM25 of exactly ``ids`` (FTS5's weighted columns)."""
+        out: dict[int, float] = {}
+        for i in range(0, len(ids), BATCH):
+            part = ids[i : i + BATCH]
+            expr = both(where, ids_expr(part))
+            body = self._bm25("sparse_lemmas", text, len(part), expr)
+            title = self._bm25("sparse_title", text, len(part), expr)
+            for cid in set(body) | set(title):
+                out[cid] = body.get(cid, 0.0) + TITLE_WEIGHT * title.get(cid, 0.0)
+        return out
+
+    def lexical(self, lemmas: Sequence[str], limit: int, filters: RetrievalFilter | None) -> LexicalHits:
+        """The best chunks by body and title BM25 combined.
+
+        The candidates are the best ``limit`` by each field; each is then scored by both, and
+        the best ``limit`` by the sum are the top (a chunk in neither field's top is missed,
+        where FTS5 ranks every match).
+        """
+        text = bm25_text(lemmas)
+        if not text:
+            return LexicalHits([], lambda ids: {})
+        where = both(self.visible, filter_expr(filters))
+        found = set(self._bm25("sparse_lemmas", text, limit, where)) | set(
+            self._bm25("sparse_title", text, limit, where)
+        )
+        scores = self._combined(text, sorted(found), where)
+        top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+        return LexicalHits(top, lambda ids: self._combined(text, list(ids), where))
+
+    def dense(self, query: np.ndarray, limit: int, filters: RetrievalFilter | None) -> Ranking:
+        params = {"metric_type": "IP", "params": {"ef": max(HNSW_EF_SEARCH, limit)}}
+        vector = query.astype(np.float32).ravel().tolist()
+        return self.milvus.search("vector", [vector], limit, both(self.visible, filter_expr(filters)), params)
+
+    def dense_scores(self, query: np.ndarray, ids: Sequence[int]) -> Ranking:
+        """Exact cosine with the stored vectors (fetched, not searched: an ANN search may miss some)."""
+        q = query.astype(np.float32).ravel()
+        out = []
+        for i in range(0, len(ids), BATCH):
+            rows = self.milvus.query(self.milvus.names.chunks, ids_expr(ids[i : i + BATCH]), ["id", "vector"])
+            stored = {int(r["id"]): np.asarray(r["vector"], dtype=np.float32) for r in rows}
+            out += [(int(c), float(np.dot(stored[c], q))) for c in ids[i : i + BATCH] if c in stored]
+        return out
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        for i in range(0, len(ids), BATCH):
+            rows = self.milvus.query(self.milvus.names.chunks, ids_expr(ids[i : i + BATCH]), _CHUNK_FIELDS)
+            for r in rows:
+                out[int(r["id"])] = StoredChunk(
+                    int(r["id"]),
+                    r["article_id"],
+                    int(r["ordinal"]),
+                    int(r["span_start"]),
+                    int(r["span_end"]),
+                    r["text"],
+                    r["title"],
+                    r["date"] or None,
+                    r["url"] or None,
+                    r["author"] or None,
+                    r["outlet"] or None,
+                )
+        return out
+
+    def chunk_dates(self, ids: Sequence[int]) -> dict[int, str | None]:
+        out: dict[int, str | None] = {}
+        for i in range(0, len(ids), BATCH):
+            for r in self.milvus.query(self.milvus.names.chunks, ids_expr(ids[i : i + BATCH]), ["id", "date"]):
+                out[int(r["id"])] = r["date"] or None
+        return out
+
+    def dated_articles(self, filters: RetrievalFilter | None) -> DatedArticles:
+        """Read from the chunk rows, which carry the fields every filter reads (the article rows lack scopes)."""
+        if filters is None or not filters.active:
+            if self._all_dated is None:
+                self._all_dated = self._dated(None)
+            return self._all_dated
+        return self._dated(filter_expr(filters))
+
+    def _dated(self, expr: str | None) -> DatedArticles:
+        dates: dict[str, str] = {}
+        for r in self.milvus.scan(self.milvus.names.chunks, both(self.visible, expr), ["article_id", "date"]):
+            dates[r["article_id"]] = r["date"]
+        known = [d for d in dates.values() if d]
+        return DatedArticles(len(dates), len(known), min(known, default=None), max(known, default=None))
+
+
+def visible_expr(published: Published, pending: Sequence[str]) -> str:
+    """The rows of exactly the published generation."""
+    expr = f"gen >= {published.floor} and gen <= {published.generation}"
+    if pending:
+        expr += f" and not (article_id in {literals(pending)} and gen < {published.generation})"
+    return expr
+
+
+class MilvusIndex:
+    """The published index on a Milvus server, open for reading (litopys.index.backend.SearchIndex)."""
+
+    def __init__(
+        self, settings: IndexSettings, embedder_spec: str | None, dim: int | None, *, browse: bool = False
+    ) -> None:
+        self.milvus = Milvus(settings)
+        self.where = f"{settings.uri} (collections {settings.collection}_*)"
+        self.embedder_spec, self.dim = embedder_spec, dim
+        self._cached: tuple[Published, MilvusSnapshot] | None = None
+        if not browse:
+            try:
+                self.snapshot()  # fail at start, not at the first question
+            except BaseException:
+                self.milvus.close()
+                raise
+
+    @classmethod
+    @contextmanager
+    def for_browsing(cls, settings: IndexSettings) -> Iterator[MilvusIndex]:
+        """The index for listing and viewing articles (no embedder to match; there may be no index yet)."""
+        index = cls(settings, None, None, browse=True)
+        try:
+            yield index
+        finally:
+            index.close()
+
+    def close(self) -> None:
+        self.milvus.close()
+
+    def _read_published(self) -> Published | None:
+        try:
+            return self.milvus.published() if self.milvus.exists() else None
+        except Exception as exc:  # pymilvus raises its own errors and grpc's
+            raise IndexStateError(f"cannot read the index on the Milvus server at {self.where}: {exc}") from exc
+
+    def _published(self) -> Published:
+        published = self._read_published()
+        if published is None:
+            raise IndexStateError(f"no index on the Milvus server at {self.where}; run `litopys index`")
+        facts = published.facts
+        if self.embedder_spec is not None and (
+            facts.get("embedder") != self.embedder_spec or facts.get("dim") != str(self.dim)
+        ):
+            raise IndexStateError(
+                f"the index was built with embedder {facts.get('embedder')} ({facts.get('dim')}-d) "
+                f"but the settings ask for {self.embedder_spec} ({self.dim}-d); "
+                "run `litopys index` to rebuild it"
+            )
+        return published
+
+    def snapshot(self) -> MilvusSnapshot:
+        """The published generation now; re-reads the pending list only when the record changed."""
+        published = self._published()
+        if self._cached is None or self._cached[0] != published:
+            pending = self.milvus.pending_articles(published.generation) if published.pending else []
+            self._cached = (published, MilvusSnapshot(self.milvus, published, visible_expr(published, pending)))
+        return self._cached[1]
+
+    # --- browsing (the viewer, the filters, the library tab) ---------------------------------
+    def article(self, article_id: str) -> Article | None:
+        if self._read_published() is None:
+            return None
+        snap = self.snapshot()
+        rows = self.milvus.query(
+            self.milvus.names.articles, both(snap.visible, f"article_id == {literal(article_id)}"), _ARTICLE_FIELDS
+        )
+        if not rows:
+            return None
+        rows.sort(key=lambda r: int(r["part"]))
+        first = rows[0]
+        return Article(
+            article_id,
+            first["title"],
+            first["date"] or None,
+            "".join(r["body"] for r in rows),
+            first["content_hash"],
+            first["url"] or None,
+            first["author"] or None,
+            first["outlet"] or None,
+            first["section"] or None,
+            tuple(json.loads(first["tags"] or "[]")),
+        )
+
+    def _firsts(self, fields: list[str]) -> Iterator[dict[str, Any]]:
+        """The first part of every published article (none when nothing is published yet)."""
+        if self._read_published() is None:
+            return
+        yield from self.milvus.scan(self.milvus.names.articles, both(self.snapshot().visible, "part == 0"), fields)
+
+    def article_list(self) -> list[tuple[str, str, str | None]]:
+        rows = self._firsts(["article_id", "title", "date"])
+        return sorted((r["article_id"], r["title"], r["date"] or None) for r in rows)
+
+    def sections_and_tags(self) -> tuple[list[str], list[str]]:
+        sections: set[str] = set()
+        tags: set[str] = set()
+        for r in self._firsts(["section", "tags"]):
+            if r["section"]:
+                sections.add(r["section"])
+            tags.update(json.loads(r["tags"] or "[]"))
+        return sorted(sections), sorted(tags)
+
+    def status(self) -> dict[str, object]:
+        published = self._read_published()
+        if published is None:
+            return {}
+        f = published.facts
+        return {
+            "articles": f.get("articles"),
+            "chunks": f.get("chunks"),
+            "embedder": f.get("embedder"),
+            "dim": f.get("dim"),
+            "built_at": f.get("built_at"),
+            "generation": published.generation,
+            "corpus_dir": f.get("corpus_dir"),
+            "backend": f"milvus {self.where}",
+        }
