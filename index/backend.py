@@ -31,6 +31,16 @@ class LexicalHits:
     score_of: Callable[[Sequence[int]], dict[int, float]]
 
 
+@dataclass(frozen=True)
+class DatedArticles:
+    """How many articles a filter lets through, how many of them have a date, and their date span."""
+
+    articles: int
+    dated: int
+    oldest: str | None
+    newest: str | None
+
+
 class IndexSnapshot(Protocol):
     """One published generation, as one question reads it."""
 
@@ -50,6 +60,14 @@ class IndexSnapshot(Protocol):
 
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         """The chunks of ``ids`` with their article's title, date and origin (gone ones are absent)."""
+        ...
+
+    def chunk_dates(self, ids: Sequence[int]) -> dict[int, str | None]:
+        """The date of each chunk's article (None: undated), by chunk id (gone ones are absent)."""
+        ...
+
+    def dated_articles(self, filters: RetrievalFilter | None) -> DatedArticles:
+        """The articles ``filters`` let through (all with None): counts and date span."""
         ...
 
 

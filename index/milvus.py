@@ -31,7 +31,7 @@ import numpy as np
 
 from litopys.core.config import IndexSettings
 from litopys.core.errors import IndexStateError
-from litopys.index.backend import LexicalHits, Ranking
+from litopys.index.backend import DatedArticles, LexicalHits, Ranking
 from litopys.index.corpus import Article
 from litopys.index.filters import RetrievalFilter
 from litopys.index.store import StoredChunk
@@ -263,6 +263,7 @@ class MilvusSnapshot:
         self.generation = published.generation
         self.visible = visible  # the expression that shows exactly this generation's rows
         self._dense_params: dict[str, Any] = {"metric_type": "IP", "params": {}}
+        self._all_dated: DatedArticles | None = None  # the unfiltered span, read once per generation
 
     def _bm25(self, field_name: str, text: str, limit: int, expr: str) -> dict[int, float]:
         params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
@@ -334,6 +335,28 @@ class MilvusSnapshot:
                     r["outlet"] or None,
                 )
         return out
+
+    def chunk_dates(self, ids: Sequence[int]) -> dict[int, str | None]:
+        out: dict[int, str | None] = {}
+        for i in range(0, len(ids), BATCH):
+            for r in self.milvus.query(self.milvus.names.chunks, ids_expr(ids[i : i + BATCH]), ["id", "date"]):
+                out[int(r["id"])] = r["date"] or None
+        return out
+
+    def dated_articles(self, filters: RetrievalFilter | None) -> DatedArticles:
+        """Read from the chunk rows, which carry the fields every filter reads (the article rows lack scopes)."""
+        if filters is None or not filters.active:
+            if self._all_dated is None:
+                self._all_dated = self._dated(None)
+            return self._all_dated
+        return self._dated(filter_expr(filters))
+
+    def _dated(self, expr: str | None) -> DatedArticles:
+        dates: dict[str, str] = {}
+        for r in self.milvus.scan(self.milvus.names.chunks, both(self.visible, expr), ["article_id", "date"]):
+            dates[r["article_id"]] = r["date"]
+        known = [d for d in dates.values() if d]
+        return DatedArticles(len(dates), len(known), min(known, default=None), max(known, default=None))
 
 
 def visible_expr(published: Published, pending: Sequence[str]) -> str:

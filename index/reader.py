@@ -17,7 +17,7 @@ import numpy as np
 
 from litopys.core.errors import IndexStateError
 from litopys.index import vectors
-from litopys.index.backend import LexicalHits, Ranking
+from litopys.index.backend import DatedArticles, LexicalHits, Ranking
 from litopys.index.builder import DB_NAME
 from litopys.index.corpus import Article
 from litopys.index.filters import RetrievalFilter
@@ -70,6 +70,14 @@ class Snapshot:
     def chunks(self, ids: Sequence[int]) -> dict[int, StoredChunk]:
         with self.db_lock:
             return self._store().get_chunks(ids)
+
+    def chunk_dates(self, ids: Sequence[int]) -> dict[int, str | None]:
+        with self.db_lock:
+            return self._store().chunk_dates(ids)
+
+    def dated_articles(self, filters: RetrievalFilter | None) -> DatedArticles:
+        with self.db_lock:
+            return DatedArticles(*self._store().dated_articles(self._where(filters)))
 
 
 class IndexReader:

@@ -291,6 +291,28 @@ class Store:
         )
         return [r[0] for r in rows]
 
+    def chunk_dates(self, chunk_ids: Sequence[int]) -> dict[int, str | None]:
+        """The date of each chunk's article, by chunk id."""
+        out: dict[int, str | None] = {}
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.conn.execute(
+                f"SELECT c.id, a.date FROM chunks c JOIN articles a ON a.id = c.article_id "
+                f"WHERE c.id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            out.update(dict(rows.fetchall()))
+        return out
+
+    def dated_articles(self, where: SqlFilter | None = None) -> tuple[int, int, str | None, str | None]:
+        """How many articles match ``where``, how many of them have a date, the oldest and newest date."""
+        cond, params = where or ("1", ())
+        row = self.conn.execute(
+            f"SELECT COUNT(*), COUNT(a.date), MIN(a.date), MAX(a.date) FROM articles a WHERE {cond}", list(params)
+        ).fetchone()
+        return row[0], row[1], row[2], row[3]
+
     def sections_and_tags(self) -> tuple[list[str], list[str]]:
         """Every section and every tag of the indexed articles, sorted (none in an older index)."""
         if self._select("section") == "NULL":

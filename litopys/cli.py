@@ -130,14 +130,15 @@ def index(
         raise typer.Exit(EXIT_WARNINGS)
 
 
-def _answer_one(assistant, question: str, history, as_json: bool):
+def _answer_one(assistant, question: str, history, as_json: bool, read_dates: bool = True):
     """Stream one answer to stdout (text mode) and return the final Answer."""
     from litopys.rag.answer import final_answer
 
     def echo(text: str) -> None:
         print(text, end="", flush=True)
 
-    answer = final_answer(assistant.answerer.stream(question, history), None if as_json else echo)
+    stream = assistant.answerer.stream(question, history, read_dates=read_dates)
+    answer = final_answer(stream, None if as_json else echo)
     if as_json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False), flush=True)
     else:
@@ -149,6 +150,8 @@ def _print_sources(answer) -> None:
     print()
     if answer.rewritten_question:
         print(f"(searched for: {answer.rewritten_question})")
+    if answer.dates:
+        print(f"\n({_dates_note(answer.dates)})")
     if answer.low_evidence:
         print("\n(no retrieved passage stands out from the others, so the model was not asked)")
     if answer.withheld:
@@ -171,11 +174,21 @@ def _print_sources(answer) -> None:
         print(textwrap.indent(textwrap.fill(p.text, 100), "    "))
 
 
+def _dates_note(dates) -> str:
+    """One line on the dates read from the question and whether they filtered the search."""
+    from litopys.ui.render import dates_note
+
+    return dates_note(dates, strings("en"))
+
+
 @app.command()
 def ask(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="The question, in any language."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object: answer, citations, passages, timings."),
+    dates: bool = typer.Option(
+        True, "--dates/--no-dates", help="Search only articles dated as the question says ('14 листопада', 'вчора')."
+    ),
 ) -> None:
     """Answer one question from the indexed articles, citing passages."""
     from litopys.runtime import open_assistant
@@ -183,7 +196,7 @@ def ask(
     settings = _settings(ctx)
     try:
         assistant = open_assistant(settings)
-        _answer_one(assistant, question, (), as_json)
+        _answer_one(assistant, question, (), as_json, read_dates=dates)
     except LitopysError as exc:
         _fail(exc)
     except ValueError as exc:

@@ -20,9 +20,10 @@ from litopys.rag.citations import (
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
 from litopys.rag.llm import ChatModel, Sampling
-from litopys.rag.prompt import answer_prefix, build_prompt, refusal_for
-from litopys.rag.retrieval import Passage, RetrievalFilter, Retriever
+from litopys.rag.prompt import answer_prefix, build_prompt, no_articles_dated, refusal_for
+from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
+from litopys.rag.when import warm_up as warm_up_dates
 from litopys.rag.withhold import ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class Answer:
     withheld: Withheld | None = None
     # Refused before generation: no retrieved passage stood out (see Retriever.evidence).
     low_evidence: bool = False
+    # The dates read from the question (the filter retrieval used, unless ``not_applied``).
+    dates: QuestionDates | None = None
+    # Refused before generation: no article is dated in the range read from the question.
+    no_articles_dated: bool = False
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -73,6 +78,8 @@ class Answer:
             "withheld_missing": list(self.withheld.missing) if self.withheld else [],
             "withheld_citations": [public(c.as_dict()) for c in self.withheld.citations] if self.withheld else [],
             "low_evidence": self.low_evidence,
+            "date_filter": self.dates.as_dict() if self.dates else None,
+            "no_articles_dated": self.no_articles_dated,
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
@@ -132,6 +139,7 @@ class Answerer:
         with self._llm_lock:
             self.llm.prime("rewrite", rewrite_prefix())
             self.llm.prime("answer", answer_prefix())  # last: the first answer finds it in the KV cache
+        warm_up_dates()  # dateparser loads its language data on first use (about half a second)
 
     def stream(
         self,
@@ -139,12 +147,14 @@ class Answerer:
         history: Sequence[Turn] = (),
         stop: threading.Event | None = None,
         filters: RetrievalFilter | None = None,
+        read_dates: bool = True,
     ) -> Iterator[Delta | Answer]:
         """Yield ``Delta`` pieces as the model writes, then the final ``Answer``.
 
         ``history`` holds the earlier turns of a conversation; a follow-up that
         depends on them is rewritten into a standalone question before retrieval.
-        ``filters`` restricts retrieval to a date range and/or some articles or folders.
+        ``filters`` restricts retrieval to a date range and/or some articles or folders;
+        with ``read_dates``, dates in the question narrow it (``Retriever.question_dates``).
         """
         question = question.strip()
         if not question:
@@ -153,13 +163,16 @@ class Answerer:
         rewritten = self.standalone(question, history)
         query = rewritten or question
         clock.rewritten = time.perf_counter()
-        evidence = self.retriever.evidence(query, filters)
+        dates = self.retriever.question_dates(query, filters) if read_dates else None
+        evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
         clock.retrieved = time.perf_counter()
+        empty_range = bool(dates and dates.applied and not evidence.passages)
         if not evidence.stands_out:
             # Nothing stands out from the candidates: the articles most likely do not answer,
-            # and the small model would answer anyway from whatever it is shown.
+            # and the small model would answer anyway from whatever it is shown. No passage at
+            # all under the question's dates: say so, rather than answer from other dates.
             clock.skip_generation()
-            refusal = refusal_for(query)
+            refusal = no_articles_dated(query, dates.range) if dates and empty_range else refusal_for(query)
             yield Delta(refusal)
             yield Answer(
                 question,
@@ -169,7 +182,9 @@ class Answerer:
                 True,
                 timings=clock.timings(len(refusal)),
                 rewritten_question=rewritten,
-                low_evidence=True,
+                low_evidence=not empty_range,
+                dates=dates,
+                no_articles_dated=empty_range,
             )
             return
         prompt = self.prompt_for(query, evidence.passages)
@@ -188,7 +203,7 @@ class Answerer:
         clock.done = time.perf_counter()
         clock.tokens = len(pieces)  # llama.cpp streams one token per piece
         # Grounding treats only the user's own words as given, not the model's rewrite.
-        yield finish_answer(
+        answer = finish_answer(
             question,
             "".join(pieces),
             prompt.passages,
@@ -196,6 +211,7 @@ class Answerer:
             clock=clock,
             article_texts=self.retriever.article_texts,
         )
+        yield replace(answer, dates=dates)
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""

@@ -12,9 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from litopys.rag.retrieval import Passage
+from litopys.rag.when import DateRange
 
 REFUSAL_UK = "У статтях немає відповіді на це запитання."
 REFUSAL_EN = "The articles do not contain the answer to this question."
+NO_ARTICLES_UK = "Статей, датованих {span} («{text}» у запитанні), немає, тож відповіді з інших дат не буде."
+NO_ARTICLES_EN = "No article is dated {span} (“{text}” in the question), so there is no answer from other dates."
 
 SYSTEM_PROMPT = f"""Ти — уважний помічник, який відповідає на запитання лише за наданими фрагментами новинних статей.
 Правила:
@@ -56,9 +59,19 @@ class Prompt:
     passages: list[Passage]
 
 
+def _english(question: str) -> bool:
+    """Whether to reply in English: the question is mostly Latin script (else Ukrainian)."""
+    return len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question))
+
+
 def refusal_for(question: str) -> str:
     """The refusal sentence in the question's language (Ukrainian unless mostly Latin script)."""
-    return REFUSAL_EN if len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question)) else REFUSAL_UK
+    return REFUSAL_EN if _english(question) else REFUSAL_UK
+
+
+def no_articles_dated(question: str, dates: DateRange) -> str:
+    """The plain answer to a question whose dates hold no article, in the question's language."""
+    return (NO_ARTICLES_EN if _english(question) else NO_ARTICLES_UK).format(span=dates.span, text=dates.text)
 
 
 _DELIMITER_RUN = re.compile(r"<{3,}|>{3,}")

@@ -8,14 +8,16 @@ the same for both.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 
 from litopys.core.config import RetrievalSettings
 from litopys.index.backend import IndexSnapshot, Ranking, SearchIndex
 from litopys.index.embedder import Embedder
 from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
 from litopys.index.lemmatize import query_lemmas
-from litopys.rag.fusion import rrf_fusion, zscore_fusion
+from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
+from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest
 
 # Re-exported: the filter used to live here, and the UI and evaluation import it from here.
 __all__ = ["SECTION_PREFIX", "TAG_PREFIX", "Evidence", "Passage", "RetrievalFilter", "Retriever", "parse_date"]
@@ -39,9 +41,41 @@ class Passage:
     url: str | None = None
     author: str | None = None
     outlet: str | None = None
+    # What ``score`` gained for a recent date on a question for the latest news (else None).
+    recency: float | None = None
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+
+# Why dates read from a question did not become the filter.
+USER_DATES = "user_dates"  # the user set a date range: theirs wins
+UNDATED_INDEX = "undated_index"  # (almost) no article has a date: the question's dates must be about events
+EVENT_TIME = "event_time"  # a year or "сьогодні" with no article dated then: the time of an event, not of its news
+ASKS_WHEN = "asks_when"  # "Якого числа в грудні…?": the dates of a question asking when are the event's
+MIN_DATED_SHARE = 0.1  # below this share of dated articles, a date filter would hide most of the index
+
+
+@dataclass(frozen=True)
+class QuestionDates:
+    """The date range read from a question, and why it is not the filter when it is not (``not_applied``)."""
+
+    range: DateRange
+    not_applied: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.not_applied is None
+
+    def narrow(self, filters: RetrievalFilter | None) -> RetrievalFilter | None:
+        """``filters`` (the user's) with this range as its dates, when it applies."""
+        if not self.applied:
+            return filters
+        start, end = self.range.iso
+        return replace(filters or RetrievalFilter(), date_from=start, date_to=end)
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.range.as_dict(), "applied": self.applied, "not_applied": self.not_applied}
 
 
 MIN_POOL = 40  # fused candidates needed before a low best score means "nothing stands out"
@@ -62,6 +96,46 @@ class Retriever:
         self.reader = reader
         self.embedder = embedder
         self.settings = settings
+
+    def question_dates(self, question: str, filters: RetrievalFilter | None = None) -> QuestionDates | None:
+        """The dates ``question`` asks about, and whether they may narrow ``filters`` (see ``QuestionDates``).
+
+        The user's own date range wins over the question's. Relative dates ("вчора") count from
+        today or from the newest article's date (``relative_dates_from``).
+        """
+        s = self.settings
+        if not s.question_dates:
+            return None
+        snapshot: IndexSnapshot | None = None
+        newest = None
+        if s.relative_dates_from == "newest_article":
+            snapshot = self.reader.snapshot()
+            newest = snapshot.dated_articles(None).newest
+        found = read_dates(question, date.fromisoformat(newest[:10]) if newest else date.today())
+        if found is None:
+            return None
+        if filters and (filters.date_from or filters.date_to):
+            return QuestionDates(found, USER_DATES)
+        snapshot = snapshot or self.reader.snapshot()  # read only for a question with dates
+        span = snapshot.dated_articles(filters)
+        if span.dated < MIN_DATED_SHARE * span.articles or not span.dated:
+            return QuestionDates(found, UNDATED_INDEX)
+        if not found.relative and asks_when(question):
+            return QuestionDates(found, ASKS_WHEN)
+        read = QuestionDates(found)
+        narrowed = read.narrow(filters)
+        if found.event_time and narrowed is not None and not snapshot.dated_articles(narrowed).dated:
+            return QuestionDates(found, EVENT_TIME)
+        return read
+
+    def _recency(self, fused: Ranking, snapshot: IndexSnapshot) -> dict[int, float]:
+        """What each fused candidate gains for its article's date (``recency_boost``)."""
+        s = self.settings
+        newest = snapshot.dated_articles(None).newest
+        if not newest:
+            return {}
+        dates = snapshot.chunk_dates([c for c, _ in fused])
+        return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
 
     def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
         """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""
@@ -115,7 +189,9 @@ class Retriever:
         # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
         # narrow filter) it says little, so both the bar and the pruning need a full pool.
         full = s.fusion == "zscore" and pool >= MIN_POOL
-        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and passages[0].score < s.min_answer_score)
+        # Being recent is no evidence of an answer: the bar sees the scores without the recency boost.
+        best = max((p.score - (p.recency or 0.0) for p in passages), default=0.0)
+        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and best < s.min_answer_score)
         if full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
@@ -143,6 +219,9 @@ class Retriever:
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:
             fused = zscore_fusion(lexical, dense, s.dense_weight)
+        gains = self._recency(fused, snapshot) if s.recency_boost > 0 and wants_latest(question) else {}
+        if gains:
+            fused = sorted(((c, v + gains.get(c, 0.0)) for c, v in fused), key=lambda kv: (-kv[1], kv[0]))
         lex, den = dict(lexical), dict(dense)
         per_article: dict[str, int] = {}
         out: list[Passage] = []
@@ -172,6 +251,7 @@ class Retriever:
                     url=chunk.url,
                     author=chunk.author,
                     outlet=chunk.outlet,
+                    recency=round(gains[cid], 4) if cid in gains else None,
                 )
             )
             if len(out) >= top_k:

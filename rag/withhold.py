@@ -21,6 +21,7 @@ from litopys.index.lemmatize import QUERY_STOPWORDS, is_numeral, lemma, lemmas, 
 from litopys.rag.citations import MARKER, Citation, numbers
 from litopys.rag.grounding import ClaimCheck, unmet_question_numbers
 from litopys.rag.retrieval import Passage
+from litopys.rag.when import met_dates
 
 # Why a draft was withheld. Each has a sentence in ui/strings.py and in the CLI.
 QUESTION_NUMBERS = "question_numbers"  # the cited passages lack a number the question asks about
@@ -155,6 +156,9 @@ def judge(
     if absent:
         return OFF_TOPIC, absent
     unmet = unmet_question_numbers(question, [evidence_text(c.passage) for c in citations])
+    if unmet:  # "14.11.2024" in the question is met by an article dated 2024-11-14, whatever its text says
+        met = {n for said in met_dates(question, [c.passage.date for c in citations]) for n in numbers(said)}
+        unmet = tuple(n for n in unmet if n not in met)
     if unmet:
         # The cited passages do not even mention what the question is about.
         return QUESTION_NUMBERS, unmet

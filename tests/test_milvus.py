@@ -245,3 +245,74 @@ def test_build_killed_before_and_after_publishing_leaves_readers_consistent(
         assert sorted(r["article_id"] for r in stored) == sorted(published_ids(small))
     finally:
         index.close()
+
+
+# --- dates: what a dated question reads from the index ---------------------------------------------
+
+NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
+# 0009, 0014 dated 2024-11-14; 0174, 0190, 0229 dated 2024-11-13; 0530, 0600 undated. The seed: 2025-12-17.
+NEWS_FILES = ("0009.txt", "0014.txt", "0174.txt", "0190.txt", "0229.txt", "0530.txt", "0600.txt")
+DATED_TOPIC = "Що відбувається на Хмельниччині та в Хмельницькій області"
+
+
+@pytest.fixture(scope="module")
+def dated(milvus_server, tiny_embedder, tmp_path_factory, seed) -> Iterator[tuple[Retriever, Retriever]]:
+    """(local, milvus) retrievers over a few dated and undated news articles and the seed."""
+    if not NEWS.is_dir():
+        pytest.skip(f"needs the shared news corpus at {NEWS} (present in CI)")
+    corpus = tmp_path_factory.mktemp("dated_corpus")
+    seed.copy_to(corpus)
+    (corpus / "news").mkdir()
+    for name in NEWS_FILES:
+        shutil.copy(NEWS / name, corpus / "news" / name)
+    local = _settings(corpus, tmp_path_factory.mktemp("dated_local"))
+    remote = _settings(
+        corpus, tmp_path_factory.mktemp("dated_m"), backend="milvus", uri=milvus_server.uri, collection="dated"
+    )
+    for settings in (local, remote):
+        build_index(settings, tiny_embedder)
+    readers = [open_index(s, tiny_embedder.spec, tiny_embedder.dim) for s in (local, remote)]
+    try:
+        yield tuple(Retriever(r, tiny_embedder, s.retrieval) for r, s in zip(readers, (local, remote), strict=True))
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def test_dated_articles_and_chunk_dates_mean_the_same_on_both(dated):
+    local, remote = (r.reader.snapshot() for r in dated)
+    everything = local.dated_articles(None)
+    assert (everything.articles, everything.dated) == (len(NEWS_FILES) + 1, len(NEWS_FILES) - 2 + 1)
+    assert (everything.oldest, everything.newest) == ("2024-11-13", "2025-12-17")
+    cases = [
+        None,
+        RetrievalFilter(),
+        RetrievalFilter.build("2024-11-13", "2024-11-13"),
+        RetrievalFilter.build(date_from="2024-11-14"),
+        RetrievalFilter.build(date_to="2000-01-01"),
+        RetrievalFilter.build(paths=["news/"]),
+        RetrievalFilter.build("2024-11-14", "2024-11-14", ["news/0009.txt", "news/0530.txt"]),
+    ]
+    for f in cases:
+        assert remote.dated_articles(f) == local.dated_articles(f), f
+    assert remote.dated_articles(cases[2]).articles == 3
+    assert remote.dated_articles(cases[4]).articles == 0
+    ids = [c for c, _ in dated[0].dense(DATED_TOPIC, 10_000)]
+    dates = local.chunk_dates(ids)
+    assert remote.chunk_dates(ids) == dates and set(dates.values()) == {"2024-11-13", "2024-11-14", "2025-12-17", None}
+    assert remote.chunk_dates([10**12]) == {}
+
+
+def test_a_dated_question_reads_and_filters_the_same_on_both(dated):
+    local, remote = dated
+    for question in (f"{DATED_TOPIC} 13 листопада 2024 року?", f"{DATED_TOPIC} у 2024 році?", "Новини 2031 року?"):
+        a, b = local.question_dates(question), remote.question_dates(question)
+        assert a == b, question
+    dates = remote.question_dates(f"{DATED_TOPIC} 13 листопада 2024 року?")
+    assert dates is not None and dates.applied
+    found = remote.search(f"{DATED_TOPIC} 13 листопада 2024 року?", filters=dates.narrow(None))
+    assert found and {p.date for p in found} == {"2024-11-13"}
+    # The latest news: the same candidates gain the same for being recent on both.
+    fused = local.dense("Останні новини про Хмельницьку АЕС", 10_000)
+    gains = [r._recency(fused, r.reader.snapshot()) for r in dated]
+    assert gains[0] == gains[1] and len(set(gains[0].values())) == 3  # one gain a dated day

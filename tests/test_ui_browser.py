@@ -257,6 +257,26 @@ def test_filters_restrict_the_sources_and_are_shown(page, seed):
     page.click("#lt-paths .remove-all")
 
 
+def test_a_date_in_the_question_fills_the_filter_and_answers_from_that_day(page):
+    new_chat(page)
+    date_from = page.locator("#lt-date-from textarea, #lt-date-from input")
+    date_to = page.locator("#lt-date-to textarea, #lt-date-to input")
+    # No article is dated 2024-11-10: said plainly, without the model and without other days' articles.
+    ask(page, "Що писали про зоопарк Миколаєва 10 листопада 2024 року?")
+    assert "2024-11-10" in last_answer(page).inner_text() and "немає" in last_answer(page).inner_text()
+    assert date_from.input_value() == "2024-11-10" and date_to.input_value() == "2024-11-10"
+    assert "xss.txt" not in page.locator("#lt-sources").text_content()
+    # The XSS fixture is dated 2024-11-14 and the seed 2025-12-17: only the former is searched.
+    ask(page, "Як звали слоненя, що народилося в зоопарку Миколаєва, про яке писали 14.11.2024?")
+    assert date_from.input_value() == "2024-11-14" and date_to.input_value() == "2024-11-14"
+    sources = page.locator("#lt-sources")
+    assert "«14.11.2024» = 2024-11-14" in sources.inner_text() and "від 2024-11-14" in sources.inner_text()
+    assert "xss.txt" in sources.text_content() and "000_0eb56f0bcda4d5b8" not in sources.text_content()
+    answer = last_answer(page).inner_text()
+    assert "Бонд" in answer and "[1]" in answer, answer  # answered and cited, not withheld over "14.11.2024"
+    page.screenshot(path=str(ARTIFACTS / "dated-question.png"), full_page=True)
+
+
 def test_stop_ends_generation_early_and_the_chat_is_ready_again(page, server, monkeypatch, seed):
     from litopys.rag.answer import Answer
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
+from datetime import date
 
 from litopys.index.corpus import Article
 from litopys.rag.answer import finish_answer
-from litopys.rag.retrieval import Passage, RetrievalFilter
+from litopys.rag.retrieval import EVENT_TIME, Passage, QuestionDates, RetrievalFilter
+from litopys.rag.when import read_dates
 from litopys.ui import render
 from litopys.ui.strings import EN, UK, strings, withheld_note
 
@@ -123,3 +126,34 @@ def test_every_withholding_reason_is_explained_in_both_languages():
             # Missing figures and names are shown as they are; a wanted type in words of the language.
             shown = [s[f"wanted_{m}"] if reason == "wrong_type" else m for m in missing]
             assert all(word in note for word in shown), (language, reason, note)
+
+
+def test_dates_read_from_the_question_are_shown_with_why_they_did_not_filter():
+    said = read_dates("Що сталося 14 листопада 2024 року?", date(2024, 11, 20))
+    assert said is not None
+    answer = replace(_answer("Бонд [1]"), dates=QuestionDates(said))
+    out = render.sources_html(answer, QuestionDates(said).narrow(None), S)
+    assert "«14 листопада 2024 року» = 2024-11-14" in html.unescape(out) and "від 2024-11-14" in out
+    year = read_dates("Хто виграв чемпіонат 2018 року?", date(2024, 11, 20))
+    assert year is not None
+    for s in (UK, EN):
+        note = render.dates_note(QuestionDates(year, EVENT_TIME), s)
+        assert "2018-01-01 – 2018-12-31" in note and s["dates_event_time"] in note
+
+
+def test_the_date_fields_are_the_users_unless_the_chat_filled_them():
+    from litopys.ui.app import user_dates
+
+    assert user_dates("2024-11-01", "", None) == ("2024-11-01", "", True)  # the user's: they win
+    assert user_dates(" ", None, None) == ("", "", True)  # empty: read the question's dates
+    shown = ["2024-11-14", "2024-11-14"]
+    assert user_dates("2024-11-14", "2024-11-14", shown) == ("", "", True)  # the chat's: read anew
+    assert user_dates("", "", shown) == ("", "", False)  # the user cleared the chat's: not by date
+    assert user_dates("2024-11-10", "2024-11-14", shown) == ("2024-11-10", "2024-11-14", True)  # changed: theirs
+
+
+def test_a_source_card_says_what_its_score_gained_for_being_recent():
+    answer = _answer("Бонд [1]")
+    recent = replace(answer, passages=[replace(answer.passages[0], recency=0.87), answer.passages[1]])
+    out = render.sources_html(recent, None, S)
+    assert out.count("з них 0.87 за свіжість") == 1 and "оцінка" in out

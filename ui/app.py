@@ -83,6 +83,37 @@ def _session(request: gr.Request | None) -> str:
     return (request.session_hash or "") if request else ""
 
 
+def user_dates(date_from: str | None, date_to: str | None, shown: list[str] | None) -> tuple[str, str, bool]:
+    """The user's own date range in the filter fields, and whether to read dates from the question.
+
+    ``shown`` is the range the chat last put into the fields from a question. Fields still
+    holding it are not the user's (the next question reads its own dates); fields the user
+    emptied mean "not by date" for this question; anything else is the user's, and wins.
+    """
+    fields = ((date_from or "").strip(), (date_to or "").strip())
+    if shown and fields == tuple(shown):
+        return "", "", True
+    if shown and fields == ("", ""):
+        return "", "", False
+    return fields[0], fields[1], True
+
+
+def _dates_kept() -> tuple[dict, ...]:
+    """Updates for (date from, date to, shown range, filters box) that leave them as they are."""
+    return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+
+def _dates_shown(answer: Answer | None, chat_filled: bool) -> tuple[object, ...]:
+    """The filter fields after ``answer``: the range read from its question, or emptied when they held
+    an earlier question's range (``chat_filled``), or left as the user set them."""
+    if answer is not None and answer.dates and answer.dates.applied:
+        start, end = answer.dates.range.iso
+        return start, end, [start, end], gr.Accordion(open=True)
+    if chat_filled:
+        return "", "", None, gr.skip()
+    return gr.skip(), gr.skip(), None, gr.skip()
+
+
 class ChatHandlers:
     """The chat's event handlers (respond, stop, new chat, viewer) and the state they share.
 
@@ -99,23 +130,27 @@ class ChatHandlers:
         self.runs: dict[str, Run] = {}
         self._lock = threading.Lock()
 
-    def respond(self, question, messages, turns, date_from, date_to, paths, request: gr.Request):
+    def respond(self, question, messages, turns, date_from, date_to, paths, shown_dates, request: gr.Request):
         """Stream one answer; ``turns`` (the finished exchanges) lets follow-ups be rewritten.
 
-        Yields (question box, chat, sources, messages, turns, Ask, Stop).
+        Dates in the question narrow the search unless the user set a date range (``user_dates``);
+        the range read is then shown in the date fields. Yields (question box, chat, sources,
+        messages, turns, Ask, Stop, date from, date to, shown range, filters box).
         """
         s = self.s
         question = (question or "").strip()
         if not question:
             gr.Warning(s["enter_question"])
-            yield gr.skip(), gr.skip(), gr.skip(), messages, turns, *_buttons(busy=False)
+            yield gr.skip(), gr.skip(), gr.skip(), messages, turns, *_buttons(busy=False), *_dates_kept()
             return
+        date_from, date_to, read_dates = user_dates(date_from, date_to, shown_dates)
         try:
             filters = RetrievalFilter.build(date_from, date_to, paths or ())
         except FilterError as exc:
             text = s[f"bad_{exc.field}"].format(value=exc.value)
             gr.Warning(text)
-            yield gr.skip(), gr.skip(), render.filter_error_html(text), messages, turns, *_buttons(busy=False)
+            error = render.filter_error_html(text)
+            yield gr.skip(), gr.skip(), error, messages, turns, *_buttons(busy=False), *_dates_kept()
             return
         session = _session(request)
         run = self._begin(session)
@@ -128,10 +163,11 @@ class ChatHandlers:
             messages,
             turns,
             *_buttons(busy=True),
+            *_dates_kept(),
         )
         shown: Answer | None = None  # the answer whose sources are listed (none after an error)
         try:
-            final = yield from self._stream(question, turns, filters, run, key, done, messages)
+            final = yield from self._stream(question, turns, filters, read_dates, run, key, done, messages)
             if run.cleared:
                 return
             done.append(render.answer_message(final, s, stopped=run.stop.is_set()))
@@ -145,15 +181,17 @@ class ChatHandlers:
         finally:
             self._end(session, run)
         if not run.cleared:
-            sources = render.sources_html(shown, filters, s)
-            yield gr.skip(), render.chat_html(done, s), sources, done, turns, *_buttons(busy=False)
+            used = shown.dates.narrow(filters) if shown and shown.dates else filters
+            sources = render.sources_html(shown, used, s)
+            dates = _dates_shown(shown, chat_filled=bool(shown_dates) and read_dates and not date_from + date_to)
+            yield gr.skip(), render.chat_html(done, s), sources, done, turns, *_buttons(busy=False), *dates
 
-    def _stream(self, question, turns, filters, run: Run, key: str, done: list[str], messages):
+    def _stream(self, question, turns, filters, read_dates: bool, run: Run, key: str, done: list[str], messages):
         """Yield the chat view as pieces arrive; return the final Answer (None when the chat was cleared)."""
         s = self.s
         streamed = ""
         final = None
-        stream = self.assistant.answerer.stream(question, turns, stop=run.stop, filters=filters)
+        stream = self.assistant.answerer.stream(question, turns, stop=run.stop, filters=filters, read_dates=read_dates)
         with contextlib.closing(stream) as events:
             for event in events:
                 if run.cleared:
@@ -161,7 +199,7 @@ class ChatHandlers:
                 if isinstance(event, Delta):
                     streamed += event.text
                     view = render.chat_html(done + [render.streaming_message(streamed, key, s)], s)
-                    yield gr.skip(), view, gr.skip(), messages, turns, *_buttons(busy=True)
+                    yield gr.skip(), view, gr.skip(), messages, turns, *_buttons(busy=True), *_dates_kept()
                 elif isinstance(event, Answer):
                     final = event
         return final
@@ -289,11 +327,15 @@ def _wire(view: ChatView, handlers: ChatHandlers, concurrency_limit: int) -> Non
     """Connect the chat's events to the handlers."""
     messages = gr.State([])
     turns = gr.State([])
+    shown_dates = gr.State(None)  # the range the chat last put into the date fields from a question
     for trigger in (view.ask.click, view.question.submit):
         trigger(
             handlers.respond,
-            [view.question, messages, turns, view.date_from, view.date_to, view.paths],
-            [view.question, view.chat, view.sources, messages, turns, view.ask, view.stop],
+            [view.question, messages, turns, view.date_from, view.date_to, view.paths, shown_dates],
+            [
+                *(view.question, view.chat, view.sources, messages, turns, view.ask, view.stop),
+                *(view.date_from, view.date_to, shown_dates, view.filters_box),
+            ],
             concurrency_id="llm",
             concurrency_limit=concurrency_limit,
             show_progress="hidden",

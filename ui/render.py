@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
-from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, RetrievalFilter
+from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, QuestionDates, RetrievalFilter
 from litopys.ui.strings import withheld_note
 
 e = html.escape
@@ -224,6 +224,14 @@ def filter_html(f: RetrievalFilter | None, s: dict[str, str]) -> str:
     return f"<p class='lt-filter active'>{e(s['filter_active'].format(parts='; '.join(parts)))}</p>"
 
 
+def dates_note(dates: QuestionDates, s: dict[str, str]) -> str:
+    """The dates read from the question, and whether they filtered the search (and why not)."""
+    said, span = dates.range.text, dates.range.span
+    if dates.applied:
+        return s["dates_read"].format(text=said, span=span)
+    return s["dates_not_applied"].format(text=said, span=span, why=s[f"dates_{dates.not_applied}"])
+
+
 def filter_error_html(text: str) -> str:
     return f"<div class='lt-sources'><p class='lt-error lt-filter-error'>{e(text)}</p></div>"
 
@@ -240,6 +248,14 @@ def _card(n: int, p: Passage, notes: list[str], target: Target, cited: bool, s: 
     )
 
 
+def _score_notes(p: Passage, s: dict[str, str]) -> list[str]:
+    """A passage's retrieval score, and what of it a latest-news question gave for a recent date."""
+    notes = [s["score"].format(score=p.score)]
+    if p.recency:
+        notes.append(s["recency"].format(gain=p.recency))
+    return notes
+
+
 def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, str]) -> str:
     """The filter, then cited passages first and the other retrieved ones; each card opens the viewer."""
     parts = ["<div class='lt-sources'>", filter_html(f, s)]
@@ -248,16 +264,18 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
         return "".join(parts)
     if answer.rewritten_question:
         parts.append(f"<p class='lt-rewritten'>{e(s['rewritten'])}<q>{e(answer.rewritten_question)}</q></p>")
+    if answer.dates:
+        parts.append(f"<p class='lt-dates'>{e(dates_note(answer.dates, s))}</p>")
     if answer.grounding is not None:
         parts.append(f"<p class='lt-grounding'>{e(s['grounding'].format(share=answer.grounding))}</p>")
     if not answer.passages:
         parts.append(f"<div class='lt-empty'>{e(s['no_passages'])}</div>")
     targets = answer_targets(answer)
-    scores = {n: p.score for n, p in enumerate(answer.passages, 1)}
+    scores = {n: _score_notes(p, s) for n, p in enumerate(answer.passages, 1)}
     if answer.citations:
         parts.append(f"<h4>{e(s['cited'])}</h4>")
     for c in answer.citations:
-        notes = [s["score"].format(score=scores[c.n])] if c.n in scores else []
+        notes = list(scores.get(c.n, []))
         if c.attributed:
             notes.append(s["attributed"])
         if c.supported is not None:
@@ -268,7 +286,7 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
     if others:
         parts.append(f"<h4>{e(s['others'])}</h4>")
         for n, p in others:
-            notes = [s["score"].format(score=p.score), s["not_cited"]]
+            notes = [*scores[n], s["not_cited"]]
             parts.append(_card(n, p, notes, targets[n], False, s))
     parts.append("</div>")
     return "".join(parts)

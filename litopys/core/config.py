@@ -136,6 +136,27 @@ class RetrievalSettings(BaseModel):
             "(nothing stands out from the candidates; z-score fusion only; 0 turns it off)."
         ),
     )
+    question_dates: bool = Field(
+        True, description="Read dates in the question ('14 листопада', 'минулого тижня') as a date filter."
+    )
+    relative_dates_from: Literal["today", "newest_article"] = Field(
+        "today",
+        description=(
+            "What 'вчора', 'минулого тижня' and a day without a year count from: today, or the newest "
+            "article's date (an archive of old news)."
+        ),
+    )
+    recency_boost: float = Field(
+        1.0,
+        ge=0.0,
+        description=(
+            "A question for the latest news ('останні новини', 'що нового', 'latest') raises each passage by "
+            "this many standard deviations of the fused scores for the newest article's date (0 turns it off)."
+        ),
+    )
+    recency_half_life_days: float = Field(
+        30.0, gt=0.0, description="The recency boost halves for every this many days an article is older."
+    )
     hnsw_threshold: int = Field(
         HNSW_THRESHOLD,
         ge=1,
