@@ -152,6 +152,10 @@ def is_ukrainian_word(word: str) -> bool:
         return False
 
 
+# pymorphy3's grammemes of proper names: people, places, organisations, abbreviations, trademarks.
+_PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Abbr", "Trad"})
+
+
 @lru_cache(maxsize=50_000)
 def may_name_a_person(word: str) -> bool:
     """Whether ``word`` may be a person's name: a first name, surname or patronymic, or a word the dictionary lacks."""
@@ -161,6 +165,22 @@ def may_name_a_person(word: str) -> bool:
         if not analyzer.word_is_known(word):
             return True
         return any({"Name", "Surn", "Patr"} & set(p.tag.grammemes) for p in analyzer.parse(word))
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=50_000)
+def may_be_a_name(word: str) -> bool:
+    """Whether ``word`` may name someone or something: a noun (clubs are "Шахтар", "Динамо"), or a word the dictionary lacks.
+
+    Pronouns, adverbs, adjectives and the like are not names.
+    """
+    word = word.lower().replace("’", "'").replace("ʼ", "'")
+    try:
+        analyzer = _analyzer()
+        if not analyzer.word_is_known(word):
+            return True
+        return any(p.tag.POS == "NOUN" or _PROPER & set(p.tag.grammemes) for p in analyzer.parse(word))
     except ValueError:
         return False
 

@@ -17,7 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from litopys.index.lemmatize import QUERY_STOPWORDS, is_numeral, lemma, lemmas, may_name_a_person, words
+from litopys.index.lemmatize import (
+    QUERY_STOPWORDS,
+    is_numeral,
+    lemma,
+    lemmas,
+    may_be_a_name,
+    may_name_a_person,
+    words,
+)
 from litopys.rag.citations import MARKER, Citation, numbers
 from litopys.rag.grounding import ClaimCheck, unmet_question_numbers
 from litopys.rag.retrieval import Passage
@@ -104,6 +112,9 @@ _NAME_QUESTION = re.compile(
     _LEAD + r"(?:як\s+(?:звати|звуть|прізвище)\b|яке\s+(?:прізвище|ім['’ʼ]я)\b|what is the name\b|who is named\b)",
     re.IGNORECASE,
 )
+# A question asking who: a person or an organisation, named.
+_WHO_QUESTION = re.compile(_LEAD + r"(?:хто|кого|кому|ким|who|whom)\b", re.IGNORECASE)
+_QUOTED = re.compile(r"[«\"“„]([^»\"”“]+)[»\"”“]")
 _YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 _ONE_LETTER_FUNCTION_WORDS = frozenset(["в", "у", "з", "і", "й", "а", "о", "я"])
@@ -233,7 +244,7 @@ def _generic_organisation_words() -> frozenset[str]:
 def wrong_type(question: str, answer: str) -> str | None:
     """What the question asks for when ``answer`` plainly does not give it, else None.
 
-    One of "amount", "count", "time", "day", "name", "place"; the question's own figures and
+    One of "amount", "count", "time", "day", "name", "place", "who"; the question's own figures and
     words answer nothing.
     """
     said = MARKER.sub(" ", answer)
@@ -247,7 +258,25 @@ def wrong_type(question: str, answer: str) -> str | None:
         return "name"
     if _PLACE_QUESTION.search(question) and not _new_names(question, said):
         return "place"
+    if _WHO_QUESTION.search(question) and not _names_someone(question, said):
+        return "who"
     return None
+
+
+def _names_someone(question: str, said: str) -> bool:
+    """Whether ``said`` names a person or body the question does not: a capitalized word or a quoted name.
+
+    A sentence's first word is capitalized anyway, so it counts only when it may be a name.
+    """
+    asked = set(lemmas(question))
+    for match in _NAME_WORD.finditer(said):
+        word = match.group(0).lower()
+        if lemma(word) in asked or word in QUERY_STOPWORDS:
+            continue
+        before = said[: match.start()].rstrip()
+        if (before and before[-1] not in ".!?:") or may_be_a_name(word):
+            return True
+    return any(not set(lemmas(q.group(1))) <= asked for q in _QUOTED.finditer(said))
 
 
 def _amount_missing(question: str, said: str, found: list[str], figures: set[str]) -> str | None:

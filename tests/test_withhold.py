@@ -221,3 +221,21 @@ def test_retrieval_reads_the_cited_articles_whole(make_retriever, tiny_embedder)
     with make_retriever({"nhl.txt": f"date 2024-11-13 Хокей\n{body}"}, tiny_embedder, with_seed=False) as retriever:
         texts = retriever.article_texts(["nhl.txt", "gone.txt"])
     assert len(texts) == 1 and texts[0].startswith("Хокей\n") and texts[0].endswith("Анахайм переміг Вегас.")
+
+
+def test_a_who_question_wants_someone_named():
+    # Near-miss and role drafts that name nobody (eval/near_miss_*.jsonl, eval/roles_news.jsonl).
+    assert wrong_type("Хто власник танкера «Делфі»?", "Майже рік пробув в акваторії танкер «Делфі» [2].") == "who"
+    assert wrong_type("Хто профінансував шаховий клуб?", "Він постає з екологічно чистого матеріалу [1].") == "who"
+    assert wrong_type("Хто керував ДП «Клавдієвське лісове господарство»?", "Клавдієвський лісгосп [1].") == "who"
+    # A name anywhere, a firm in quotes, a place after the first word, or a name first, is someone.
+    assert wrong_type("Хто очолює замовника проєкту?", "Ігор Савчук [1].") is None
+    assert wrong_type("Хто переміг у тендері?", "ТОВ «Укргеоекологія» [1].") is None
+    assert wrong_type("Кого визнали переможцем?", "Збірну команду Києва [1].") is None
+    assert wrong_type("Хто виграв чемпіонат?", "Шахтар [1].") is None
+    assert wrong_type("Who won the cup?", "The Detroit team [1].") is None
+    answer = finish_answer(
+        "Хто профінансував шаховий клуб?", "Він постає з екологічно чистого матеріалу [1].", _passages()
+    )
+    assert answer.refused and answer.withheld is not None
+    assert answer.withheld.reason == WRONG_TYPE and answer.withheld.missing == ("who",)

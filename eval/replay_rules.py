@@ -1,11 +1,12 @@
-"""Replay the off_topic rule over saved eval reports, before a new LLM run confirms it.
+"""Replay the newer withholding rules over saved eval reports, before a new LLM run confirms them.
 
-Run from the repo root: `.venv/bin/python eval/replay_off_topic.py REPORT.json [...]`,
+Run from the repo root: `.venv/bin/python eval/replay_rules.py REPORT.json [...]`,
 where each report is the output of `litopys eval --suite eval/suite.toml --json`.
 Every draft the report shows as an answer (not refused, not withheld) is judged as
-`rag.withhold.judge` would: the question's names against its cited passages, then
-against the cited articles read whole from the run's corpus (eval/suite.toml). It
-prints what the rule would withhold, and per run how many correct and wrong answers.
+`rag.withhold.judge` would by two rules: off_topic (the question's names against its
+cited passages, then against the cited articles read whole from the run's corpus, see
+eval/suite.toml) and wrong_type (what the question asks for, e.g. "хто" naming nobody).
+It prints what each rule would withhold, and per run how many correct and wrong answers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from litopys.evalsuite import load_suite
-from litopys.rag.withhold import names_absent
+from litopys.rag.withhold import names_absent, wrong_type
 
 
 def shown_rows(reports: list[Path]) -> list[dict]:
@@ -34,17 +35,24 @@ def article_texts(corpus: Path, ids: list[str]) -> list[str]:
     return [(corpus / i).read_text(encoding="utf-8") for i in ids if (corpus / i).is_file()]
 
 
+def _rule(row: dict, corpus: Path) -> str | None:
+    """The rule that withholds the row's draft, or None."""
+    absent = names_absent(row["question"], row["cited_texts"])
+    if absent and names_absent(row["question"], article_texts(corpus, row["citations"])):
+        return "off_topic"
+    wanted = wrong_type(row["question"], row["answer"])
+    return f"wrong_type:{wanted}" if wanted else None
+
+
 def main(reports: list[Path]) -> None:
     corpora = {run.name: run.corpus for run in load_suite(Path("eval/suite.toml"))}
     counts: Counter[tuple[str, str]] = Counter()
     for row in shown_rows(reports):
-        absent = names_absent(row["question"], row["cited_texts"])
-        if absent:
-            absent = names_absent(row["question"], article_texts(corpora[row["run"]], row["citations"]))
+        rule = _rule(row, corpora[row["run"]])
         verdict = "correct" if row["correct"] else "wrong"
-        counts[(row["run"], f"{verdict} {'withheld' if absent else 'kept'}")] += 1
-        if absent:
-            print(f"{verdict.upper():8} {row['run']}: {row['question']} | {row['answer'][:70]} | {', '.join(absent)}")
+        counts[(row["run"], f"{verdict} {rule or 'kept'}")] += 1
+        if rule:
+            print(f"{verdict.upper():8} {rule}: {row['run']}: {row['question']} | {row['answer'][:70]}")
     for (run, what), n in sorted(counts.items()):
         print(f"{run:20} {what:18} {n}")
 
