@@ -51,7 +51,9 @@ class Passage:
 # Why dates read from a question did not become the filter.
 USER_DATES = "user_dates"  # the user set a date range: theirs wins
 UNDATED_INDEX = "undated_index"  # (almost) no article has a date: the question's dates must be about events
-EVENT_TIME = "event_time"  # a year or "сьогодні" with no article dated then: the time of an event, not of its news
+# A year, "сьогодні", or a day named without a year in no year of the archive, with no article
+# dated then: the time of an event, not of its news.
+EVENT_TIME = "event_time"
 ASKS_WHEN = "asks_when"  # "Якого числа в грудні…?": the dates of a question asking when are the event's
 MIN_DATED_SHARE = 0.1  # below this share of dated articles, a date filter would hide most of the index
 
@@ -124,9 +126,27 @@ class Retriever:
             return QuestionDates(found, ASKS_WHEN)
         read = QuestionDates(found)
         narrowed = read.narrow(filters)
-        if found.event_time and narrowed is not None and not snapshot.dated_articles(narrowed).dated:
-            return QuestionDates(found, EVENT_TIME)
-        return read
+        if narrowed is None or snapshot.dated_articles(narrowed).dated:
+            return read
+        if not found.year_given and not found.relative:
+            # "13 листопада" with no year means the latest such days the archive has news of,
+            # not this year's when nothing is dated then (an archive of older news).
+            earlier = self._latest_year_with_articles(found, filters, snapshot)
+            return QuestionDates(earlier) if earlier else QuestionDates(found, EVENT_TIME)
+        return QuestionDates(found, EVENT_TIME) if found.event_time else read
+
+    def _latest_year_with_articles(
+        self, found: DateRange, filters: RetrievalFilter | None, snapshot: IndexSnapshot
+    ) -> DateRange | None:
+        """``found`` moved back by whole years to the latest year with articles in it (None: no such year)."""
+        oldest = snapshot.dated_articles(filters).oldest
+        if not oldest:
+            return None
+        for back in range(1, found.start.year - int(oldest[:4]) + 1):
+            earlier = found.years_back(back)
+            if earlier is not None and snapshot.dated_articles(QuestionDates(earlier).narrow(filters)).dated:
+                return earlier
+        return None
 
     def _recency(self, fused: Ranking, snapshot: IndexSnapshot) -> dict[int, float]:
         """What each fused candidate gains for its article's date (``recency_boost``)."""

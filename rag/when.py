@@ -20,7 +20,7 @@ import calendar
 import functools
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import dateparser
@@ -139,6 +139,16 @@ class DateRange:
 
     def as_dict(self) -> dict[str, str]:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "text": self.text}
+
+    def years_back(self, years: int) -> DateRange | None:
+        """The same days ``years`` earlier (None when a day does not exist then: 29 лютого; a month keeps its end)."""
+        start = _safe(lambda: self.start.replace(year=self.start.year - years))
+        end = _safe(lambda: self.end.replace(year=self.end.year - years))
+        if self.end == _month_end(self.end.year, self.end.month):  # "у лютому" ends on that year's last day
+            end = _month_end(self.end.year - years, self.end.month)
+        if start is None or end is None:
+            return None
+        return replace(self, start=start, end=end)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,17 @@ def test_relative_dates_count_from_the_newest_article_when_set(retriever):
     assert today is not None and today.range.iso != ("2024-11-13", "2024-11-13")
 
 
+def test_a_day_named_without_a_year_is_the_latest_such_day_the_archive_has(retriever):
+    # Counted from today, "13 листопада" is this year's (or last year's); the archive's news of it is older.
+    dates = retriever.question_dates(f"{TOPIC} 13 листопада?")
+    assert dates is not None and dates.applied and dates.range.iso == ("2024-11-13", "2024-11-13")
+    assert {p.date for p in retriever.search(TOPIC, filters=dates.narrow(None))} == {"2024-11-13"}
+    # Days no year of the archive has news of date an event: no filter, and no "no article is dated" refusal.
+    for question in (f"{TOPIC} 12 листопада?", f"{TOPIC} у грудні?"):
+        event = retriever.question_dates(question)
+        assert event is not None and event.not_applied == EVENT_TIME, question
+
+
 def test_the_users_own_dates_win_and_other_filters_combine(retriever):
     mine = RetrievalFilter.build("2024-11-14", "2024-11-14")
     dates = retriever.question_dates(f"{TOPIC} 13 листопада 2024?", mine)

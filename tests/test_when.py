@@ -8,7 +8,7 @@ import pytest
 
 from litopys.rag.answer import finish_answer
 from litopys.rag.retrieval import Passage
-from litopys.rag.when import asks_when, find_dates, met_dates, read_dates
+from litopys.rag.when import DateRange, asks_when, find_dates, met_dates, read_dates
 
 REF = date(2024, 11, 20)  # a Wednesday
 
@@ -225,3 +225,11 @@ def test_a_dotted_date_in_the_question_is_met_by_the_cited_articles_date():
     other_day = Passage(1, "0101.txt", "Удар по Києву", "2024-11-10", text, 0, len(text), 3.0)
     withheld = finish_answer(question, "Загинули двоє людей [1].", [other_day])
     assert withheld.refused and withheld.withheld is not None and withheld.withheld.reason == "question_numbers"
+
+
+def test_a_range_moves_back_by_whole_years():
+    february = DateRange(date(2024, 2, 1), date(2024, 2, 29), "у лютому", year_given=False)
+    assert february.years_back(1) == DateRange(date(2023, 2, 1), date(2023, 2, 28), "у лютому", year_given=False)
+    assert DateRange(date(2024, 2, 29), date(2024, 2, 29), "29 лютого").years_back(1) is None
+    day = DateRange(date(2026, 11, 13), date(2026, 11, 13), "13 листопада", year_given=False)
+    assert day.years_back(2) == DateRange(date(2024, 11, 13), date(2024, 11, 13), "13 листопада", year_given=False)
