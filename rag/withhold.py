@@ -112,8 +112,12 @@ _NAME_QUESTION = re.compile(
     _LEAD + r"(?:як\s+(?:звати|звуть|прізвище)\b|яке\s+(?:прізвище|ім['’ʼ]я)\b|what is the name\b|who is named\b)",
     re.IGNORECASE,
 )
-# A question asking who: a person or an organisation, named.
-_WHO_QUESTION = re.compile(_LEAD + r"(?:хто|кого|кому|ким|who|whom)\b", re.IGNORECASE)
+# A question asking who: a person or an organisation, named. "Хто такий X?" asks what X is, and
+# "Ким працював X?" what X did: a description answers them.
+_WHO_QUESTION = re.compile(
+    _LEAD + r"(?:хто|кого|кому|who|whom)\b(?!\s+(?:так(?:ий|а|е|і)|це|він|вона|вони|воно|is|are|was|were)\b)",
+    re.IGNORECASE,
+)
 _QUOTED = re.compile(r"[«\"“„]([^»\"”“]+)[»\"”“]")
 _YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")

@@ -234,6 +234,9 @@ def test_a_who_question_wants_someone_named():
     assert wrong_type("Кого визнали переможцем?", "Збірну команду Києва [1].") is None
     assert wrong_type("Хто виграв чемпіонат?", "Шахтар [1].") is None
     assert wrong_type("Who won the cup?", "The Detroit team [1].") is None
+    # Questions asking what someone is or did are answered by a description.
+    assert wrong_type("Хто такий Кирило Дмитрієв?", "Керівник фонду прямих інвестицій [1].") is None
+    assert wrong_type("Ким працював директор до призначення?", "Заступником директора [1].") is None
     answer = finish_answer(
         "Хто профінансував шаховий клуб?", "Він постає з екологічно чистого матеріалу [1].", _passages()
     )
