@@ -99,7 +99,8 @@ def fit_passages(
             fitted = _word_window(passage, asked, max_tokens, count)
         if fitted is not None:
             kept.append(fitted)
-    cut = sum(1 for p, q in zip(passages, kept, strict=False) if p.text != q.text)
+    whole = {p.chunk_id: p.text for p in passages}
+    cut = sum(1 for p in kept if p.text != whole[p.chunk_id])
     log.debug("passage budget %d tokens: %d of %d passages kept, %d cut", max_tokens, len(kept), len(passages), cut)
     return kept
 
@@ -120,12 +121,14 @@ def _fit_one(
     if _fits(kept, passage, max_tokens, count):
         return passage
     sentences = _sentences(passage, asked)
-    chosen: list[Sentence] = []
-    for sentence in _priority(sentences):
-        trial = _cut(passage, sorted([*chosen, sentence], key=lambda s: s.start))
+    chosen: set[int] = set()
+    for i, anchor in _priority(sentences):
+        if anchor is not None and anchor not in chosen:
+            continue  # a neighbour goes in only with the sentence it neighbours
+        trial = _cut(passage, [sentences[j] for j in sorted(chosen | {i})])
         if _fits(kept, trial, max_tokens, count):
-            chosen.append(sentence)
-    return _cut(passage, sorted(chosen, key=lambda s: s.start)) if chosen else None
+            chosen.add(i)
+    return _cut(passage, [sentences[j] for j in sorted(chosen)]) if chosen else None
 
 
 def _sentences(passage: Passage, asked: Asked) -> list[Sentence]:
@@ -133,18 +136,25 @@ def _sentences(passage: Passage, asked: Asked) -> list[Sentence]:
     return [Sentence(s, e, asked.score(passage.text[s:e])) for s, e in spans]
 
 
-def _priority(sentences: list[Sentence]) -> list[Sentence]:
-    """The sentences worth keeping, most wanted first: each one carrying the question, then its
-    next sentence (or the one before, for the last); then the other neighbours."""
+def _priority(sentences: list[Sentence]) -> list[tuple[int, int | None]]:
+    """The sentences worth keeping, most wanted first, each with the sentence it neighbours (None
+    for one that carries the question): each carrying sentence, then its next one (the one before,
+    for the last); then the other neighbours."""
     hits = sorted((i for i, s in enumerate(sentences) if s.score > 0), key=lambda i: (-sentences[i].score, i))
-    order: dict[int, None] = {}
+    order: dict[int, int | None] = {}
+
+    def add(i: int, anchor: int) -> None:
+        order.setdefault(i, None if sentences[i].score > 0 else anchor)
+
     for i in hits:
         order.setdefault(i, None)
-        order.setdefault(i + 1 if i + 1 < len(sentences) else i - 1, None)
+        if len(sentences) > 1:
+            add(i + 1 if i + 1 < len(sentences) else i - 1, i)
     for i in hits:
-        order.setdefault(i - 1, None)
-        order.setdefault(i + 1, None)
-    return [sentences[i] for i in order if 0 <= i < len(sentences)]
+        for n in (i - 1, i + 1):
+            if 0 <= n < len(sentences):
+                add(n, i)
+    return list(order.items())
 
 
 def _cut(passage: Passage, chosen: Sequence[Sentence]) -> Passage:

@@ -168,3 +168,18 @@ def test_a_server_without_a_tokenize_route_is_asked_once_then_estimated():
     texts = [SENTENCES[0], SENTENCES[5], ARTICLE]
     assert [chat.count_tokens(t) for t in texts] == [estimate_tokens(t) for t in texts]
     assert asked == ["/extras/tokenize", "/tokenize"]
+
+
+def test_the_bench_counts_the_user_message_with_and_without_the_budget(news_retriever):
+    from litopys.bench.prompt_budget import user_tokens
+
+    before, after = user_tokens(_answerer(news_retriever, FixedAnswer(""), 90), [QUESTION])
+    assert len(before) == len(after) == 1 and after[0] < before[0]
+
+
+def test_a_neighbour_never_goes_in_without_the_sentence_it_neighbours():
+    best = _passage(1, SENTENCES[0])
+    long_hit = "Коваленко підписав договір, " + ", ".join(["і це довгий перелік умов"] * 30) + "."
+    other = _passage(2, f"{SENTENCES[1]} {long_hit} {SENTENCES[2]}")
+    room = blocks_tokens([best, _passage(2, f"{SENTENCES[1]} {SENTENCES[2]}")], estimate_tokens)
+    assert fit_passages(QUESTION, [best, other], room, estimate_tokens) == [best]

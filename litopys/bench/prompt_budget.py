@@ -18,13 +18,17 @@ import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from litopys.core.config import LLMSettings, PromptSettings, Settings, load_settings
 from litopys.core.measure import percentile
 from litopys.index.lemmatize import QUERY_STOPWORDS, lemmas
 from litopys.rag.evaluation import Question, load_questions
-from litopys.rag.llm import Messages, Sampling
+from litopys.rag.llm import ChatModel, Messages, Sampling
 from litopys.rag.retrieval import Retriever
+
+if TYPE_CHECKING:
+    from litopys.rag.answer import Answerer
 
 
 class TokenizerOnly:
@@ -59,7 +63,7 @@ class PromptRow:
 
 
 def measure(
-    retriever: Retriever, count: TokenizerOnly, llm: LLMSettings, questions: Sequence[Question], budgets: Sequence[int]
+    retriever: Retriever, count: ChatModel, llm: LLMSettings, questions: Sequence[Question], budgets: Sequence[int]
 ) -> list[PromptRow]:
     """One row per question and budget (retrieval runs once per question)."""
     from litopys.rag.answer import Answerer
@@ -136,6 +140,7 @@ def run_suite(settings: Settings, suite: Path, budgets: Sequence[int], only: tup
     count = TokenizerOnly(load_tokenizer(settings.llm, settings.cache_dir))
     embedder = load_embedder(settings.embedder)
     out: dict[str, dict[str, dict[str, float]]] = {}
+    every: list[PromptRow] = []
     for run in load_suite(suite, only):
         index_dir = index_dir_for(settings, run.corpus)
         reader = IndexReader(index_dir, embedder.spec, embedder.dim, settings.retrieval.hnsw_threshold)
@@ -145,6 +150,8 @@ def run_suite(settings: Settings, suite: Path, budgets: Sequence[int], only: tup
         finally:
             reader.close()
         out[run.name] = {str(b): summary([r for r in rows if r.budget == b]) for b in budgets}
+        every += rows
+    out["all runs"] = {str(b): summary([r for r in every if r.budget == b]) for b in budgets}
     return out
 
 
@@ -160,3 +167,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def user_tokens(answerer: Answerer, questions: Sequence[str]) -> tuple[list[int], list[int]]:
+    """Tokens of the user message per question that reaches the LLM: without a passage budget,
+    and with ``answerer``'s own (its retriever and tokenizer; nothing is generated)."""
+    budget = answerer.prompt.passage_tokens
+    asked = [Question(q, None, ()) for q in questions]
+    rows = [r for r in measure(answerer.retriever, answerer.llm, answerer.settings, asked, [0, budget]) if r.asked_llm]
+    return [r.user_tokens for r in rows if r.budget == 0], [r.user_tokens for r in rows if r.budget == budget]
