@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from litopys.core.config import LLMSettings
+from litopys.core.config import LLMSettings, PromptSettings
+from litopys.rag.budget import fit_passages
 from litopys.rag.citations import (
     Citation,
     attribute_citations,
@@ -103,10 +104,13 @@ class Delta:
 class Answerer:
     """Answers questions from the index with the configured LLM. Thread-safe (one generation at a time)."""
 
-    def __init__(self, retriever: Retriever, llm: ChatModel, settings: LLMSettings) -> None:
+    def __init__(
+        self, retriever: Retriever, llm: ChatModel, settings: LLMSettings, prompt: PromptSettings | None = None
+    ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings
+        self.prompt = prompt or PromptSettings()
         self._llm_lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
@@ -127,9 +131,11 @@ class Answerer:
         return rewritten
 
     def prompt_for(self, query: str, passages: list[Passage]):
-        """The chat prompt for ``query`` over ``passages``, trimmed to the context window."""
+        """The chat prompt for ``query`` over the best ``passages`` that fit the passage budget
+        (counted by the model's own tokenizer), and within the context window."""
+        fitted = fit_passages(query, passages, self.prompt.passage_tokens, self.count_tokens)
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
-        return build_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+        return build_prompt(query, fitted, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def warm_up(self) -> None:
         """Have the fixed prefixes of the answer and rewrite prompts evaluated now, not at the first question.

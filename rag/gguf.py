@@ -187,3 +187,14 @@ def load_llm(settings: LLMSettings, cache_dir: Path):
         )
     except (ValueError, RuntimeError) as exc:
         raise ModelUnavailableError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+def load_tokenizer(settings: LLMSettings, cache_dir: Path):
+    """The model's vocabulary alone (``vocab_only``): its exact token counts without loading its weights."""
+    from llama_cpp import Llama
+
+    path = resolve_gguf(settings.model, cache_dir, timeout_s=settings.hub_timeout_s, sha256=settings.sha256)
+    try:
+        return Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError) as exc:
+        raise ModelUnavailableError(f"llama.cpp could not read the vocabulary of {path}: {exc}") from exc

@@ -31,6 +31,7 @@ import numpy as np
 
 from litopys.core.config import LLMSettings
 from litopys.core.errors import ModelUnavailableError
+from litopys.rag.budget import estimate_tokens
 from litopys.rag.prefix_cache import PrefixStore, SavedPrefix
 
 log = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ class OpenAIChat:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0))
         self._tokenize_route: str | None = None
+        self._estimating = False  # no tokenize route answered: counts are estimates
 
     def stream(self, messages: Messages, sampling: Sampling, slot: str | None = None) -> Iterator[str]:
         import httpx
@@ -259,7 +261,8 @@ class OpenAIChat:
             "/extras/tokenize": {"input": text, "model": self.model},  # llama-cpp-python server
             "/tokenize": {"prompt": text, "content": text, "model": self.model},  # vLLM, llama-server
         }
-        for route in [self._tokenize_route] if self._tokenize_route else list(routes):
+        untried = [] if self._estimating else list(routes)
+        for route in [self._tokenize_route] if self._tokenize_route else untried:
             try:
                 response = self.client.post(f"{root}{route}", json=routes[route])
                 if response.status_code == 200:
@@ -267,8 +270,11 @@ class OpenAIChat:
                     return len(response.json()["tokens"])
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
-        # ~3 UTF-8 bytes per token for Cyrillic text with Qwen/Llama vocabularies: errs on the long side.
-        return len(text.encode("utf-8")) // 3 + 1
+        if not self._estimating and not self._tokenize_route:
+            # The passage budget counts often: ask a server without a tokenize route only once.
+            self._estimating = True
+            log.info("LLM server %s offers no tokenize route: prompt tokens are estimated", self.base_url)
+        return estimate_tokens(text)
 
 
 def open_chat_model(settings: LLMSettings, cache_dir: Path) -> ChatModel:

@@ -109,6 +109,11 @@ def format_passage(n: int, title: str, date: str | None, text: str) -> str:
     return defang(f"[{n}] «{title}»{when}\n{text.strip()}")
 
 
+def passage_body(passages: Sequence[Passage]) -> str:
+    """The numbered passage blocks of a prompt, as the user turn carries them."""
+    return "\n\n".join(format_passage(n, p.title, p.date, p.text) for n, p in enumerate(passages, 1))
+
+
 def user_message(blocks: list[str], question: str) -> str:
     """The user turn: delimited passages, then the question."""
     body = "\n\n".join(blocks) or "(немає)"
@@ -144,7 +149,7 @@ def build_prompt(
     kept = list(passages)
     prefix = [{"role": "system", "content": SYSTEM_PROMPT}, *_example_messages()]
     while True:
-        user = user_message([format_passage(n, p.title, p.date, p.text) for n, p in enumerate(kept, 1)], question)
+        user = user_message([passage_body(kept)] if kept else [], question)
         messages = [*prefix, {"role": "user", "content": user}]
         if not (count_tokens and max_prompt_tokens and len(kept) > 1):
             break

@@ -345,6 +345,7 @@ def _answering(
         _cold_figures(report, cold_vs_warm(answerer, settings, asked[: plan.cold_questions]), subset)
     runs = ask_vs_bare(answerer, asked, plan.bare_questions)
     _ask_figures(report, runs, subset)
+    _budget_figure(report, answerer, corpus, asked, subset)
     # Earlier questions than the last one asked: the answer snapshot holds another question's prompt.
     cache = prefix_cache_gain(answerer, asked[: min(plan.cache_questions, len(asked) - 1)] or asked[:1])
     _cache_figure(report, cache, subset)
@@ -381,6 +382,29 @@ def _ask_figures(report: BenchReport, runs: list[AskRun], subset: str) -> None:
             "bare call",
             ">= 0.95",
         ),
+    )
+
+
+def _budget_figure(report: BenchReport, answerer, corpus: Path, questions: list[str], subset: str) -> None:
+    """Tokens of the user message (passages and question, the part no cache covers), with and without the budget."""
+    from litopys.bench.prompt_budget import user_tokens
+
+    before, after = user_tokens(answerer, questions)
+    if not after:
+        report.notes.append("passage budget figure: every question was refused before generation")
+        return
+    report.add(
+        Figure(
+            "wait.user_tokens_p90",
+            f"user message tokens per answer, p90, passage budget {answerer.prompt.passage_tokens}",
+            percentile(after, 90),
+            "tok",
+            percentile(before, 90),
+            "no passage budget (prompt.passage_tokens = 0), same questions",
+            "",
+            f"corpus {corpus.name}; median {median(after):.0f} vs {median(before):.0f} over {len(after)} questions"
+            f"{subset} that reach the LLM; the model's tokenizer; target p90 <= 500 on news",
+        )
     )
 
 

@@ -107,6 +107,10 @@ class ExportSettings(BaseModel):
 HNSW_THRESHOLD = 50_000
 
 
+# Passages of a news question fit in this many prompt tokens (docs/performance.md, "passage budget").
+PASSAGE_TOKENS = 400
+
+
 class RetrievalSettings(BaseModel):
     """Hybrid (BM25 + dense) retrieval."""
 
@@ -230,6 +234,19 @@ class LLMSettings(BaseModel):
         return _expand_model_path(value)
 
 
+class PromptSettings(BaseModel):
+    """What the answer prompt carries."""
+
+    passage_tokens: int = Field(
+        PASSAGE_TOKENS,
+        ge=0,
+        description=(
+            "Budget for the passages in the prompt, in the answering model's tokens: the best passages "
+            "that fit, long ones cut to the sentences that carry the question (0: every passage whole)."
+        ),
+    )
+
+
 class ServerSettings(BaseModel):
     """The web chat server: where it listens, who may use it, how much it takes at once."""
 
@@ -275,6 +292,7 @@ class Settings(BaseSettings):
     chunking: ChunkSettings = ChunkSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    prompt: PromptSettings = PromptSettings()
     server: ServerSettings = ServerSettings()
     ui: UISettings = UISettings()
 
