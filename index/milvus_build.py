@@ -55,6 +55,7 @@ from litopys.index.milvus import (
     bm25_text,
     literals,
     scopes,
+    unavailable,
 )
 from litopys.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 
@@ -202,14 +203,16 @@ def _settle(milvus: Milvus, published: Published | None) -> Published | None:
     generation = published.generation if published else 0
     # Rows (and pending lists) of an unpublished generation: a build killed before it published.
     _delete_where(milvus, f"gen > {generation}")
-    milvus.client.delete(milvus.names.meta, filter=f'gen > {generation} and key != "published"')
+    milvus.client.delete(milvus.names.meta, filter=f'gen > {generation} and key != "published"', timeout=milvus.timeout)
     if published is None:
         return None
     if published.floor:
         _delete_where(milvus, f"gen < {published.floor}")
     if published.pending:
         _delete_in(milvus, milvus.pending_articles(generation), f"gen < {generation}")
-        milvus.client.delete(milvus.names.meta, filter=f'gen == {generation} and key != "published"')
+        milvus.client.delete(
+            milvus.names.meta, filter=f'gen == {generation} and key != "published"', timeout=milvus.timeout
+        )
         published = Published(generation, published.floor, 0, published.facts)
         _write_record(milvus, published)
     return published
@@ -238,7 +241,7 @@ def update_milvus(
     except IndexStateError:
         raise
     except Exception as exc:  # pymilvus and grpc errors: name the server
-        raise IndexStateError(f"writing the index on the Milvus server at {settings.index.uri} failed: {exc}") from exc
+        raise unavailable(settings.index.uri, "writing the index", exc) from exc
     finally:
         milvus.close()
 

@@ -88,11 +88,13 @@ def _progress_bar(enabled: bool):
 
 
 def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
+    from litopys.index.backend import check_reachable
     from litopys.index.builder import ensure_not_busy
     from litopys.index.embedder import load_embedder
     from litopys.runtime import index_corpus
 
     ensure_not_busy(Path(settings.index_dir))  # fail in a second, not after loading the embedder
+    check_reachable(settings)
     embedder = load_embedder(settings.embedder)
     progress, update = _progress_bar(show_progress)
     with progress:
