@@ -14,9 +14,8 @@ A SIGKILL before 4 leaves readers on G; after 4, on G+1, with the replaced rows 
 the pending list until a writer deletes them. Chunk ids come from the record's
 ``next_chunk_id``, so an unchanged article keeps its ids.
 
-One writer at a time: Milvus has no lock a client can take atomically. The build holds the
-local lock on ``index_dir`` (one host), and the rule is that only one host runs
-`litopys index` against a collection prefix (docs/operations.md).
+One writer at a time: the build holds the local lock on ``index_dir`` (one host) and a write
+lease in the meta collection (any host; litopys.index.milvus_lock) from step 1 to step 5.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import Settings
-from litopys.core.errors import IndexStateError
+from litopys.core.errors import LitopysError
 from litopys.index.builder import (
     IndexReport,
     Prepared,
@@ -57,6 +56,7 @@ from litopys.index.milvus import (
     scopes,
     unavailable,
 )
+from litopys.index.milvus_lock import write_lock
 from litopys.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 
 log = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ def update_milvus(
     milvus = Milvus(settings.index)
     try:
         _update(milvus, settings, embedder, articles, report, force_rebuild, progress)
-    except IndexStateError:
+    except LitopysError:
         raise
     except Exception as exc:  # pymilvus and grpc errors: name the server
         raise unavailable(settings.index.uri, "writing the index", exc) from exc
@@ -256,6 +256,19 @@ def _update(
     progress: ProgressFn | None,
 ) -> None:
     _prepare_collections(milvus, embedder.dim, settings.index.dense_index)
+    with write_lock(milvus):
+        _write_generation(milvus, settings, embedder, articles, report, force_rebuild, progress)
+
+
+def _write_generation(
+    milvus: Milvus,
+    settings: Settings,
+    embedder: Embedder,
+    articles: list[Article],
+    report: IndexReport,
+    force_rebuild: bool,
+    progress: ProgressFn | None,
+) -> None:
     published = _settle(milvus, milvus.published())
     signature = build_signature(settings.chunking, embedder.spec, embedder.dim, embedder.revision)
     reason = None if published is None else signature_change(published.facts, signature)
