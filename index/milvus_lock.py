@@ -12,7 +12,8 @@ lease is taken with Fischer's timed mutual exclusion:
 
 Two writers that both saw no lease both write; each re-reads after the wait, and only the
 last writer sees itself. A background thread renews the lease every ``ttl_s / 3``; a writer
-killed without releasing it blocks others until the lease expires. Expiry compares wall
+killed without releasing it blocks other hosts until the lease expires (its own host checks
+the pid and takes over at once). Expiry compares wall
 clocks of different hosts, so they must agree to well within ``ttl_s`` (NTP).
 """
 
@@ -50,11 +51,22 @@ class Lease:
     expires: float
 
     def live(self, now: float) -> bool:
-        return self.expires > now
+        """Unexpired, and not left by a dead process on this host (a killed build frees it at once here)."""
+        return self.expires > now and not (self.host == socket.gethostname() and not _pid_alive(self.pid))
 
     def describe(self) -> str:
         left = max(0.0, self.expires - time.time())
         return f"pid {self.pid} on {self.host} (lease expires in {left:.0f} s unless renewed)"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def read_lease(milvus: Milvus) -> Lease | None:
@@ -80,7 +92,7 @@ def acquire(milvus: Milvus, ttl_s: float, settle_s: float) -> Lease:
     if held is not None and held.live(time.time()):
         raise _busy(milvus, held)
     if held is not None:
-        log.warning("taking over an expired Milvus write lease of pid %d on %s", held.pid, held.host)
+        log.warning("taking over a stale Milvus write lease of pid %d on %s", held.pid, held.host)
     mine = Lease(uuid.uuid4().hex, socket.gethostname(), os.getpid(), time.time() + ttl_s)
     _write(milvus, mine)
     time.sleep(settle_s)

@@ -1,13 +1,15 @@
 """The Milvus write lease (litopys.index.milvus_lock) against a real `milvus-lite server`.
 
-Each "host" is its own pymilvus connection; the race runs writers in threads that start
+Each "host" is its own pymilvus client (they may share one gRPC channel: the lease logic does not care); the race runs writers in threads that start
 together, so both see no lease and both write one: exactly one may win.
 """
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -16,7 +18,7 @@ from litopys.core.errors import IndexBusyError
 from litopys.index.builder import build_index
 from litopys.index.milvus import Milvus
 from litopys.index.milvus_build import _prepare_collections
-from litopys.index.milvus_lock import acquire, read_lease, release, write_lock
+from litopys.index.milvus_lock import _write, acquire, read_lease, release, write_lock
 
 pytestmark = pytest.mark.slow
 
@@ -114,3 +116,19 @@ def test_a_build_fails_fast_on_a_held_lease(tmp_path, hosts, index_settings, see
         build_index(settings, tiny_embedder)
     report = build_index(settings, tiny_embedder)
     assert report.added == 1 and read_lease(a) is None
+
+
+def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(hosts):
+    a, b = hosts(2)
+    left = acquire(a, ttl_s=600, settle_s=SETTLE_S)
+    gone = subprocess.Popen(["true"])  # a pid that has exited: the lease of a killed build on this host
+    gone.wait()
+    _write(a, replace(left, pid=gone.pid))
+    mine = acquire(b, ttl_s=5, settle_s=SETTLE_S)
+    assert read_lease(b).owner == mine.owner != left.owner
+    release(b, mine)
+    # A live process's unexpired lease is not taken over.
+    busy = acquire(a, ttl_s=600, settle_s=SETTLE_S)
+    with pytest.raises(IndexBusyError):
+        acquire(b, ttl_s=5, settle_s=SETTLE_S)
+    release(a, busy)

@@ -40,7 +40,6 @@ def _milvus_env(uri: str, collection: str = "shared") -> dict[str, str]:
         "LITOPYS_INDEX__BACKEND": "milvus",
         "LITOPYS_INDEX__URI": uri,
         "LITOPYS_INDEX__COLLECTION": collection,
-        "LITOPYS_INDEX__TIMEOUT_S": str(TIMEOUT_S),
     }
 
 
