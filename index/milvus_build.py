@@ -285,7 +285,8 @@ def _write_generation(
     report.chunks_embedded = len(embeddings)
     generation = (published.generation if published else 0) + 1
     next_id = int(published.facts.get("next_chunk_id", 1)) if published else 1
-    next_id = _insert(milvus, generation, prepared, embeddings, next_id)
+    insert_rows(milvus, generation, prepared, embeddings, range(next_id, next_id + len(embeddings)))
+    next_id += len(embeddings)
     floor = generation if reason else (published.floor if published else 0)
     stale = [] if reason else changes.stale
     _write_pending(milvus, generation, stale)
@@ -319,8 +320,10 @@ def _write_pending(milvus: Milvus, generation: int, stale: list[str]) -> None:
         milvus.client.insert(milvus.names.meta, rows, timeout=milvus.timeout)
 
 
-def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embeddings: np.ndarray, next_id: int) -> int:
-    """Insert the articles' and chunks' rows under ``generation``; returns the next free chunk id."""
+def insert_rows(
+    milvus: Milvus, generation: int, prepared: list[Prepared], embeddings: np.ndarray, ids: Sequence[int]
+) -> None:
+    """Insert the articles' and chunks' rows under ``generation``, the chunks under ``ids`` in order."""
     chunk_rows: list[dict[str, Any]] = []
     article_rows: list[dict[str, Any]] = []
     row = 0
@@ -341,7 +344,7 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
             chunk_rows.append(
                 {
                     **common,
-                    "id": next_id,
+                    "id": int(ids[row]),
                     "scopes": scopes(article.id),
                     "ordinal": chunk.ordinal,
                     "span_start": chunk.start,
@@ -353,7 +356,6 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
                     "vector": embeddings[row].tolist(),
                 }
             )
-            next_id += 1
             row += 1
         body = article.body
         for part, start in enumerate(range(0, max(len(body), 1), BODY_PART_CHARS)):
@@ -378,4 +380,3 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
         milvus.client.insert(milvus.names.chunks, chunk_rows, timeout=milvus.timeout)
     if article_rows:
         milvus.client.insert(milvus.names.articles, article_rows, timeout=milvus.timeout)
-    return next_id

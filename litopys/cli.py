@@ -174,6 +174,34 @@ def _print_sources(answer) -> None:
 
 
 @app.command()
+def migrate(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+) -> None:
+    """Copy the local index (index_dir) into the Milvus index of [index] uri/collection, without re-embedding.
+
+    Resumable: run it again after an interruption and it goes on where it stopped.
+    """
+    from litopys.index.milvus_migrate import migrate_to_milvus
+
+    settings = _settings(ctx)
+    progress, update = _progress_bar(not as_json)
+    try:
+        with progress:
+            report = migrate_to_milvus(settings, update)
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        resumed = f" (resumed after {report.resumed_from} articles)" if report.resumed_from else ""
+        print(
+            f"copied {report.articles} articles, {report.chunks} chunks to {settings.index.uri} "
+            f"as generation {report.generation}{resumed} in {report.seconds:.1f} s"
+        )
+
+
+@app.command()
 def ask(
     ctx: typer.Context,
     question: str = typer.Argument(..., help="The question, in any language."),
