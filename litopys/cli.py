@@ -108,9 +108,17 @@ def index(
     corpus: Path | None = typer.Option(None, "--corpus", help="Folder of article files (default: setting corpus_dir)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (repairs a damaged index)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="Index into this backend: local or milvus (default: setting index.backend)."
+    ),
 ) -> None:
     """Index new and changed articles, drop removed ones, and report the counts."""
     settings = _settings(ctx)
+    if backend not in (None, "local", "milvus"):
+        print(f"error: --backend takes local or milvus, not {backend!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    if backend:
+        settings.index = settings.index.model_copy(update={"backend": backend})
     try:
         _, report = _run_index(settings, corpus, rebuild, show_progress=not as_json)
     except LitopysError as exc:

@@ -83,3 +83,20 @@ def test_migrate_copies_the_local_index_and_resumes_after_an_interruption(
     # The next `litopys index` against Milvus is incremental: nothing to embed.
     again = build_index(remote, tiny_embedder)
     assert again.chunks_embedded == 0 and not again.full_rebuild_reason, again
+
+
+def test_index_rebuild_into_milvus_from_the_cli(tmp_path, milvus_server, seed, cli_env, run_cli, model_cache):
+    """`litopys index --rebuild --backend milvus`: a Milvus index from the corpus, the local settings untouched."""
+    env = {
+        **cli_env(seed.path.parent, tmp_path / "index", model_cache),
+        "LITOPYS_INDEX__URI": milvus_server.uri,
+        "LITOPYS_INDEX__COLLECTION": "from_cli",
+    }
+    report = json.loads(run_cli(env, "index", "--rebuild", "--backend", "milvus", "--json").stdout)
+    assert report["full_rebuild_reason"] == "requested (--rebuild)" and report["chunks_total"] > 0, report
+    remote = load_settings(index={"backend": "milvus", "uri": milvus_server.uri, "collection": "from_cli"})
+    assert [a for a, _, _ in list_articles(remote)] == [seed.article_id]
+    assert index_status(remote)["chunks"] == report["chunks_total"]
+    assert index_status(load_settings(index_dir=tmp_path / "index")) == {}  # nothing built locally
+    bad = run_cli(env, "index", "--backend", "qdrant", check=False)
+    assert bad.returncode == 2 and "--backend takes local or milvus" in bad.stderr
