@@ -172,7 +172,7 @@ def _migrate(milvus: Milvus, source: Source, report: MigrateReport, progress: Pr
         if progress:
             progress("migrating", start + len(batch), len(article_ids))
     chunk_ids = sorted(source.row_of)
-    facts = {k: source.meta[k] for k in _FACT_KEYS if k in source.meta}
+    facts: dict[str, Any] = {k: source.meta[k] for k in _FACT_KEYS if k in source.meta}
     facts.update(
         built_at=source.meta.get("built_at", ""),
         next_chunk_id=int(source.meta.get("next_chunk_id", (chunk_ids[-1] + 1) if chunk_ids else 1)),
