@@ -35,6 +35,7 @@ from litopys.index.milvus import Milvus
 
 log = logging.getLogger(__name__)
 
+_unreleased: set[str] = set()  # leases of this process whose release failed: stale, not held
 LOCK_KEY = "lock"
 LOCK_GEN = -1  # outside every generation, so a build's clean-up never deletes the row
 TTL_S = 60.0
@@ -51,8 +52,11 @@ class Lease:
     expires: float
 
     def live(self, now: float) -> bool:
-        """Unexpired, and not left by a dead process on this host (a killed build frees it at once here)."""
-        return self.expires > now and not (self.host == socket.gethostname() and not _pid_alive(self.pid))
+        """Unexpired, and not left behind: by a dead process on this host (a killed build), or by
+        this process when its release failed (Milvus away at the end of a build)."""
+        if self.owner in _unreleased or (self.host == socket.gethostname() and not _pid_alive(self.pid)):
+            return False
+        return self.expires > now
 
     def describe(self) -> str:
         left = max(0.0, self.expires - time.time())
@@ -137,5 +141,6 @@ def write_lock(milvus: Milvus, ttl_s: float = TTL_S) -> Iterator[Lease]:
         renewer.join(timeout=milvus.timeout)
         try:
             release(milvus, lease)
-        except Exception:  # it expires by itself
+        except Exception:  # it expires by itself, and this process's next build takes it over
+            _unreleased.add(lease.owner)
             log.warning("could not release the Milvus write lease; it expires in %.0f s", ttl_s, exc_info=True)

@@ -132,3 +132,21 @@ def test_a_lease_left_by_a_dead_process_on_this_host_is_taken_over_at_once(hosts
     with pytest.raises(IndexBusyError):
         acquire(b, ttl_s=5, settle_s=SETTLE_S)
     release(a, busy)
+
+
+def test_a_lease_this_process_failed_to_release_does_not_block_its_next_build(hosts, monkeypatch):
+    from litopys.index import milvus_lock
+
+    a, b = hosts(2)
+
+    def milvus_away(milvus, lease):
+        raise ConnectionError("Milvus went away at the end of the build")
+
+    monkeypatch.setattr(milvus_lock, "release", milvus_away)
+    with write_lock(a, ttl_s=600) as left:
+        pass
+    monkeypatch.undo()
+    assert read_lease(b).owner == left.owner  # still there, unexpired
+    mine = acquire(b, ttl_s=5, settle_s=SETTLE_S)
+    assert read_lease(b).owner == mine.owner
+    release(b, mine)
