@@ -265,7 +265,7 @@ def _reachable(uri: str) -> bool:
     try:
         client.list_collections(timeout=2)
         return True
-    except MilvusException:
+    except Exception:  # MilvusException, or grpc's RpcError on a deadline (a server still starting)
         return False
     finally:
         client.close()
