@@ -500,6 +500,25 @@ def bench_index_steps(
     print(json.dumps(results, ensure_ascii=False))
 
 
+@app.command("bench-index-backends")
+def bench_index_backends(
+    ctx: typer.Context,
+    corpus: Path = typer.Option(..., "--corpus", help="Folder of article files (indexed into index_dir and Milvus)."),
+    questions: Path = typer.Option(..., "--questions", help="JSON-lines question file (question, article)."),
+) -> None:
+    """Local vs Milvus ([index] uri/collection) in one run: build time, query p50/p95, recall of the gold article."""
+    from litopys.bench.index_backends import index_backends
+
+    if not corpus.is_dir():
+        print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        results = index_backends(_settings(ctx), corpus, questions, say=lambda line: err.print(line, highlight=False))
+    except LitopysError as exc:
+        _fail(exc)
+    print(json.dumps(results, ensure_ascii=False))
+
+
 @app.command("bench-load")
 def bench_load(
     ctx: typer.Context,
