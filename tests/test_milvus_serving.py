@@ -200,7 +200,7 @@ def test_two_chat_servers_share_one_milvus_index_and_one_llm_server(
             )
             if name == "a":
                 run_cli(env, "index", "--json")
-            servers.append(start_server(root, env))
+            servers.append(start_server(root, env, timeout=1200))  # a loaded machine loads the embedder slowly
         a, b = servers
 
         # An article uploaded through A's library tab ...
