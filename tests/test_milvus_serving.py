@@ -54,12 +54,13 @@ def test_milvus_down_at_start_is_exit_4_naming_the_uri(tmp_path, seed, cli_env, 
     env = {**cli_env(tmp_path / "corpus", tmp_path / "index", tmp_path / "no-models"), **_milvus_env(uri)}
     for args in (["index"], ["ask", seed.question], ["serve", "--port", str(free_port())], ["serve", "--no-index"]):
         started = time.monotonic()
-        proc = run_cli(env, *args, check=False, timeout=120)
+        proc = run_cli(env, "-v", *args, check=False, timeout=600)
         took = time.monotonic() - started
         assert proc.returncode == IndexUnavailableError.exit_code == 4, (args, proc.stderr[-2000:])
         assert f"error: the Milvus server at {uri} failed or did not answer" in proc.stderr, proc.stderr[-2000:]
         assert "Traceback" not in proc.stderr
-        assert took < 60, (args, took)
+        assert "embedder" not in proc.stderr and "assistant ready" not in proc.stderr  # no model was loaded
+        assert took < 300, (args, took)  # imports only; generous for a starved shared machine
 
 
 def test_a_server_without_an_index_is_a_clear_error(milvus_server):
