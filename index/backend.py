@@ -99,11 +99,31 @@ def open_index(settings: Settings, embedder_spec: str, dim: int) -> SearchIndex:
 
 
 def check_index(settings: Settings) -> None:
-    """Refuse to start on a damaged local index (the Milvus backend is checked as it opens)."""
-    if not is_milvus(settings):
-        from litopys.index.reader import check_index as check_local
+    """Refuse to start on a damaged local index, or without a reachable Milvus server holding an index.
 
-        check_local(settings.index_dir)
+    Cheap: callers run it before minutes of model loading.
+    """
+    if is_milvus(settings):
+        from litopys.index.milvus import MilvusIndex
+
+        with MilvusIndex.for_browsing(settings.index) as index:
+            index.check()
+        return
+    from litopys.index.reader import check_index as check_local
+
+    check_local(settings.index_dir)
+
+
+def check_reachable(settings: Settings) -> None:
+    """Before a build: fail at once when the Milvus server does not answer (the local backend needs nothing)."""
+    if is_milvus(settings):
+        from litopys.index.milvus import Milvus
+
+        milvus = Milvus(settings.index)
+        try:
+            milvus.exists()
+        finally:
+            milvus.close()
 
 
 def indexed_article(settings: Settings, article_id: str) -> Article | None:

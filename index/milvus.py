@@ -21,8 +21,9 @@ reader that saw a published record also sees every row written before it.
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import IndexSettings
-from litopys.core.errors import IndexStateError
+from litopys.core.errors import IndexStateError, IndexUnavailableError
 from litopys.index.backend import DatedArticles, LexicalHits, Ranking
 from litopys.index.corpus import Article
 from litopys.index.filters import RetrievalFilter
@@ -56,6 +57,8 @@ _ARTICLE_FIELDS = [
     *("article_id", "part", "content_hash", "title", "date", "body"),
     *("url", "author", "outlet", "section", "tags"),
 ]
+
+log = logging.getLogger(__name__)
 
 _NOT_WORD = re.compile(r"[^\w]|_")
 
@@ -171,65 +174,83 @@ class Published:
 
 
 class Milvus:
-    """A connection to the server with the calls the index makes, each bounded by ``timeout_s``."""
+    """A connection to the server with the calls the index makes.
+
+    Every call is bounded by ``timeout_s`` and fails as IndexUnavailableError naming the
+    server. A collection the server has released (a restarted milvus-lite forgets what
+    was loaded) is loaded again and the call retried once, so readers resume by themselves.
+    """
 
     def __init__(self, settings: IndexSettings) -> None:
         from pymilvus import MilvusClient
-        from pymilvus.exceptions import MilvusException
 
+        # pymilvus logs every failed call with its traceback on a handler of its own; the
+        # failure reaches the caller as IndexUnavailableError and is reported once, there.
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
         self.settings = settings
         self.names = Names(settings.collection)
         self.timeout = settings.timeout_s
         token = settings.token.get_secret_value() if settings.token else ""
         try:
             self.client = MilvusClient(uri=settings.uri, token=token, timeout=self.timeout)
-        except MilvusException as exc:
-            raise IndexStateError(f"cannot reach the Milvus server at {settings.uri}: {exc.message}") from exc
+        except Exception as exc:  # pymilvus's MilvusException, or grpc's RpcError on a deadline
+            raise unavailable(settings.uri, "connect", exc) from exc
 
     def close(self) -> None:
         self.client.close()
 
+    def call(self, what: str, collection: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, timeout=..., **kwargs)``, reloading ``collection`` once if the server released it."""
+        kwargs["timeout"] = self.timeout
+        try:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                if collection is None or not is_released(exc):
+                    raise
+                log.warning("Milvus collection %s was released (a restarted server?); loading it", collection)
+                self.client.load_collection(collection, timeout=self.timeout)
+                return fn(*args, **kwargs)
+        except Exception as exc:
+            raise unavailable(self.settings.uri, what, exc) from exc
+
     def exists(self) -> bool:
-        return all(self.client.has_collection(name, timeout=self.timeout) for name in self.names.all())
+        return all(self.call("has_collection", None, self.client.has_collection, n) for n in self.names.all())
 
     def published(self) -> Published | None:
-        rows = self.client.query(
-            self.names.meta,
-            filter='key == "published"',
-            output_fields=["value"],
-            timeout=self.timeout,
-            consistency_level=CONSISTENCY,
-        )
+        rows = self.query(self.names.meta, 'key == "published"', ["value"])
         return Published.parse(rows[0]["value"]) if rows else None
 
     def pending_articles(self, generation: int) -> list[str]:
         """The articles whose rows older than ``generation`` its publish replaced (listed in ``pending`` rows)."""
-        rows = self.client.query(
-            self.names.meta,
-            filter=f'gen == {generation} and key != "published"',
-            output_fields=["value"],
-            timeout=self.timeout,
-            consistency_level=CONSISTENCY,
-        )
+        rows = self.query(self.names.meta, f'gen == {generation} and key != "published"', ["value"])
         return [aid for row in rows for aid in json.loads(row["value"])]
 
     def query(self, collection: str, expr: str, fields: list[str]) -> list[dict[str, Any]]:
-        return self.client.query(
-            collection, filter=expr, output_fields=fields, timeout=self.timeout, consistency_level=CONSISTENCY
+        return self.call(
+            "query",
+            collection,
+            self.client.query,
+            collection,
+            filter=expr,
+            output_fields=fields,
+            consistency_level=CONSISTENCY,
         )
 
     def scan(self, collection: str, expr: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         """Every row matching ``expr``, a batch at a time (a plain query is capped at 16 384 rows)."""
-        it = self.client.query_iterator(
+        it = self.call(
+            "query",
+            collection,
+            self.client.query_iterator,
             collection,
             batch_size=SCAN_BATCH,
             filter=expr,
             output_fields=fields,
-            timeout=self.timeout,
             consistency_level=CONSISTENCY,
         )
         try:
-            while batch := it.next():
+            while batch := self.call("query", None, lambda timeout: it.next()):
                 yield from batch
         finally:
             it.close()
@@ -237,7 +258,10 @@ class Milvus:
     def search(
         self, anns_field: str, data: list[Any], limit: int, expr: str, params: dict[str, Any]
     ) -> list[tuple[int, float]]:
-        hits = self.client.search(
+        hits = self.call(
+            "search",
+            self.names.chunks,
+            self.client.search,
             self.names.chunks,
             data=data,
             anns_field=anns_field,
@@ -245,10 +269,20 @@ class Milvus:
             filter=expr,
             search_params=params,
             output_fields=[],
-            timeout=self.timeout,
             consistency_level=CONSISTENCY,
         )
         return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
+
+
+def is_released(exc: Exception) -> bool:
+    """Whether ``exc`` says the collection is not loaded (Milvus's "collection not loaded", code 101)."""
+    return getattr(exc, "code", None) == 101 or "not loaded" in str(exc) or "'released'" in str(exc)
+
+
+def unavailable(uri: str, what: str, exc: BaseException) -> IndexUnavailableError:
+    """The error for a failed call: the server, the call, and the cause in one line."""
+    cause = getattr(exc, "message", None) or getattr(exc, "details", lambda: None)() or str(exc)
+    return IndexUnavailableError(f"the Milvus server at {uri} failed or did not answer ({what}): {str(cause).strip()}")
 
 
 def ids_expr(ids: Sequence[int]) -> str:
@@ -398,10 +432,14 @@ class MilvusIndex:
         self.milvus.close()
 
     def _read_published(self) -> Published | None:
+        if not self.milvus.exists():
+            return None
         try:
-            return self.milvus.published() if self.milvus.exists() else None
-        except Exception as exc:  # pymilvus raises its own errors and grpc's
-            raise IndexStateError(f"cannot read the index on the Milvus server at {self.where}: {exc}") from exc
+            return self.milvus.published()
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IndexStateError(
+                f"the published record on the Milvus server at {self.where} is damaged: {exc}"
+            ) from exc
 
     def _published(self) -> Published:
         published = self._read_published()
@@ -417,6 +455,10 @@ class MilvusIndex:
                 "run `litopys index` to rebuild it"
             )
         return published
+
+    def check(self) -> None:
+        """Fail unless the server answers and holds a published index."""
+        self._published()
 
     def snapshot(self) -> MilvusSnapshot:
         """The published generation now; re-reads the pending list only when the record changed."""

@@ -14,9 +14,8 @@ A SIGKILL before 4 leaves readers on G; after 4, on G+1, with the replaced rows 
 the pending list until a writer deletes them. Chunk ids come from the record's
 ``next_chunk_id``, so an unchanged article keeps its ids.
 
-One writer at a time: Milvus has no lock a client can take atomically. The build holds the
-local lock on ``index_dir`` (one host), and the rule is that only one host runs
-`litopys index` against a collection prefix (docs/operations.md).
+One writer at a time: the build holds the local lock on ``index_dir`` (one host) and a write
+lease in the meta collection (any host; litopys.index.milvus_lock) from step 1 to step 5.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import Settings
-from litopys.core.errors import IndexStateError
+from litopys.core.errors import LitopysError
 from litopys.index.builder import (
     IndexReport,
     Prepared,
@@ -55,7 +54,9 @@ from litopys.index.milvus import (
     bm25_text,
     literals,
     scopes,
+    unavailable,
 )
+from litopys.index.milvus_lock import write_lock
 from litopys.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
 
 log = logging.getLogger(__name__)
@@ -202,14 +203,16 @@ def _settle(milvus: Milvus, published: Published | None) -> Published | None:
     generation = published.generation if published else 0
     # Rows (and pending lists) of an unpublished generation: a build killed before it published.
     _delete_where(milvus, f"gen > {generation}")
-    milvus.client.delete(milvus.names.meta, filter=f'gen > {generation} and key != "published"')
+    milvus.client.delete(milvus.names.meta, filter=f'gen > {generation} and key != "published"', timeout=milvus.timeout)
     if published is None:
         return None
     if published.floor:
         _delete_where(milvus, f"gen < {published.floor}")
     if published.pending:
         _delete_in(milvus, milvus.pending_articles(generation), f"gen < {generation}")
-        milvus.client.delete(milvus.names.meta, filter=f'gen == {generation} and key != "published"')
+        milvus.client.delete(
+            milvus.names.meta, filter=f'gen == {generation} and key != "published"', timeout=milvus.timeout
+        )
         published = Published(generation, published.floor, 0, published.facts)
         _write_record(milvus, published)
     return published
@@ -235,10 +238,10 @@ def update_milvus(
     milvus = Milvus(settings.index)
     try:
         _update(milvus, settings, embedder, articles, report, force_rebuild, progress)
-    except IndexStateError:
+    except LitopysError:
         raise
     except Exception as exc:  # pymilvus and grpc errors: name the server
-        raise IndexStateError(f"writing the index on the Milvus server at {settings.index.uri} failed: {exc}") from exc
+        raise unavailable(settings.index.uri, "writing the index", exc) from exc
     finally:
         milvus.close()
 
@@ -253,6 +256,19 @@ def _update(
     progress: ProgressFn | None,
 ) -> None:
     _prepare_collections(milvus, embedder.dim, settings.index.dense_index)
+    with write_lock(milvus):
+        _write_generation(milvus, settings, embedder, articles, report, force_rebuild, progress)
+
+
+def _write_generation(
+    milvus: Milvus,
+    settings: Settings,
+    embedder: Embedder,
+    articles: list[Article],
+    report: IndexReport,
+    force_rebuild: bool,
+    progress: ProgressFn | None,
+) -> None:
     published = _settle(milvus, milvus.published())
     signature = build_signature(settings.chunking, embedder.spec, embedder.dim, embedder.revision)
     reason = None if published is None else signature_change(published.facts, signature)
@@ -269,7 +285,8 @@ def _update(
     report.chunks_embedded = len(embeddings)
     generation = (published.generation if published else 0) + 1
     next_id = int(published.facts.get("next_chunk_id", 1)) if published else 1
-    next_id = _insert(milvus, generation, prepared, embeddings, next_id)
+    insert_rows(milvus, generation, prepared, embeddings, range(next_id, next_id + len(embeddings)))
+    next_id += len(embeddings)
     floor = generation if reason else (published.floor if published else 0)
     stale = [] if reason else changes.stale
     _write_pending(milvus, generation, stale)
@@ -303,8 +320,10 @@ def _write_pending(milvus: Milvus, generation: int, stale: list[str]) -> None:
         milvus.client.insert(milvus.names.meta, rows, timeout=milvus.timeout)
 
 
-def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embeddings: np.ndarray, next_id: int) -> int:
-    """Insert the articles' and chunks' rows under ``generation``; returns the next free chunk id."""
+def insert_rows(
+    milvus: Milvus, generation: int, prepared: list[Prepared], embeddings: np.ndarray, ids: Sequence[int]
+) -> None:
+    """Insert the articles' and chunks' rows under ``generation``, the chunks under ``ids`` in order."""
     chunk_rows: list[dict[str, Any]] = []
     article_rows: list[dict[str, Any]] = []
     row = 0
@@ -325,7 +344,7 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
             chunk_rows.append(
                 {
                     **common,
-                    "id": next_id,
+                    "id": int(ids[row]),
                     "scopes": scopes(article.id),
                     "ordinal": chunk.ordinal,
                     "span_start": chunk.start,
@@ -337,7 +356,6 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
                     "vector": embeddings[row].tolist(),
                 }
             )
-            next_id += 1
             row += 1
         body = article.body
         for part, start in enumerate(range(0, max(len(body), 1), BODY_PART_CHARS)):
@@ -362,4 +380,3 @@ def _insert(milvus: Milvus, generation: int, prepared: list[Prepared], embedding
         milvus.client.insert(milvus.names.chunks, chunk_rows, timeout=milvus.timeout)
     if article_rows:
         milvus.client.insert(milvus.names.articles, article_rows, timeout=milvus.timeout)
-    return next_id

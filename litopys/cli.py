@@ -88,11 +88,13 @@ def _progress_bar(enabled: bool):
 
 
 def _run_index(settings: Settings, corpus: Path | None, rebuild: bool, show_progress: bool):
+    from litopys.index.backend import check_reachable
     from litopys.index.builder import ensure_not_busy
     from litopys.index.embedder import load_embedder
     from litopys.runtime import index_corpus
 
     ensure_not_busy(Path(settings.index_dir))  # fail in a second, not after loading the embedder
+    check_reachable(settings)
     embedder = load_embedder(settings.embedder)
     progress, update = _progress_bar(show_progress)
     with progress:
@@ -106,9 +108,17 @@ def index(
     corpus: Path | None = typer.Option(None, "--corpus", help="Folder of article files (default: setting corpus_dir)."),
     rebuild: bool = typer.Option(False, "--rebuild", help="Re-embed everything (repairs a damaged index)."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+    backend: str | None = typer.Option(
+        None, "--backend", help="Index into this backend: local or milvus (default: setting index.backend)."
+    ),
 ) -> None:
     """Index new and changed articles, drop removed ones, and report the counts."""
     settings = _settings(ctx)
+    if backend not in (None, "local", "milvus"):
+        print(f"error: --backend takes local or milvus, not {backend!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    if backend:
+        settings.index = settings.index.model_copy(update={"backend": backend})
     try:
         _, report = _run_index(settings, corpus, rebuild, show_progress=not as_json)
     except LitopysError as exc:
@@ -179,6 +189,34 @@ def _dates_note(dates) -> str:
     from litopys.ui.render import dates_note
 
     return dates_note(dates, strings("en"))
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as one JSON object."),
+) -> None:
+    """Copy the local index (index_dir) into the Milvus index of [index] uri/collection, without re-embedding.
+
+    Resumable: run it again after an interruption and it goes on where it stopped.
+    """
+    from litopys.index.milvus_migrate import migrate_to_milvus
+
+    settings = _settings(ctx)
+    progress, update = _progress_bar(not as_json)
+    try:
+        with progress:
+            report = migrate_to_milvus(settings, update)
+    except LitopysError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        resumed = f" (resumed after {report.resumed_from} articles)" if report.resumed_from else ""
+        print(
+            f"copied {report.articles} articles, {report.chunks} chunks to {settings.index.uri} "
+            f"as generation {report.generation}{resumed} in {report.seconds:.1f} s"
+        )
 
 
 @app.command()
@@ -470,6 +508,25 @@ def bench_index_steps(
         raise typer.Exit(2)
     try:
         results = index_steps(_settings(ctx), corpus, say=lambda line: print(line, flush=True))
+    except LitopysError as exc:
+        _fail(exc)
+    print(json.dumps(results, ensure_ascii=False))
+
+
+@app.command("bench-index-backends")
+def bench_index_backends(
+    ctx: typer.Context,
+    corpus: Path = typer.Option(..., "--corpus", help="Folder of article files (indexed into index_dir and Milvus)."),
+    questions: Path = typer.Option(..., "--questions", help="JSON-lines question file (question, article)."),
+) -> None:
+    """Local vs Milvus ([index] uri/collection) in one run: build time, query p50/p95, recall of the gold article."""
+    from litopys.bench.index_backends import index_backends
+
+    if not corpus.is_dir():
+        print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        results = index_backends(_settings(ctx), corpus, questions, say=lambda line: err.print(line, highlight=False))
     except LitopysError as exc:
         _fail(exc)
     print(json.dumps(results, ensure_ascii=False))

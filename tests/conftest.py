@@ -10,6 +10,7 @@ import hashlib
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -56,6 +57,33 @@ class Seed:
         """Copy the article into ``corpus`` (created if needed) under its own id."""
         corpus.mkdir(parents=True, exist_ok=True)
         return Path(shutil.copy(self.path, corpus / self.article_id))
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An article with a made-up fact no other article mentions, and a question only it answers."""
+
+    article_id: str
+    text: str
+    question: str
+
+    def write_to(self, corpus: Path) -> Path:
+        """Write the article into ``corpus`` under its id (folders created)."""
+        path = corpus / self.article_id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.text, encoding="utf-8")
+        return path
+
+
+@pytest.fixture(scope="session")
+def new_article() -> NewArticle:
+    return NewArticle(
+        "new/zhyrafy.txt",
+        "date 2025-03-01 У Полтаві відкрили музей синіх жирафів\n"
+        "Музей синіх жирафів у Полтаві відкрив меценат Остап Вербицький. "
+        "У колекції музею сорок сім порцелянових жирафів, розписаних кобальтом.\n",
+        "Хто відкрив музей синіх жирафів у Полтаві?",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -198,15 +226,32 @@ class MilvusServer:
     uri: str
     proc: subprocess.Popen
     log: Path
+    data_dir: Path
+    port: int
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop the server (SIGTERM, or e.g. SIGKILL for a crash) and wait for it to exit."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start the server again on the same data folder and port; returns once it answers."""
+        self.stop()
+        self.proc = _milvus_process(self.data_dir, self.port, self.log)
+        _wait_for(lambda: _reachable(self.uri), "the milvus-lite server to answer", self.proc, timeout=120)
+
+
+def _milvus_process(data_dir: Path, port: int, log: Path) -> subprocess.Popen:
+    cmd = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(data_dir)]
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _reachable(uri: str) -> bool:
@@ -220,28 +265,42 @@ def _reachable(uri: str) -> bool:
     try:
         client.list_collections(timeout=2)
         return True
-    except MilvusException:
+    except Exception:  # MilvusException, or grpc's RpcError on a deadline (a server still starting)
         return False
     finally:
         client.close()
 
 
+def _start_milvus(root: Path) -> MilvusServer:
+    from litopys.core.net import free_port
+
+    port = free_port()
+    log = root / "server.log"
+    proc = _milvus_process(root / "data", port, log)
+    server = MilvusServer(f"http://127.0.0.1:{port}", proc, log, root / "data", port)
+    try:
+        _wait_for(lambda: _reachable(server.uri), "the milvus-lite server to answer", proc, timeout=120)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 @pytest.fixture(scope="module")
 def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
     """One `milvus-lite server` for a test module: ``.uri`` (http://127.0.0.1:PORT), ``.stop()``."""
-    from litopys.core.net import free_port
-
-    root = tmp_path_factory.mktemp("milvus")
-    port = free_port()
-    log = root / "server.log"
-    cmd = [str(Path(sys.executable).with_name("milvus-lite")), "server", "--data-dir", str(root / "data")]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*cmd, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    server = MilvusServer(f"http://127.0.0.1:{port}", proc, log)
+    server = _start_milvus(tmp_path_factory.mktemp("milvus"))
     try:
-        _wait_for(lambda: _reachable(server.uri), "the milvus-lite server to answer", proc, timeout=120)
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def own_milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """A `milvus-lite server` for one test, which it may stop (``.stop(signal.SIGKILL)``) and ``.restart()``."""
+    server = _start_milvus(tmp_path_factory.mktemp("own-milvus"))
+    try:
         yield server
     finally:
         server.stop()

@@ -137,13 +137,6 @@ def test_viewer_lists_and_status_read_milvus(both, corpus, milvus_server):
 
 # --- writes: incremental, and killed mid-way -------------------------------------------------------
 
-NEW_ID = "new/zhyrafy.txt"
-NEW_TEXT = (
-    "date 2025-03-01 У Полтаві відкрили музей синіх жирафів\n"
-    "Музей синіх жирафів у Полтаві відкрив меценат Остап Вербицький. "
-    "У колекції музею сорок сім порцелянових жирафів, розписаних кобальтом.\n"
-)
-NEW_QUESTION = "Хто відкрив музей синіх жирафів у Полтаві?"
 KEPT, CHANGED, REMOVED = "ner/0386.txt", "ner/0368.txt", "ner/0187.txt"
 
 
@@ -159,10 +152,9 @@ def small(tmp_path, ner_uk: Path, seed, milvus_server, request) -> Settings:
     return _settings(corpus, tmp_path / "index", backend="milvus", uri=milvus_server.uri, collection=prefix)
 
 
-def change_corpus(corpus: Path) -> None:
-    """One article added, one changed, one removed."""
-    (corpus / NEW_ID).parent.mkdir(exist_ok=True)
-    (corpus / NEW_ID).write_text(NEW_TEXT, encoding="utf-8")
+def change_corpus(corpus: Path, new_article) -> None:
+    """One article added (``new_article``), one changed, one removed."""
+    new_article.write_to(corpus)
     with open(corpus / CHANGED, "a", encoding="utf-8") as fh:
         fh.write("\nДодатковий абзац про переговори.\n")
     (corpus / REMOVED).unlink()
@@ -178,7 +170,8 @@ def published_ids(settings: Settings) -> set[str]:
     return {aid for aid, _, _ in list_articles(settings)}
 
 
-def test_incremental_add_update_remove_keeps_chunk_ids(small, tiny_embedder, seed):
+def test_incremental_add_update_remove_keeps_chunk_ids(small, tiny_embedder, seed, new_article):
+    new_id, new_question = new_article.article_id, new_article.question
     first = build_index(small, tiny_embedder)
     assert first.added == 4 and first.chunks_total == first.chunks_embedded
     index = MilvusIndex(small.index, tiny_embedder.spec, tiny_embedder.dim)
@@ -188,30 +181,31 @@ def test_incremental_add_update_remove_keeps_chunk_ids(small, tiny_embedder, see
         changed_ids = chunk_ids(index, CHANGED)
         again = build_index(small, tiny_embedder)
         assert (again.added, again.updated, again.removed, again.chunks_embedded) == (0, 0, 0, 0)
-        change_corpus(small.corpus_dir)
+        change_corpus(small.corpus_dir, new_article)
         report = build_index(small, tiny_embedder)
         assert (report.added, report.updated, report.removed, report.unchanged) == (1, 1, 1, 2)
-        assert report.chunks_embedded == len(chunk_ids(index, CHANGED)) + len(chunk_ids(index, NEW_ID))
+        assert report.chunks_embedded == len(chunk_ids(index, CHANGED)) + len(chunk_ids(index, new_id))
         assert report.chunks_total == sum(len(chunk_ids(index, a)) for a in published_ids(small))
         # Unchanged articles keep their chunk ids; a changed one gets new ids, never reused ones.
         assert chunk_ids(index, KEPT) == kept_ids
         assert min(chunk_ids(index, CHANGED)) > max(changed_ids + kept_ids)
         assert chunk_ids(index, REMOVED) == []
         # The reader opened before the change follows it without reopening.
-        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, NEW_ID}
-        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, new_id}
+        assert retriever.search(new_question)[0].article_id == new_id
         rebuilt = build_index(small, tiny_embedder, force_rebuild=True)
         assert rebuilt.full_rebuild_reason and rebuilt.chunks_embedded == rebuilt.chunks_total
-        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        assert retriever.search(new_question)[0].article_id == new_id
         assert index_status(small)["chunks"] == rebuilt.chunks_total
     finally:
         index.close()
 
 
 def test_build_killed_before_and_after_publishing_leaves_readers_consistent(
-    small, real_embedder, seed, cli_env, run_cli, model_cache
+    small, real_embedder, seed, cli_env, run_cli, model_cache, new_article
 ):
     """SIGKILL (the builder's LITOPYS_FAULT_AT points) in a real `litopys index` subprocess."""
+    new_id, new_question = new_article.article_id, new_article.question
     build_index(small, real_embedder)
     index = MilvusIndex(small.index, real_embedder.spec, real_embedder.dim)
     retriever = Retriever(index, real_embedder, small.retrieval)
@@ -223,19 +217,19 @@ def test_build_killed_before_and_after_publishing_leaves_readers_consistent(
         "LITOPYS_INDEX__COLLECTION": small.index.collection,
     }
     try:
-        change_corpus(small.corpus_dir)
+        change_corpus(small.corpus_dir, new_article)
         # Killed with the new rows written, not published: readers stay on the old generation.
         generation = index.snapshot().generation
         proc = run_cli({**env, "LITOPYS_FAULT_AT": "vectors-written"}, "index", "--json", check=False)
         assert proc.returncode == -9, proc.stderr[-2000:]
         assert index.snapshot().generation == generation and published_ids(small) == before
-        assert NEW_ID not in {p.article_id for p in retriever.search(NEW_QUESTION)}
+        assert new_id not in {p.article_id for p in retriever.search(new_question)}
         # Killed right after publishing, before deleting the replaced rows: readers see the new generation only.
         proc = run_cli({**env, "LITOPYS_FAULT_AT": "committed"}, "index", "--json", check=False)
         assert proc.returncode == -9, proc.stderr[-2000:]
         assert index.snapshot().generation == generation + 1
-        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, NEW_ID}
-        assert retriever.search(NEW_QUESTION)[0].article_id == NEW_ID
+        assert published_ids(small) == {seed.article_id, KEPT, CHANGED, new_id}
+        assert retriever.search(new_question)[0].article_id == new_id
         changed = [c for c in index.snapshot().chunks(chunk_ids(index, CHANGED)).values()]
         assert len({c.ordinal for c in changed}) == len(changed)  # one copy of the changed article, not two
         # The next build finishes the deletes and has nothing to embed.

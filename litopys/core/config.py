@@ -189,6 +189,14 @@ class IndexSettings(BaseModel):
         "HNSW", description="Milvus vector index: HNSW (approximate, sub-linear) or FLAT (exact, small indexes)."
     )
     timeout_s: float = Field(30.0, gt=0, description="Longest wait for one Milvus call before it fails.")
+    lock_settle_s: float = Field(
+        6.0,
+        ge=0,
+        description=(
+            "Milvus write lease: how long a writer waits after writing its lease before checking that it won "
+            "(above the lease write's 5 s timeout; lower only where one host writes)."
+        ),
+    )
 
 
 class LLMSettings(BaseModel):

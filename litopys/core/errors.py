@@ -19,6 +19,10 @@ class IndexStateError(LitopysError):
     exit_code = 4
 
 
+class IndexUnavailableError(IndexStateError):
+    """The index's server (Milvus) is unreachable or did not answer in time (exit code 4, like any index fault)."""
+
+
 class IndexBusyError(LitopysError):
     """Another build holds the index lock (exit code 6: retry later)."""
 
