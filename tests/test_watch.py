@@ -120,3 +120,17 @@ def test_a_sync_refused_by_the_lock_is_retried(settings, tiny_embedder):
         retried = _next(records)
         assert (retried.trigger, retried.added, retried.busy) == ("retry", 1, False)
         assert "late.txt" in _indexed(settings)
+
+
+def test_library_panel_shows_the_watch_and_the_last_sync_escaped():
+    from litopys.ui.library import status_html
+    from litopys.ui.strings import EN, UK
+
+    status = {"articles": 3, "chunks": 9, "embedder": "e", "dim": 4, "built_at": "t", "generation": 2}
+    done = SyncRecord("2024-05-01T10:00:00Z", "files", added=2, updated=1, removed=1, skipped=0)
+    panel = status_html(status, UK, watching=True, sync=done)
+    assert "увімкнено" in panel and "2024-05-01T10:00:00Z (UTC): додано 2, оновлено 1, вилучено 1" in panel
+    failed = SyncRecord("2024-05-01T10:01:00Z", "files", error="<b>disk full</b>")
+    panel = status_html({}, EN, watching=True, sync=failed)
+    assert "failed — &lt;b&gt;disk full&lt;/b&gt;" in panel and "<b>disk" not in panel
+    assert "lt-last-sync" not in status_html(status, EN)  # not watching, never synced: no sync row
