@@ -51,7 +51,16 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "filelock", "pymorphy3", "faiss"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "urllib3",
+        "sentence_transformers",
+        "filelock",
+        "pymorphy3",
+        "faiss",
+        "watchfiles",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}
 
@@ -150,6 +159,8 @@ def _poll_feeds(settings: Settings):
     if not settings.feeds:
         err.print('no feeds in the settings: add [[feeds]] url = "..." to litopys.toml')
         return []
+    if not Path(settings.corpus_dir).is_dir():
+        return []  # the index run says the folder is missing; feeds must not create it
     return poll_feeds(settings)
 
 
