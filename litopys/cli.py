@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 err = Console(stderr=True, soft_wrap=True)
 
-EXIT_WARNINGS = 5  # index completed, but some files were skipped
+EXIT_WARNINGS = 5  # index completed, but some files (or lines, or feeds) were skipped
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -51,7 +51,16 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "urllib3", "sentence_transformers", "filelock", "pymorphy3", "faiss"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "urllib3",
+        "sentence_transformers",
+        "filelock",
+        "pymorphy3",
+        "faiss",
+        "watchfiles",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = {"settings": settings}
 
@@ -111,6 +120,10 @@ def index(
     backend: str | None = typer.Option(
         None, "--backend", help="Index into this backend: local or milvus (default: setting index.backend)."
     ),
+    feeds: bool = typer.Option(False, "--feeds", help="First save the new items of the [[feeds]] in the settings."),
+    watch: bool = typer.Option(
+        False, "--watch", help="Then keep the index current as files change (and feeds are due) until Ctrl-C."
+    ),
 ) -> None:
     """Index new and changed articles, drop removed ones, and report the counts."""
     settings = _settings(ctx)
@@ -119,12 +132,18 @@ def index(
         raise typer.Exit(2)
     if backend:
         settings.index = settings.index.model_copy(update={"backend": backend})
+    if corpus:
+        settings.corpus_dir = corpus
+    feed_results = _poll_feeds(settings) if feeds else None
     try:
-        _, report = _run_index(settings, corpus, rebuild, show_progress=not as_json)
+        embedder, report = _run_index(settings, None, rebuild, show_progress=not as_json)
     except LitopysError as exc:
         _fail(exc)
     if as_json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        out = report.as_dict()
+        if feed_results is not None:
+            out["feeds"] = [r.as_dict() for r in feed_results]
+        print(json.dumps(out, ensure_ascii=False), flush=True)
     else:
         if report.full_rebuild_reason:
             err.print(f"full rebuild: {report.full_rebuild_reason}")
@@ -134,10 +153,43 @@ def index(
             f"added {report.added}, updated {report.updated}, removed {report.removed}, "
             f"unchanged {report.unchanged}, skipped {report.skipped} "
             f"({report.articles_total} articles, {report.chunks_total} chunks in the index) "
-            f"in {report.seconds:.1f} s"
+            f"in {report.seconds:.1f} s",
+            flush=True,
         )
-    if report.skipped:
+    if watch:
+        _watch(settings, embedder, initial_sync=False)
+    elif report.skipped or any(r.error for r in feed_results or []):
         raise typer.Exit(EXIT_WARNINGS)
+
+
+def _poll_feeds(settings: Settings):
+    """Save the feeds' new items into the corpus (each feed's outcome is logged)."""
+    from litopys.index.feeds import poll_feeds
+
+    if not settings.feeds:
+        err.print('no feeds in the settings: add [[feeds]] url = "..." to litopys.toml')
+        return []
+    if not Path(settings.corpus_dir).is_dir():
+        return []  # the index run says the folder is missing; feeds must not create it
+    return poll_feeds(settings)
+
+
+def _watch_plan(settings: Settings, initial_sync: bool):
+    from litopys.index.feeds import FeedPoller
+    from litopys.index.watch import WatchPlan
+
+    poller = FeedPoller(settings) if settings.feeds else None
+    return WatchPlan(settings.watch.settle_s, initial_sync=initial_sync, poll_feeds=poller)
+
+
+def _watch(settings: Settings, embedder, initial_sync: bool) -> None:
+    """Keep the index current until Ctrl-C (`index --watch`); each sync is logged."""
+    import threading
+
+    from litopys.index.watch import watch_corpus
+
+    err.print(f"watching {settings.corpus_dir} (Ctrl-C stops)")
+    watch_corpus(settings, embedder, threading.Event(), _watch_plan(settings, initial_sync))
 
 
 def _answer_one(assistant, question: str, history, as_json: bool, read_dates: bool = True):
@@ -499,8 +551,15 @@ def bench_probe_rss(
 def bench_index_steps(
     ctx: typer.Context,
     corpus: Path = typer.Option(..., "--corpus", help="Folder of article files (a scratch copy is indexed)."),
+    formats: int = typer.Option(
+        200, "--formats", help="Then ingest this many of its articles as .txt, .html and .jsonl (0: skip)."
+    ),
 ) -> None:
-    """Time index builds on a copy of a corpus: full build, add 1, change 1, remove 1, no change; then print JSON."""
+    """Time index builds on a copy of a corpus: full build, add 1, change 1, remove 1, no change; then print JSON.
+
+    With --formats N, the same N articles are then indexed as text files, web pages and a JSONL
+    export: articles/s of extraction alone and of a full build, for each format.
+    """
     from litopys.bench.index_steps import index_steps
 
     if not corpus.is_dir():
@@ -508,6 +567,8 @@ def bench_index_steps(
         raise typer.Exit(2)
     try:
         results = index_steps(_settings(ctx), corpus, say=lambda line: print(line, flush=True))
+        if formats:
+            results["formats"] = _format_throughput(_settings(ctx), corpus, formats)
     except LitopysError as exc:
         _fail(exc)
     print(json.dumps(results, ensure_ascii=False))
@@ -530,6 +591,16 @@ def bench_index_backends(
     except LitopysError as exc:
         _fail(exc)
     print(json.dumps(results, ensure_ascii=False))
+
+
+def _format_throughput(settings: Settings, corpus: Path, limit: int) -> dict[str, dict]:
+    from litopys.bench.formats import format_line, format_throughput
+    from litopys.index.embedder import load_embedder
+
+    results = format_throughput(settings, load_embedder(settings.embedder), corpus, limit)
+    for name, figures in results.items():
+        print(format_line(name, figures), flush=True)
+    return results
 
 
 @app.command("bench-load")
@@ -597,6 +668,9 @@ def serve(
         "--allow-anonymous",
         help="Allow a non-loopback --host without a login (LITOPYS_SERVER__AUTH_USER/_PASSWORD).",
     ),
+    watch: bool = typer.Option(
+        False, "--watch", help="Keep the index current as the corpus folder changes and feeds are due (watch.enabled)."
+    ),
 ) -> None:
     """Index the corpus if needed, then serve the web chat."""
     from litopys.runtime import open_assistant
@@ -620,7 +694,14 @@ def serve(
                 f"index: added {report.added}, updated {report.updated}, removed {report.removed}, "
                 f"unchanged {report.unchanged}, skipped {report.skipped}"
             )
+        if watch:
+            settings.watch.enabled = True
         assistant = open_assistant(settings, embedder)
+        if settings.watch.enabled:
+            from litopys.index.watch import start_watching
+
+            # With --no-index the first sync runs here, in the background, while the chat already answers.
+            start_watching(settings, assistant.embedder, _watch_plan(settings, initial_sync=skip_index))
         launch(assistant)
     except LitopysError as exc:
         _fail(exc)

@@ -3,7 +3,8 @@
 Builds run in the server process with the assistant's own embedder; the
 chat keeps answering from the last published index meanwhile and picks up
 the new one on its next question (see index/reader.py). Every string shown
-here is HTML-escaped: file names and reasons come from users.
+here is HTML-escaped: file names and reasons come from users. With the folder
+watched (``index.watch``), the panel re-reads the last sync every few seconds.
 """
 
 from __future__ import annotations
@@ -17,17 +18,26 @@ import gradio as gr
 from litopys.core.errors import LitopysError
 from litopys.index.corpus import ARTICLE_SUFFIXES
 from litopys.index.upload import accept_uploads
+from litopys.index.watch import SyncRecord, last_sync
 from litopys.runtime import index_corpus, index_status
 from litopys.ui.strings import UK
 
 log = logging.getLogger(__name__)
 
+WATCH_REFRESH_S = 3.0  # how often a watching server's library tab re-reads the index state
 
-def status_html(status: dict[str, object], s: dict[str, str] = UK) -> str:
-    """The index panel: article and chunk counts, embedder, last build time."""
+
+def status_html(
+    status: dict[str, object], s: dict[str, str] = UK, *, watching: bool = False, sync: SyncRecord | None = None
+) -> str:
+    """The index panel: article and chunk counts, embedder, last build time, and the folder watch."""
     e = html.escape
+    watch_rows = [(s["lib_watch"], s["lib_watch_on"] if watching else s["lib_watch_off"], "lt-watch")]
+    if watching or sync is not None:
+        watch_rows.append((s["lib_sync"], sync_text(sync, s), "lt-last-sync"))
+    watch_body = "".join(f"<tr id='{i}'><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v, i in watch_rows)
     if not status:
-        return f"<div class='lt-status'>{e(s['lib_no_index'])}</div>"
+        return f"<div class='lt-status'>{e(s['lib_no_index'])}</div><table class='lt-status'>{watch_body}</table>"
     rows = [
         (s["lib_articles"], status.get("articles")),
         (s["lib_chunks"], status.get("chunks")),
@@ -36,7 +46,16 @@ def status_html(status: dict[str, object], s: dict[str, str] = UK) -> str:
         (s["lib_corpus"], status.get("corpus_dir")),
     ]
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
-    return f"<table class='lt-status' id='lt-status-table'>{body}</table>"
+    return f"<table class='lt-status' id='lt-status-table'>{body}{watch_body}</table>"
+
+
+def sync_text(sync: SyncRecord | None, s: dict[str, str] = UK) -> str:
+    """One line on what the last sync did, and when."""
+    if sync is None:
+        return s["lib_sync_none"]
+    if sync.error:
+        return s["lib_sync_error"].format(finished_at=sync.finished_at, error=sync.error)
+    return s["lib_sync_value"].format(**vars(sync))
 
 
 def report_html(report=None, upload=None, error: str | None = None, s: dict[str, str] = UK) -> str:
@@ -105,7 +124,10 @@ class LibraryHandlers:
 
     def status(self) -> str:
         """The index panel as it is now."""
-        return status_html(index_status(self.settings), self.s)
+        watching = self.settings.watch.enabled
+        return status_html(
+            index_status(self.settings), self.s, watching=watching, sync=last_sync(Path(self.settings.index_dir))
+        )
 
     def upload(self, files: list[str] | None, progress=gr.Progress()):
         """Save the uploaded files into the corpus folder and index them; (report, status) panels."""
@@ -162,3 +184,6 @@ def build_library_tab(assistant, s: dict[str, str] = UK) -> None:
     add.click(handlers.upload, [files], [report, status], concurrency_id="index", concurrency_limit=1)
     rebuild.click(handlers.reindex, [full], [report, status], concurrency_id="index", concurrency_limit=1)
     refresh.click(handlers.status, None, status, queue=False)
+    if assistant.settings.watch.enabled:
+        # The watcher syncs in the background: the panel follows it without a click.
+        gr.Timer(WATCH_REFRESH_S).tick(handlers.status, None, status, queue=False)

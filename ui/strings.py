@@ -121,6 +121,15 @@ UK: dict[str, str] = {
         "обчислено векторів: {embedded} — за {seconds:.1f} с"
     ),
     "lib_skipped": "пропущено, ",
+    "lib_watch": "Стеження за текою",
+    "lib_watch_on": "увімкнено: нові, змінені й вилучені файли потрапляють в індекс за кілька секунд",
+    "lib_watch_off": "вимкнено (litopys serve --watch)",
+    "lib_sync": "Остання синхронізація",
+    "lib_sync_value": (
+        "{finished_at} (UTC): додано {added}, оновлено {updated}, вилучено {removed}, пропущено {skipped}"
+    ),
+    "lib_sync_error": "{finished_at} (UTC): не вдалася — {error}",
+    "lib_sync_none": "ще не було",
 }
 
 EN: dict[str, str] = {
@@ -241,6 +250,13 @@ EN: dict[str, str] = {
         "vectors computed: {embedded} — in {seconds:.1f} s"
     ),
     "lib_skipped": "skipped, ",
+    "lib_watch": "Folder watch",
+    "lib_watch_on": "on: new, changed and deleted files reach the index within seconds",
+    "lib_watch_off": "off (litopys serve --watch)",
+    "lib_sync": "Last sync",
+    "lib_sync_value": "{finished_at} (UTC): added {added}, updated {updated}, removed {removed}, skipped {skipped}",
+    "lib_sync_error": "{finished_at} (UTC): failed — {error}",
+    "lib_sync_none": "none yet",
 }
 
 LANGUAGES = {"uk": UK, "en": EN}

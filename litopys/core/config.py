@@ -270,6 +270,25 @@ class ServerSettings(BaseModel):
     max_upload_files: int = Field(20, ge=1, description="Article files accepted per upload.")
 
 
+class WatchSettings(BaseModel):
+    """A watched corpus folder: `serve` keeps the index current by itself."""
+
+    enabled: bool = Field(False, description="`litopys serve` watches corpus_dir (as with --watch).")
+    settle_s: float = Field(
+        2.0, gt=0, description="Index changed files once the folder has been quiet this long (a burst: one build)."
+    )
+
+
+class FeedSettings(BaseModel):
+    """One RSS or Atom feed whose new items are saved as articles (``[[feeds]]`` in the TOML file)."""
+
+    url: str = Field(..., pattern=r"^https?://", description="The feed's http(s) address.")
+    fetch_pages: bool = Field(False, description="Also fetch each item's page and keep its article text.")
+    interval_s: float = Field(900.0, ge=10, description="How often `serve --watch` / `index --watch` polls it.")
+    timeout_s: float = Field(20.0, gt=0, description="Longest wait for the feed (or a page) to arrive in full.")
+    max_bytes: int = Field(10_000_000, ge=1, description="A larger feed (or page) is refused.")
+
+
 class UISettings(BaseModel):
     """The chat's look."""
 
@@ -303,6 +322,8 @@ class Settings(BaseSettings):
     prompt: PromptSettings = PromptSettings()
     server: ServerSettings = ServerSettings()
     ui: UISettings = UISettings()
+    watch: WatchSettings = WatchSettings()
+    feeds: list[FeedSettings] = Field([], description="RSS/Atom feeds saved under corpus_dir/feeds/.")
 
     @classmethod
     def settings_customise_sources(
