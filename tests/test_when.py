@@ -225,3 +225,12 @@ def test_a_dotted_date_in_the_question_is_met_by_the_cited_articles_date():
     other_day = Passage(1, "0101.txt", "Удар по Києву", "2024-11-10", text, 0, len(text), 3.0)
     withheld = finish_answer(question, "Загинули двоє людей [1].", [other_day])
     assert withheld.refused and withheld.withheld is not None and withheld.withheld.reason == "question_numbers"
+
+
+def test_without_dates_keeps_what_the_question_is_about():
+    from litopys.rag.when import without_dates
+
+    assert without_dates("Умєров 13 листопада 2024 року") == "Умєров"
+    assert without_dates("Умєрова за минулий тиждень у Києві") == "Умєрова у Києві"
+    assert without_dates("Umerov in November 2024") == "Umerov"
+    assert without_dates("2 людини на фото") == "2 людини на фото"
