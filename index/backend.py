@@ -76,6 +76,10 @@ class SearchIndex(Protocol):
 
     def snapshot(self) -> IndexSnapshot: ...
 
+    def article(self, article_id: str) -> Article | None:
+        """One published article with its full body, or None when it is not indexed."""
+        ...
+
     def close(self) -> None: ...
 
 

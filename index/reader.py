@@ -124,6 +124,11 @@ class IndexReader:
                 self._snapshot = Snapshot(generation, index, meta, self.store, self.db_lock)
             return self._snapshot
 
+    def article(self, article_id: str) -> Article | None:
+        """One indexed article with its full body, or None when it is not indexed."""
+        with self.db_lock:
+            return self.store.get_article(article_id)
+
     def close(self) -> None:
         self.store.close()
 

@@ -27,7 +27,7 @@ from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retri
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
 from litopys.rag.when import without_dates
-from litopys.rag.withhold import Withheld, evidence_text, judge
+from litopys.rag.withhold import ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,14 @@ class Answerer:
         clock.done = time.perf_counter()
         clock.tokens = len(pieces)  # llama.cpp streams one token per piece
         # Grounding treats only the user's own words as given, not the model's rewrite.
-        answer = finish_answer(question, "".join(pieces), prompt.passages, rewritten=rewritten, clock=clock)
+        answer = finish_answer(
+            question,
+            "".join(pieces),
+            prompt.passages,
+            rewritten=rewritten,
+            clock=clock,
+            article_texts=self.retriever.article_texts,
+        )
         yield replace(answer, dates=dates)
 
     def _list(
@@ -302,11 +309,18 @@ class Clock:
 
 
 def finish_answer(
-    question: str, raw: str, passages: list[Passage], *, rewritten: str | None = None, clock: Clock | None = None
+    question: str,
+    raw: str,
+    passages: list[Passage],
+    *,
+    rewritten: str | None = None,
+    clock: Clock | None = None,
+    article_texts: ArticleTexts | None = None,
 ) -> Answer:
     """Turn raw model text into the Answer: cite, check grounding, withhold a draft that is not an answer.
 
-    ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings.
+    ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings;
+    ``article_texts`` reads cited articles whole for the checks that need more than a passage.
     """
     checks_started = time.perf_counter()
     if wants_ukrainian(question):
@@ -327,7 +341,7 @@ def finish_answer(
         checked = check_answer(text, {c.n: evidence_text(c.passage) for c in citations}, question)
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
-        verdict = judge(question, text, citations, claims)
+        verdict = judge(question, text, citations, claims, article_texts)
         if verdict:
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)

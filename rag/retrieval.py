@@ -7,6 +7,7 @@ the same for both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
@@ -202,6 +203,11 @@ class Retriever:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
         return Evidence(passages, stands_out)
+
+    def article_texts(self, article_ids: Sequence[str]) -> list[str]:
+        """The title and full text of each of ``article_ids`` that is still indexed."""
+        articles = [self.reader.article(a) for a in article_ids]
+        return [f"{a.title}\n{a.body}" for a in articles if a is not None]
 
     def search(self, question: str, top_k: int | None = None, filters: RetrievalFilter | None = None) -> list[Passage]:
         """The best ``top_k`` passages for ``question``, at most ``per_article_cap`` per article.

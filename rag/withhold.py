@@ -13,7 +13,7 @@ eval sets before it was kept (docs/quality.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,6 +29,7 @@ UNSUPPORTED = "unsupported"  # a number or name of the draft is in no passage it
 ECHO = "echo"  # the draft adds nothing to the question's own words
 WRONG_TYPE = "wrong_type"  # "скільки" answered without an amount, "коли" without a time, ...
 UNCITED = "uncited"  # the draft cites no passage, so nothing in it can be checked
+OFF_TOPIC = "off_topic"  # the cited articles name none of the names the question asks about
 
 # The type is read from the question's first words only: "Яка фірма ... і за яку суму?" asks
 # for a firm first, and an answer naming only the firm is still an answer.
@@ -130,16 +131,30 @@ def evidence_text(passage: Passage) -> str:
     return f"{passage.title} {passage.date or ''} {passage.text}"
 
 
+ArticleTexts = Callable[[Sequence[str]], list[str]]  # article ids -> their titles and full texts
+
+
 def judge(
-    question: str, draft: str, citations: Sequence[Citation], claims: Sequence[ClaimCheck]
+    question: str,
+    draft: str,
+    citations: Sequence[Citation],
+    claims: Sequence[ClaimCheck],
+    article_texts: ArticleTexts | None = None,
 ) -> tuple[str, tuple[str, ...]] | None:
     """The reason to withhold ``draft`` and what is missing, or None when it may be shown.
 
-    ``claims`` is the grounding check of the draft against the passages it cites.
+    ``claims`` is the grounding check of the draft against the passages it cites;
+    ``article_texts`` reads the cited articles whole (without it, the passages stand for them).
     """
     if not citations:
         # Neither a marker nor a sentence matched to a passage: the model wrote from elsewhere.
         return UNCITED, ()
+    absent = names_absent(question, [evidence_text(c.passage) for c in citations])
+    if absent and article_texts is not None:
+        # A name may sit in another chunk of the cited article: the article as a whole decides.
+        absent = names_absent(question, article_texts(list(dict.fromkeys(c.passage.article_id for c in citations))))
+    if absent:
+        return OFF_TOPIC, absent
     unmet = unmet_question_numbers(question, [evidence_text(c.passage) for c in citations])
     if unmet:  # "14.11.2024" in the question is met by an article dated 2024-11-14, whatever its text says
         met = {n for said in met_dates(question, [c.passage.date for c in citations]) for n in numbers(said)}
@@ -156,6 +171,47 @@ def judge(
     if wanted:
         return WRONG_TYPE, (wanted,)
     return None
+
+
+def question_names(question: str) -> list[str]:
+    """The capitalized words of ``question`` after its first word: the names it asks about.
+
+    Acronyms are left out: an article often spells them out ("США" as "американська сторона").
+    """
+    return [
+        m.group(0) for m in _NAME_WORD.finditer(question) if question[: m.start()].strip() and _may_be_name(m.group(0))
+    ]
+
+
+def _may_be_name(word: str) -> bool:
+    return len(word) > 2 and not word.isupper() and word.lower() not in QUERY_STOPWORDS
+
+
+def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
+    """The question's names when ``texts`` mention none of them (in any case form); else ().
+
+    One name found is enough: a question about "Анахайм – Вегас" answered from an article
+    that names neither is about another match, but a question naming a firm and a region
+    may be answered by an article that spells the region differently.
+    """
+    names = question_names(question)
+    if not names:
+        return ()
+    lowered = [t.lower() for t in texts]
+    if any(_stem(name) in text for name in names for text in lowered):
+        return ()
+    said = {lemma(w) for text in lowered for w in words(text)}
+    if any(lemma(name.lower()) in said for name in names):
+        return ()
+    return tuple(names)
+
+
+def _stem(name: str) -> str:
+    """A name's stem for a substring match: a long name loses up to three letters of ending, a short one one."""
+    word = name.lower()
+    if len(word) > 5:
+        return word[: max(4, len(word) - 3)]
+    return word[:-1] if len(word) > 3 else word
 
 
 def is_echo(question: str, answer: str) -> bool:

@@ -2,7 +2,9 @@
 
 Near-miss questions (eval/near_miss_ner_uk.jsonl) over a small real corpus: each names a firm or
 person an article mentions and asks for a fact no article holds. The model's drafts for these
-were seen to be an echo, a non-time for "коли", and no person's name for "як звати".
+were seen to be an echo, a non-time for "коли", and no person's name for "як звати"; for two
+off-topic questions, drafts from articles that name nothing the question names; and for two more,
+the worked example's figure or name.
 """
 
 from __future__ import annotations
@@ -17,11 +19,29 @@ from litopys.rag.prompt import REFUSAL_UK
 pytestmark = pytest.mark.slow
 
 # The articles the near misses are about, and a few others from the same outlets.
-FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368)]
+FILES = [f"{n:04d}.txt" for n in (16, 25, 89, 123, 135, 15, 342, 1, 386, 368, 143, 94)]
 WITHHELD = {
     "Коли Владислава Виноградова призначили керівником Чернігівського відділення АМКУ?": "wrong_type",
     "Хто є директором ТОВ «ЮТЕМ-Інжиніринг», яке будуватиме комплекс переробки відходів на Рівненській АЕС?": "echo",
     "Як звати головного лікаря трускавецького санаторію «Едельвейс»?": "wrong_type",
+    # Off-topic UA-SQuAD questions: the drafts cite articles that mention neither name.
+    "Хто був братом Маргарет?": "off_topic",
+    "Який вид спорту стає дедалі популярнішим на півдні Каліфорнії?": "off_topic",
+    # The prompt's worked example's figure and name, copied into drafts; no cited passage holds them.
+    "Скільки коштувало зняти фільм «Межа очікування»?": "unsupported",
+    "Як звати голову екологічної комісії Миколаївської міськради, яка відмовила «Західній нафтовій групі»?": "unsupported",
+    # An invented place: "Кирило Дмитрієв став новим мером Львова [1]." cites the seed, which has no Lviv.
+    "Що заявив Кирило Дмитрієв?": "unsupported",
+    # A year the cited passages lack: "Тетяна Коб [3]." from an article on a regional boxing cup.
+    "Хто виграв чемпіонат світу з футболу 2018 року?": "question_numbers",
+}
+# Role questions (eval/roles_ner_uk.jsonl) the model answers right: the rules must let them through.
+RIGHT = {
+    "Хто режисер фільму «Межа очікування» про родину Хом'яків і Андрія Щекуна?": ("ner/0342.txt", "Цехмістренко"),
+    "Хто був власником більшої частини статутного капіталу та керівником ТОВ «Спецмебліпостач»?": (
+        "ner/0016.txt",
+        "Шутилін",
+    ),
 }
 
 
@@ -44,6 +64,7 @@ def test_drafts_that_are_not_answers_never_reach_the_user(env, seed, tmp_path, r
     questions = tmp_path / "q.jsonl"
     rows = [{"question": q, "article": None, "answer_any": []} for q in WITHHELD]
     rows.append({"question": seed.question, "article": seed.article_id, "answer_any": ["Дмитрієв"]})
+    rows += [{"question": q, "article": a, "answer_any": [name]} for q, (a, name) in RIGHT.items()]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     out = json.loads(run_cli(env, "eval", "--questions", str(questions), "--json").stdout)
     by_question = {r["question"]: r for r in out["rows"]}
@@ -51,9 +72,10 @@ def test_drafts_that_are_not_answers_never_reach_the_user(env, seed, tmp_path, r
         row = by_question[question]
         assert row["refused"] and row["answer"] == REFUSAL_UK and not row["citations"], row
         assert row["withheld_reason"] == reason and row["withheld"], row
-    # The rules cost the right answer nothing.
-    right = by_question[seed.question]
-    assert right["correct"] and right["withheld"] is None, right
+    # The rules cost the right answers nothing.
+    for question in [seed.question, *RIGHT]:
+        right = by_question[question]
+        assert right["correct"] and right["withheld"] is None, right
 
 
 def test_ask_shows_the_refusal_and_keeps_the_draft_inspectable(env, run_cli):

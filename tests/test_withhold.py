@@ -7,7 +7,16 @@ import pytest
 from litopys.rag.answer import finish_answer
 from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK
 from litopys.rag.retrieval import Passage
-from litopys.rag.withhold import ECHO, UNSUPPORTED, WRONG_TYPE, is_echo, wrong_type
+from litopys.rag.withhold import (
+    ECHO,
+    OFF_TOPIC,
+    UNSUPPORTED,
+    WRONG_TYPE,
+    is_echo,
+    names_absent,
+    question_names,
+    wrong_type,
+)
 
 PASSAGE = (
     "Проєкт «Чиста річка» презентували на міському форумі 12 березня. Його вартість — 3,5 млн грн, "
@@ -165,3 +174,50 @@ def test_a_name_in_the_cited_passages_title_supports_the_draft():
     passage = Passage(1, "0342.txt", title, None, text, 0, len(text), 1.0)
     answer = finish_answer("Хто режисер фільму «Межа очікування»?", "Станіслав Цехмістренко [1].", [passage])
     assert not answer.refused and answer.withheld is None, answer.withheld
+
+
+NHL = "Результати матчів за 13 листопада. Піттсбург - Детройт - 2:3. Бостон - Торонто - 4:1."
+
+
+def test_a_draft_from_an_article_naming_none_of_the_questions_names_is_off_topic():
+    passage = Passage(1, "nhl.txt", "Хокей", "2024-11-13", NHL, 0, len(NHL), 1.0)
+    question = "Яка команда перемогла в матчі Анахайм – Вегас 13 листопада?"
+    answer = finish_answer(question, "Детройт [1].", [passage])
+    assert answer.refused and answer.withheld is not None
+    assert answer.withheld.reason == OFF_TOPIC and answer.withheld.missing == ("Анахайм", "Вегас")
+    # The whole article decides: a name in another chunk of the cited article keeps the answer.
+    whole = f"Хокей\n{NHL} Анахайм - Вегас - 1:5."
+    seen: list[list[str]] = []
+
+    def article_texts(ids: list[str]) -> list[str]:
+        seen.append(ids)
+        return [whole]
+
+    kept = finish_answer(question, "Детройт [1].", [passage], article_texts=article_texts)
+    assert kept.withheld is None and not kept.refused and seen == [["nhl.txt"]]
+    gone = finish_answer(question, "Детройт [1].", [passage], article_texts=lambda ids: [f"Хокей\n{NHL}"])
+    assert gone.withheld is not None and gone.withheld.reason == OFF_TOPIC
+
+
+def test_names_are_found_in_any_case_form_and_a_question_without_names_is_not_judged():
+    assert question_names("Хто був герцогом під час битви при Гастінгсі?") == ["Гастінгсі"]
+    assert question_names("Яка фірма виграла тендер «Укртрансгазу» в Харкові?") == ["Укртрансгазу", "Харкові"]
+    assert question_names("Хто очолює замовника проєкту?") == []
+    # An acronym is no name to look for: articles spell "США" out as "американська сторона".
+    assert question_names("А хто з боку США в Майамі?") == ["Майамі"]
+    assert names_absent("Хто був герцогом під час битви при Гастінгсі?", ["Битва при Гастінгсі 1066 року"]) == ()
+    assert names_absent("Яка фірма виграла тендер «Укртрансгазу»?", ["ПАТ «Укртрансгаз» уклало угоду"]) == ()
+    # One of the names is enough: the region may be spelt otherwise in the article.
+    assert names_absent("Хто переміг у закупівлі «Альфи» в Івано-Франківській області?", ["ТОВ «Альфа»"]) == ()
+    assert names_absent("Хто був братом Маргарет?", [PASSAGE]) == ("Маргарет",)
+    assert names_absent("Хто очолює замовника проєкту?", ["Інша стаття"]) == ()
+    assert names_absent("What was the name of the count of Apulia?", ["The Cape Monthly was a magazine."]) == (
+        "Apulia",
+    )
+
+
+def test_retrieval_reads_the_cited_articles_whole(make_retriever, tiny_embedder):
+    body = " ".join(f"Речення номер {i} про хокейний сезон." for i in range(200)) + " Анахайм переміг Вегас."
+    with make_retriever({"nhl.txt": f"date 2024-11-13 Хокей\n{body}"}, tiny_embedder, with_seed=False) as retriever:
+        texts = retriever.article_texts(["nhl.txt", "gone.txt"])
+    assert len(texts) == 1 and texts[0].startswith("Хокей\n") and texts[0].endswith("Анахайм переміг Вегас.")
