@@ -224,6 +224,9 @@ def _print_sources(answer) -> None:
     for claim in answer.unsupported_claims:
         missing = f" (missing: {', '.join(claim.missing)})" if claim.missing else ""
         print(f"\nWARNING: not supported by the cited passages: {claim.sentence}{missing}")
+    for n, a in enumerate(answer.articles, 1):  # a list answer ("which articles mention X?")
+        print(f"\n[{n}] {a.article_id}" + (f"  {a.url}" if a.url else ""))
+        print(textwrap.indent(textwrap.fill(a.best.text, 100), "    "))
     if answer.citations:
         print("\nSources:")
     for c in answer.citations:

@@ -20,11 +20,14 @@ from litopys.rag.citations import (
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
+from litopys.rag.kinds import FACTOID, LIST, list_topic
+from litopys.rag.listing import ListedArticle, find_articles, list_text
 from litopys.rag.llm import ChatModel, Sampling
 from litopys.rag.prompt import answer_prefix, build_prompt, no_articles_dated, refusal_for
 from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
+from litopys.rag.when import without_dates
 from litopys.rag.withhold import ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,9 @@ class Answer:
     dates: QuestionDates | None = None
     # Refused before generation: no article is dated in the range read from the question.
     no_articles_dated: bool = False
+    # The question's kind (rag.kinds): a ``list`` answer is ``articles``, found without the LLM.
+    kind: str = FACTOID
+    articles: list[ListedArticle] = field(default_factory=list)
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -69,6 +75,7 @@ class Answer:
 
         return {
             "question": self.question,
+            "kind": self.kind,
             "rewritten_question": self.rewritten_question,
             "answer": self.text,
             "refused": self.refused,
@@ -81,6 +88,7 @@ class Answer:
             "low_evidence": self.low_evidence,
             "date_filter": self.dates.as_dict() if self.dates else None,
             "no_articles_dated": self.no_articles_dated,
+            "articles": [{"n": n, **a.as_dict()} for n, a in enumerate(self.articles, 1)],
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
@@ -170,6 +178,10 @@ class Answerer:
         query = rewritten or question
         clock.rewritten = time.perf_counter()
         dates = self.retriever.question_dates(query, filters) if read_dates else None
+        topic = list_topic(query)
+        if topic is not None:
+            yield from self._list(question, rewritten, topic, dates, filters, clock)
+            return
         evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
         clock.retrieved = time.perf_counter()
         empty_range = bool(dates and dates.applied and not evidence.passages)
@@ -218,6 +230,40 @@ class Answerer:
             article_texts=self.retriever.article_texts,
         )
         yield replace(answer, dates=dates)
+
+    def _list(
+        self,
+        question: str,
+        rewritten: str | None,
+        topic: str,
+        dates: QuestionDates | None,
+        filters: RetrievalFilter | None,
+        clock: Clock,
+    ) -> Iterator[Delta | Answer]:
+        """Answer "which articles mention ``topic``?" with the list retrieval finds (no LLM)."""
+        query = rewritten or question
+        narrowed = dates.narrow(filters) if dates else filters
+        if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
+            topic = without_dates(topic).strip(" ,") or topic
+        articles = find_articles(self.retriever, topic, narrowed)
+        clock.retrieved = time.perf_counter()
+        clock.skip_generation()
+        empty_range = bool(dates and dates.applied and not articles and not self.retriever.articles_in(narrowed))
+        text = no_articles_dated(query, dates.range) if dates and empty_range else list_text(query, topic, articles)
+        yield Delta(text)
+        yield Answer(
+            question,
+            text,
+            [],
+            [a.best for a in articles],
+            not articles,
+            timings=clock.timings(len(text)),
+            rewritten_question=rewritten,
+            dates=dates,
+            no_articles_dated=empty_range,
+            kind=LIST,
+            articles=articles,
+        )
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""

@@ -4,6 +4,12 @@ Each line: ``question``, ``article`` (id of the article that answers it, or
 null when the corpus does not contain the answer), ``answer_any`` (the answer
 is right if it contains any of these strings, case-insensitive). Questions go
 through the same code path as the chat (``Answerer.stream``).
+
+A line may also carry ``kind`` (``factoid`` by default, ``dated``, ``latest``, ``overview``,
+``list``; any other names a hard set's factoids, e.g. ``offtopic``), ``dates`` (``[from, to]``: the range the question's dates should read as) and
+``articles`` (the articles a list should hold). Every kind is reported on its own (``kinds``):
+how often the question took its kind's path, the date filter read against ``dates``, and
+for lists recall@10 of ``articles``; the answer metrics count the questions answered by the LLM.
 """
 
 from __future__ import annotations
@@ -27,11 +33,35 @@ if TYPE_CHECKING:
 RECALL_AT = (1, 5, 10)
 
 
+KINDS = ("factoid", "dated", "latest", "overview", "list")
+LIST_AT = 10
+
+
 @dataclass(frozen=True)
 class Question:
     question: str
     article: str | None
     answer_any: tuple[str, ...]
+    kind: str = "factoid"
+    dates: tuple[str, str] | None = None
+    articles: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, obj: dict) -> Question:
+        kind = obj.get("kind") or "factoid"  # the hard sets' own kinds (near_miss, offtopic, role) are factoids too
+        if not isinstance(kind, str):
+            raise ValueError(f"kind must be a string, not {kind!r}")
+        dates = obj.get("dates")
+        if dates is not None and (len(dates) != 2 or not all(isinstance(d, str) for d in dates)):
+            raise ValueError(f"dates must be [from, to], not {dates!r}")
+        return cls(
+            obj["question"],
+            obj.get("article"),
+            tuple(obj.get("answer_any") or ()),
+            kind,
+            (dates[0], dates[1]) if dates else None,
+            tuple(obj.get("articles") or ()),
+        )
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
@@ -46,8 +76,8 @@ def load_questions(path: Path, limit: int | None = None) -> list[Question]:
             continue
         try:
             obj = json.loads(line)
-            out.append(Question(obj["question"], obj.get("article"), tuple(obj.get("answer_any") or ())))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            out.append(Question.parse(obj))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             raise LitopysError(f"{path}:{n}: not a question object ({exc})") from exc
     return out[:limit] if limit else out
 
@@ -96,7 +126,7 @@ def answer_metrics(
     on_result: Callable[[dict], None] | None = None,
     *,
     gold_only: bool = False,
-) -> tuple[dict[str, dict[str, float | None]], list[dict]]:
+) -> tuple[dict[str, dict], list[dict]]:
     """Ask every question; score correctness, citations, refusals and time.
 
     ``gold_only`` searches only each answerable question's gold article: the model's
@@ -149,7 +179,53 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "russian_letters": bool(not answer.refused and RUSSIAN_ONLY.search(answer.text)),
         # What the answer (or the withheld draft) cites, so answer checks can be tried offline on a run.
         "cited_texts": [c.passage.text for c in (draft.citations if draft else answer.citations)],
+        **kind_scores(q, answer),
     }
+
+
+def kind_scores(q: Question, answer: Answer) -> dict:
+    """What a question's kind is judged by: the path it took, the dates read, a list's recall."""
+    read = list(answer.dates.range.iso) if answer.dates and answer.dates.applied else None
+    listed = [a.article_id for a in answer.articles]
+    return {
+        "kind": q.kind,
+        "answer_kind": answer.kind,
+        "dates_expected": list(q.dates) if q.dates else None,
+        "dates_read": read,
+        "dates_exact": read == list(q.dates) if q.dates else None,
+        "listed": listed,
+        "list_recall": list_recall(listed, q.articles) if q.articles and q.kind == "list" else None,
+    }
+
+
+def list_recall(listed: Iterable[str], expected: Iterable[str], at: int = LIST_AT) -> float:
+    """The share of ``expected`` articles among the first ``at`` of ``listed`` (ids compared by file name)."""
+    wanted = {_basename(a) for a in expected}
+    found = {_basename(a) for a in list(listed)[:at]}
+    return len(wanted & found) / len(wanted) if wanted else 0.0
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def kind_metrics(rows: list[dict]) -> dict[str, dict[str, float | None]]:
+    """Per kind: how many questions, how many took their kind's path, the dates read exactly, list recall@10."""
+    out: dict[str, dict[str, float | None]] = {}
+    present = {r.get("kind", "factoid") for r in rows}
+    for kind in [*(k for k in KINDS if k in present), *sorted(present - set(KINDS))]:
+        mine = [r for r in rows if r.get("kind", "factoid") == kind]
+        dated = [r for r in mine if r.get("dates_expected") is not None]
+        listed = [r["list_recall"] for r in mine if r.get("list_recall") is not None]
+        path = "list" if kind == "list" else "factoid"
+        out[kind] = {
+            "questions": float(len(mine)),
+            "took_its_path_rate": _share([{"ok": r.get("answer_kind") == path} for r in mine], "ok"),
+            "dates_exact_rate": _share(dated, "dates_exact") if dated else None,
+            "dates_given": float(len(dated)),
+            f"recall_at_{LIST_AT}": _mean(listed),
+        }
+    return out
 
 
 def _has_fact(q: Question, text: str) -> bool:
@@ -183,8 +259,13 @@ def _checks_cost(rows: list[dict]) -> dict[str, float]:
     }
 
 
-def summarize(rows: list[dict]) -> dict[str, dict[str, float | None]]:
-    """The metrics of a set of eval rows (answerable ones name a gold article)."""
+def summarize(rows: list[dict]) -> dict[str, dict]:
+    """The metrics of a set of eval rows (answerable ones name a gold article), and per kind (``kinds``).
+
+    Questions of the ``list`` kind are answered without the LLM: only ``kinds`` counts them.
+    """
+    kinds = kind_metrics(rows)
+    rows = [r for r in rows if r.get("kind", "factoid") != "list"]
     answerable = [r for r in rows if r["gold"] is not None]
     unanswerable = [r for r in rows if r["gold"] is None]
     n_cit = sum(len(r["citations"]) for r in rows)
@@ -219,4 +300,5 @@ def summarize(rows: list[dict]) -> dict[str, dict[str, float | None]]:
             "flagged_rate_incorrect": _flag_rate([r for r in answerable if not r["correct"]]),
             "flagged_rate_unanswerable": _flag_rate(unanswerable),
         },
+        "kinds": kinds,
     }

@@ -59,19 +59,19 @@ class Prompt:
     passages: list[Passage]
 
 
-def _english(question: str) -> bool:
+def in_english(question: str) -> bool:
     """Whether to reply in English: the question is mostly Latin script (else Ukrainian)."""
     return len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question))
 
 
 def refusal_for(question: str) -> str:
     """The refusal sentence in the question's language (Ukrainian unless mostly Latin script)."""
-    return REFUSAL_EN if _english(question) else REFUSAL_UK
+    return REFUSAL_EN if in_english(question) else REFUSAL_UK
 
 
 def no_articles_dated(question: str, dates: DateRange) -> str:
     """The plain answer to a question whose dates hold no article, in the question's language."""
-    return (NO_ARTICLES_EN if _english(question) else NO_ARTICLES_UK).format(span=dates.span, text=dates.text)
+    return (NO_ARTICLES_EN if in_english(question) else NO_ARTICLES_UK).format(span=dates.span, text=dates.text)
 
 
 _DELIMITER_RUN = re.compile(r"<{3,}|>{3,}")

@@ -157,6 +157,10 @@ class Retriever:
         dates = snapshot.chunk_dates([c for c, _ in fused])
         return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
 
+    def articles_in(self, filters: RetrievalFilter | None) -> int:
+        """How many articles ``filters`` let through (all with None)."""
+        return self.reader.snapshot().dated_articles(filters).articles
+
     def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
         """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""
         return self.reader.snapshot().lexical(query_lemmas(question), limit, filters).top
@@ -196,15 +200,18 @@ class Retriever:
         """The passages to put before the LLM (see ``evidence``)."""
         return self.evidence(question, filters).passages
 
-    def evidence(self, question: str, filters: RetrievalFilter | None = None) -> Evidence:
+    def evidence(
+        self, question: str, filters: RetrievalFilter | None = None, top_k: int | None = None, prune: bool = True
+    ) -> Evidence:
         """The passages for the LLM, and whether any of them stands out from the candidates.
 
         A small model is easily led astray by a weak passage (and every passage costs prompt
-        time), so when retrieval is confident (the best passage stands out) the weak ones go.
+        time), so when retrieval is confident (the best passage stands out) the weak ones go
+        (unless ``prune`` is off: a list of articles keeps the weaker mentions too).
         When nothing stands out, the question may have no answer here: all ``top_k`` stay,
         and their plain irrelevance helps the model say so.
         """
-        passages, pool = self._search(question, None, filters)
+        passages, pool = self._search(question, top_k, filters)
         s = self.settings
         # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
         # narrow filter) it says little, so both the bar and the pruning need a full pool.
@@ -212,7 +219,7 @@ class Retriever:
         # Being recent is no evidence of an answer: the bar sees the scores without the recency boost.
         best = max((p.score - (p.recency or 0.0) for p in passages), default=0.0)
         stands_out = bool(passages) and not (full and s.min_answer_score > 0 and best < s.min_answer_score)
-        if full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
+        if prune and full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
         return Evidence(passages, stands_out)

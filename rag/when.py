@@ -404,6 +404,16 @@ def read_dates(question: str, reference: date) -> DateRange | None:
     )
 
 
+def without_dates(text: str) -> str:
+    """``text`` less its date expressions (what it is about, once the dates are a filter)."""
+    out, pos = [], 0
+    for (start, end), _ in find_dates(text, date.today()):
+        out.append(text[pos:start])
+        pos = end
+    out.append(text[pos:])
+    return " ".join("".join(out).split())
+
+
 def met_dates(question: str, dates: Iterable[str | None]) -> list[str]:
     """The date expressions of ``question`` that one of ``dates`` (``YYYY-MM-DD``) meets.
 

@@ -157,3 +157,44 @@ def test_a_source_card_says_what_its_score_gained_for_being_recent():
     recent = replace(answer, passages=[replace(answer.passages[0], recency=0.87), answer.passages[1]])
     out = render.sources_html(recent, None, S)
     assert out.count("з них 0.87 за свіжість") == 1 and "оцінка" in out
+
+
+def _list_answer():
+    from litopys.rag.answer import Answer
+    from litopys.rag.kinds import LIST
+    from litopys.rag.listing import ListedArticle, list_text
+
+    hit = BODY.index("У Миколаєві")
+    first, second = _passage(1, BODY[hit:], hit), replace(_passage(2, "Перший абзац статті.", 0), date=None)
+    articles = [
+        ListedArticle(first.article_id, first.title, first.date, None, (first, replace(first, chunk_id=9))),
+        ListedArticle(second.article_id, second.title, None, None, (second,)),
+    ]
+    question = "Які статті пишуть про слоненя <b>?"
+    text = list_text(question, "слоненя <b>", articles)
+    return Answer(question, text, [], [first, second], False, kind=LIST, articles=articles)
+
+
+def test_a_list_answer_is_one_button_per_article_that_opens_its_best_passage():
+    answer = _list_answer()
+    chat = render.answer_message(answer, S)
+    assert "<b>" not in chat and "<script" not in chat and _tags(chat) <= {"div", "button", "span", "ul", "li"}
+    buttons = re.findall(
+        r"<button type='button' class='lt-cite lt-listed' data-target='([^']*)'>([^<]*)</button>", chat
+    )
+    targets = [render.Target.parse(html.unescape(raw)) for raw, _ in buttons]
+    assert [(t.article_id, t.n) for t in targets] == [("folder/1.txt", 1), ("folder/2.txt", 2)]
+    assert targets[0].start == BODY.index("У Миколаєві") and [html.unescape(t) for _, t in buttons][1] == "Стаття 2 <b>"
+    assert "(2024-11-14)" in chat and S["list_note"] in chat
+    # The /respond API reads the list as text, one article a line.
+    state, text = render.answer_from_chat(render.chat_html([chat], S))
+    assert state == "done" and text.splitlines() == answer.text.splitlines()
+    sources = render.sources_html(answer, None, S)
+    assert S["listed"] in sources and "не цитовано" not in sources and "фрагментів про це: 2" in sources
+    assert sources.index("data-n='1'") < sources.index("data-n='2'")
+
+
+def test_an_empty_list_answer_is_its_sentence():
+    answer = replace(_list_answer(), text="Не знайшов статей про «X».", articles=[], passages=[], refused=True)
+    chat = render.answer_message(answer, S)
+    assert "Не знайшов статей про «X»." in html.unescape(chat) and "lt-listed" not in chat

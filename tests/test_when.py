@@ -233,3 +233,12 @@ def test_a_range_moves_back_by_whole_years():
     assert DateRange(date(2024, 2, 29), date(2024, 2, 29), "29 лютого").years_back(1) is None
     day = DateRange(date(2026, 11, 13), date(2026, 11, 13), "13 листопада", year_given=False)
     assert day.years_back(2) == DateRange(date(2024, 11, 13), date(2024, 11, 13), "13 листопада", year_given=False)
+
+
+def test_without_dates_keeps_what_the_question_is_about():
+    from litopys.rag.when import without_dates
+
+    assert without_dates("Умєров 13 листопада 2024 року") == "Умєров"
+    assert without_dates("Умєрова за минулий тиждень у Києві") == "Умєрова у Києві"
+    assert without_dates("Umerov in November 2024") == "Umerov"
+    assert without_dates("2 людини на фото") == "2 людини на фото"

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from litopys.index.corpus import Article
 from litopys.rag.answer import Answer
 from litopys.rag.citations import MARKER, marker_numbers
+from litopys.rag.kinds import LIST
 from litopys.rag.retrieval import SECTION_PREFIX, TAG_PREFIX, Passage, QuestionDates, RetrievalFilter
 from litopys.ui.strings import withheld_note
 
@@ -149,8 +150,42 @@ def error_message(text: str, s: dict[str, str]) -> str:
     return _bot(f"<div class='lt-body lt-error'>{e(text)}</div>", s, "error")
 
 
+def _copy_tools(answer: Answer, s: dict[str, str]) -> str:
+    took = answer.timings.get("total_s")
+    when = f"<span class='lt-took'>{e(s['answered_in'].format(seconds=took))}</span>" if took else ""
+    return (
+        f"<div class='lt-tools'><button type='button' class='lt-copy' data-copied='{e(s['copied'], quote=True)}'>"
+        f"{e(s['copy'])}</button>{when}</div>"
+    )
+
+
+def list_message(answer: Answer, s: dict[str, str]) -> str:
+    """A list answer: its head line, then one button per article (title, date) that opens it in the viewer."""
+    if not answer.articles:
+        return _bot(f"<div class='lt-body lt-answer-text'>{e(answer.text)}</div>{_copy_tools(answer, s)}", s, "done")
+    head = answer.text.split("\n", 1)[0]
+    targets = answer_targets(answer)
+    items = []
+    for n, a in enumerate(answer.articles, 1):
+        when = f" ({a.date})" if a.date else ""
+        items.append(
+            f"<li>{n}. <button type='button' class='lt-cite lt-listed' data-target='{targets[n].attr()}'>"
+            f"{e(a.title)}</button>{e(when)}</li>"
+        )
+    # Newlines between the items (collapsed on screen) keep the text of the list one article a line.
+    listed = "".join(f"\n{item}" for item in items)
+    return _bot(
+        f"<div class='lt-body lt-answer-text'>{e(head)}<ul class='lt-list'>{listed}</ul></div>"
+        f"<div class='lt-note'>{e(s['list_note'])}</div>{_copy_tools(answer, s)}",
+        s,
+        "done",
+    )
+
+
 def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> str:
     """A finished answer: text with clickable markers, grounding warnings, its sources, copy button."""
+    if answer.kind == LIST:
+        return list_message(answer, s)
     targets = answer_targets(answer)
     parts = [f"<div class='lt-body lt-answer-text'>{with_markers(answer.text or s['empty_answer'], targets)}</div>"]
     if stopped:
@@ -177,12 +212,7 @@ def answer_message(answer: Answer, s: dict[str, str], stopped: bool = False) -> 
         parts.append(
             f"<div class='lt-refs'><div class='lt-refs-head'>{e(s['refs'])}</div><ul>{''.join(items)}</ul></div>"
         )
-    took = answer.timings.get("total_s")
-    when = f"<span class='lt-took'>{e(s['answered_in'].format(seconds=took))}</span>" if took else ""
-    parts.append(
-        f"<div class='lt-tools'><button type='button' class='lt-copy' data-copied='{e(s['copied'], quote=True)}'>"
-        f"{e(s['copy'])}</button>{when}</div>"
-    )
+    parts.append(_copy_tools(answer, s))
     return _bot("".join(parts), s, "stopped" if stopped else "done")
 
 
@@ -281,6 +311,13 @@ def sources_html(answer: Answer | None, f: RetrievalFilter | None, s: dict[str, 
         if c.supported is not None:
             notes.append(s["supported"] if c.supported else s["not_supported"])
         parts.append(_card(c.n, c.passage, notes, targets[c.n], True, s))
+    if answer.kind == LIST and answer.articles:
+        parts.append(f"<h4>{e(s['listed'])}</h4>")
+        for n, a in enumerate(answer.articles, 1):
+            notes = [*scores[n], s["list_passages"].format(count=len(a.passages))]
+            parts.append(_card(n, a.best, notes, targets[n], False, s))
+        parts.append("</div>")
+        return "".join(parts)
     cited = {c.n for c in answer.citations}
     others = [(n, p) for n, p in enumerate(answer.passages, 1) if n not in cited]
     if others:

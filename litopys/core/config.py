@@ -161,6 +161,9 @@ class RetrievalSettings(BaseModel):
     recency_half_life_days: float = Field(
         30.0, gt=0.0, description="The recency boost halves for every this many days an article is older."
     )
+    list_articles: int = Field(
+        10, ge=1, description="Articles listed for 'Які статті пишуть про X?' / 'which articles mention X' (no LLM)."
+    )
     hnsw_threshold: int = Field(
         HNSW_THRESHOLD,
         ge=1,
