@@ -107,8 +107,8 @@ class ExportSettings(BaseModel):
 HNSW_THRESHOLD = 50_000
 
 
-# Passages of a news question fit in this many prompt tokens (docs/performance.md, "passage budget").
-PASSAGE_TOKENS = 400
+# A cap on the passages' prompt tokens (docs/performance.md, "passage budget": why not 400).
+PASSAGE_TOKENS = 1000
 
 
 class RetrievalSettings(BaseModel):
