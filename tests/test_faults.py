@@ -234,7 +234,9 @@ def test_server_killed_mid_answer_loses_nothing(tmp_path, model_cache, make_work
     try:
         assert httpx.get(restarted.url + "/config", timeout=30).status_code == 200
         client = Client(restarted.url, verbose=False)
-        _, chat, sources = client.predict("Хто відкрив музей синіх жирафів у Полтаві?", "", "", [], api_name="/respond")
+        # /respond's outputs start with the question box, the chat and the sources (then the filters).
+        outputs = client.predict("Хто відкрив музей синіх жирафів у Полтаві?", "", "", [], api_name="/respond")
+        chat, sources = outputs[1], outputs[2]
         client.close()
         # The uploaded article is among the passages it found (the small LLM's wording is not the point here).
         assert "uploads/zhyrafy.txt" in sources

@@ -169,7 +169,9 @@ def _ask(url: str, question: str) -> tuple[str, str, str]:
 
     client = Client(url, verbose=False)
     try:
-        _, chat, sources = client.predict(question, "", "", [], api_name="/respond")
+        # /respond's outputs start with the question box, the chat and the sources (then the filters).
+        outputs = client.predict(question, "", "", [], api_name="/respond")
+        chat, sources = outputs[1], outputs[2]
     finally:
         client.close()
     state, text = answer_from_chat(chat)
