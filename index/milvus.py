@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import IndexSettings
-from litopys.core.errors import IndexStateError, IndexUnavailableError
+from litopys.core.errors import IndexStateError, IndexUnavailableError, LitopysError
 from litopys.index.backend import DatedArticles, LexicalHits, Ranking
 from litopys.index.corpus import Article
 from litopys.index.filters import RetrievalFilter
@@ -283,6 +283,20 @@ def unavailable(uri: str, what: str, exc: BaseException) -> IndexUnavailableErro
     """The error for a failed call: the server, the call, and the cause in one line."""
     cause = getattr(exc, "message", None) or getattr(exc, "details", lambda: None)() or str(exc)
     return IndexUnavailableError(f"the Milvus server at {uri} failed or did not answer ({what}): {str(cause).strip()}")
+
+
+@contextmanager
+def writing(settings: IndexSettings, what: str) -> Iterator[Milvus]:
+    """A client for one write job (a build, a migrate): pymilvus and grpc errors name the server."""
+    milvus = Milvus(settings)
+    try:
+        yield milvus
+    except LitopysError:
+        raise
+    except Exception as exc:
+        raise unavailable(settings.uri, what, exc) from exc
+    finally:
+        milvus.close()
 
 
 def ids_expr(ids: Sequence[int]) -> str:

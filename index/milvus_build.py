@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import Settings
-from litopys.core.errors import LitopysError
 from litopys.index.builder import (
     IndexReport,
     Prepared,
@@ -54,7 +53,7 @@ from litopys.index.milvus import (
     bm25_text,
     literals,
     scopes,
-    unavailable,
+    writing,
 )
 from litopys.index.milvus_lock import write_lock
 from litopys.index.vectors import HNSW_EF_CONSTRUCTION, HNSW_M
@@ -235,29 +234,10 @@ def update_milvus(
     progress: ProgressFn | None,
 ) -> None:
     """Bring the Milvus index in line with ``articles`` (see the module docstring); fills ``report``."""
-    milvus = Milvus(settings.index)
-    try:
-        _update(milvus, settings, embedder, articles, report, force_rebuild, progress)
-    except LitopysError:
-        raise
-    except Exception as exc:  # pymilvus and grpc errors: name the server
-        raise unavailable(settings.index.uri, "writing the index", exc) from exc
-    finally:
-        milvus.close()
-
-
-def _update(
-    milvus: Milvus,
-    settings: Settings,
-    embedder: Embedder,
-    articles: list[Article],
-    report: IndexReport,
-    force_rebuild: bool,
-    progress: ProgressFn | None,
-) -> None:
-    _prepare_collections(milvus, embedder.dim, settings.index.dense_index)
-    with write_lock(milvus):
-        _write_generation(milvus, settings, embedder, articles, report, force_rebuild, progress)
+    with writing(settings.index, "writing the index") as milvus:
+        _prepare_collections(milvus, embedder.dim, settings.index.dense_index)
+        with write_lock(milvus):
+            _write_generation(milvus, settings, embedder, articles, report, force_rebuild, progress)
 
 
 def _write_generation(

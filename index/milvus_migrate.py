@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 
 from litopys.core.config import Settings
-from litopys.core.errors import IndexStateError, LitopysError
+from litopys.core.errors import IndexStateError
 from litopys.index import vectors
 from litopys.index.builder import DB_NAME, Prepared, ProgressFn, build_lock, fault_point
 from litopys.index.chunking import Chunk
-from litopys.index.milvus import Milvus, Published, literals, unavailable
+from litopys.index.milvus import Milvus, Published, literals, writing
 from litopys.index.milvus_build import _prepare_collections, _settle, _write_record, insert_rows
 from litopys.index.milvus_lock import write_lock
 from litopys.index.reader import check_index
@@ -117,18 +117,10 @@ def migrate_to_milvus(settings: Settings, progress: ProgressFn | None = None) ->
     source = Source.open(index_dir)
     report = MigrateReport()
     try:
-        with build_lock(index_dir):
-            milvus = Milvus(settings.index)
-            try:
-                _prepare_collections(milvus, int(source.meta["dim"]), settings.index.dense_index)
-                with write_lock(milvus):
-                    _migrate(milvus, source, report, progress)
-            except LitopysError:
-                raise
-            except Exception as exc:  # pymilvus and grpc errors: name the server
-                raise unavailable(settings.index.uri, "migrating the index", exc) from exc
-            finally:
-                milvus.close()
+        with build_lock(index_dir), writing(settings.index, "migrating the index") as milvus:
+            _prepare_collections(milvus, int(source.meta["dim"]), settings.index.dense_index)
+            with write_lock(milvus):
+                _migrate(milvus, source, report, progress)
     finally:
         source.close()
     report.seconds = time.perf_counter() - started
