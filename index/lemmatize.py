@@ -14,6 +14,8 @@ from functools import lru_cache
 import pymorphy3
 
 _WORD = re.compile(r"[^\W_]+(?:['’ʼ-][^\W_]+)*")
+# A capitalized word (a name, an abbreviation, or a sentence's first word), apostrophes and hyphens kept.
+CAPITALIZED = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 
 # Function words that carry no topic; dropped from queries only (the index keeps them).
 QUERY_STOPWORDS = frozenset(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from litopys.index.chunking import sentence_spans
-from litopys.index.lemmatize import lemma, query_lemmas, words
+from litopys.index.lemmatize import CAPITALIZED, lemma, query_lemmas, words
 from litopys.rag.citations import numbers
 from litopys.rag.prompt import passage_body
 from litopys.rag.retrieval import Passage
@@ -36,8 +36,6 @@ GAP = " … "  # stands for the sentences left out between two kept ones
 # A name or a number of the question in a sentence says more than a common word does.
 NAME_WEIGHT = 2
 NUMBER_WEIGHT = 2
-# A capitalized word that does not start the question: a person, place or firm.
-_NAME = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 
 
 def estimate_tokens(text: str) -> int:
@@ -59,7 +57,9 @@ class Asked:
 
     @classmethod
     def of(cls, question: str) -> Asked:
-        names = {lemma(m.group(0).lower()) for m in _NAME.finditer(question) if m.start() > 0}
+        names = {
+            lemma(m.group(0).lower()) for m in CAPITALIZED.finditer(question) if m.start() > 0
+        }  # past the first word: a name
         return cls(frozenset(query_lemmas(question)), frozenset(names), frozenset(numbers(question)))
 
     def score(self, sentence: str) -> int:

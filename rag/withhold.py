@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from litopys.index.lemmatize import (
+    CAPITALIZED,
     QUERY_STOPWORDS,
     is_numeral,
     lemma,
@@ -120,7 +121,6 @@ _WHO_QUESTION = re.compile(
 )
 _QUOTED = re.compile(r"[«\"“„]([^»\"”“]+)[»\"”“]")
 _YEARS_ASKED = re.compile(r"\bрок|\bліт\b|\byears?\b", re.IGNORECASE)
-_NAME_WORD = re.compile(r"(?<![\w'’ʼ-])[A-ZА-ЯІЇЄҐ][\w'’ʼ-]*")
 _ONE_LETTER_FUNCTION_WORDS = frozenset(["в", "у", "з", "і", "й", "а", "о", "я"])
 # A legal form or "фірма" added to the question's own firm names no new firm: "ПАТ «Укртрансгаз»"
 # answers "Яка фірма виграла тендер «Укртрансгазу»?" with the customer the question already named.
@@ -194,7 +194,7 @@ def question_names(question: str) -> list[str]:
     Acronyms are left out: an article often spells them out ("США" as "американська сторона").
     """
     return [
-        m.group(0) for m in _NAME_WORD.finditer(question) if question[: m.start()].strip() and _may_be_name(m.group(0))
+        m.group(0) for m in CAPITALIZED.finditer(question) if question[: m.start()].strip() and _may_be_name(m.group(0))
     ]
 
 
@@ -273,7 +273,7 @@ def _names_someone(question: str, said: str) -> bool:
     A sentence's first word is capitalized anyway, so it counts only when it may be a name.
     """
     asked = set(lemmas(question))
-    for match in _NAME_WORD.finditer(said):
+    for match in CAPITALIZED.finditer(said):
         word = match.group(0).lower()
         if lemma(word) in asked or word in QUERY_STOPWORDS:
             continue
@@ -323,7 +323,7 @@ def _new_names(question: str, answer: str) -> list[str]:
     """Capitalized words of ``answer`` (not function words) whose lemma the question does not have."""
     asked = set(lemmas(question))
     out = []
-    for match in _NAME_WORD.finditer(answer):
+    for match in CAPITALIZED.finditer(answer):
         word = match.group(0).lower()
         if len(word) > 1 and word not in QUERY_STOPWORDS and lemma(word) not in asked:
             out.append(word)
