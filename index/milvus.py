@@ -275,6 +275,28 @@ class Milvus:
         )
         return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
 
+    def bm25(self, text: str, limit: int, expr: str, title_weight: float) -> list[tuple[int, float]]:
+        """Body and title BM25 of ``text`` in one hybrid search: the best ``limit`` of each, scores summed."""
+        from pymilvus import AnnSearchRequest, WeightedRanker
+
+        params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+        requests = [
+            AnnSearchRequest(data=[text], anns_field=name, param=params, limit=limit, expr=expr)
+            for name in ("sparse_lemmas", "sparse_title")
+        ]
+        hits = self.call(
+            "search",
+            self.names.chunks,
+            self.client.hybrid_search,
+            self.names.chunks,
+            requests,
+            WeightedRanker(1.0, title_weight, norm_score=False),
+            limit=2 * limit,
+            output_fields=[],
+            consistency_level=CONSISTENCY,
+        )
+        return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
+
 
 def is_released(exc: Exception) -> bool:
     """Whether ``exc`` says the collection is not loaded (Milvus's "collection not loaded", code 101)."""
@@ -315,22 +337,24 @@ class MilvusSnapshot:
         self._dense_params: dict[str, Any] = {"metric_type": "IP", "params": {}}
         self._all_dated: DatedArticles | None = None  # the unfiltered span, read once per generation
 
-    def _bm25(self, field_name: str, text: str, limit: int, expr: str) -> dict[int, float]:
-        params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+    def _bm25(self, text: str, limit: int, expr: str) -> dict[int, float]:
+        """Body BM25 + TITLE_WEIGHT x title BM25 of the best ``limit`` chunks of each field, in one call.
+
+        One hybrid search: both fields searched, the scores summed with those weights (no
+        normalization). A chunk in only one field's best ``limit`` gets only that field's share;
+        with ``limit`` at least the number of chunks ``expr`` admits, every sum is exact.
+        """
         # Milvus reports a BM25 score as it is; milvus-lite negates it (its distances sort
-        # ascending). A BM25 score is never negative, so its magnitude is right on both.
-        return {cid: abs(score) for cid, score in self.milvus.search(field_name, [text], limit, expr, params)}
+        # ascending). Both shares have the same sign and are never negative, so the magnitude
+        # of the sum is right on both.
+        return {cid: abs(score) for cid, score in self.milvus.bm25(text, limit, expr, TITLE_WEIGHT)}
 
     def _combined(self, text: str, ids: Sequence[int], where: str) -> dict[int, float]:
         """Body BM25 plus TITLE_WEIGHT times title BM25 of exactly ``ids`` (FTS5's weighted columns)."""
         out: dict[int, float] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            expr = both(where, ids_expr(part))
-            body = self._bm25("sparse_lemmas", text, len(part), expr)
-            title = self._bm25("sparse_title", text, len(part), expr)
-            for cid in set(body) | set(title):
-                out[cid] = body.get(cid, 0.0) + TITLE_WEIGHT * title.get(cid, 0.0)
+            out.update(self._bm25(text, len(part), both(where, ids_expr(part))))
         return out
 
     def lexical(self, lemmas: Sequence[str], limit: int, filters: RetrievalFilter | None) -> LexicalHits:
@@ -344,10 +368,7 @@ class MilvusSnapshot:
         if not text:
             return LexicalHits([], lambda ids: {})
         where = both(self.visible, filter_expr(filters))
-        found = set(self._bm25("sparse_lemmas", text, limit, where)) | set(
-            self._bm25("sparse_title", text, limit, where)
-        )
-        scores = self._combined(text, sorted(found), where)
+        scores = self._combined(text, sorted(self._bm25(text, limit, where)), where)
         top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return LexicalHits(top, lambda ids: self._combined(text, list(ids), where))
 
@@ -448,10 +469,20 @@ class MilvusIndex:
         self.milvus.close()
 
     def _read_published(self) -> Published | None:
-        if not self.milvus.exists():
+        """The published record, or None when there is no index.
+
+        The collections are looked up (3 calls) only until a record was read: after that
+        one query answers, and a failed one checks whether they were dropped meanwhile.
+        """
+        if self._cached is None and not self.milvus.exists():
             return None
         try:
             return self.milvus.published()
+        except IndexUnavailableError:
+            if self._cached is not None and not self.milvus.exists():
+                self._cached = None
+                return None
+            raise
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexStateError(
                 f"the published record on the Milvus server at {self.where} is damaged: {exc}"

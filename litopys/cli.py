@@ -587,6 +587,9 @@ def bench_index_backends(
     milvus_build: bool = typer.Option(
         True, "--milvus-build/--no-milvus-build", help="Also build Milvus from the corpus (embeds again)."
     ),
+    keep: bool = typer.Option(
+        False, "--keep", help="Reuse the local index and a Milvus copy of it from an earlier run (no build times)."
+    ),
 ) -> None:
     """Local vs Milvus ([index] uri/collection) in one run: build time, query p50/p95, recall of the gold article."""
     from litopys.bench.index_backends import index_backends
@@ -603,6 +606,7 @@ def bench_index_backends(
             tile=tile,
             rounds=rounds,
             milvus_build=milvus_build,
+            keep=keep,
         )
     except LitopysError as exc:
         _fail(exc)

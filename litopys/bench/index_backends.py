@@ -107,6 +107,35 @@ def _measure(
     return out
 
 
+def _holds(remote: Settings) -> bool:
+    """Whether the Milvus prefix of ``remote`` already holds the local index of its ``index_dir`` (migrated)."""
+    from contextlib import closing
+
+    from litopys.index.builder import DB_NAME
+    from litopys.index.milvus import Milvus
+    from litopys.index.store import Store
+
+    with closing(Store(Path(remote.index_dir) / DB_NAME, readonly=True)) as store:
+        meta, chunks = store.get_meta(), store.counts()["chunks"]
+    milvus = Milvus(remote.index)
+    try:
+        published = milvus.published() if milvus.exists() else None
+    finally:
+        milvus.close()
+    facts = published.facts if published else {}
+    return facts.get("built_at") == meta.get("built_at") and facts.get("chunks") == chunks
+
+
+def _migrate(remote: Settings, keep: bool, say: Callable[[str], None]) -> float | None:
+    """Seconds to migrate ``remote.index_dir`` into Milvus; None when ``keep`` and it is there already."""
+    from litopys.index.milvus_migrate import migrate_to_milvus
+
+    if keep and _holds(remote):
+        say(f"Milvus prefix {remote.index.collection} holds this local index already: not migrated again")
+        return None
+    return migrate_to_milvus(remote).seconds
+
+
 def index_backends(
     settings: Settings,
     corpus: Path,
@@ -117,15 +146,18 @@ def index_backends(
     tile: int = 1,
     rounds: int = 1,
     milvus_build: bool = True,
+    keep: bool = False,
 ) -> dict[str, Any]:
     """Run the comparison (see the module docstring); returns one JSON-ready dict.
 
     ``embedder``: an already loaded one (default: load the configured embedder).
     ``milvus_build``: also build the Milvus index from the corpus (embedding everything again).
+    ``keep``: update the local index incrementally instead of rebuilding it, and skip a
+    migrate whose Milvus prefix holds that local index already (their times are then not
+    build times: ``local_build_kept`` says so, a skipped migrate's time is None).
     """
     from litopys.index.builder import build_index
     from litopys.index.embedder import load_embedder
-    from litopys.index.milvus_migrate import migrate_to_milvus
     from litopys.rag.evaluation import load_questions
 
     local = settings.model_copy(
@@ -137,12 +169,11 @@ def index_backends(
     embedder = embedder or load_embedder(settings.embedder)
     out: dict[str, Any] = {"corpus": str(corpus), "questions": str(questions_path), "milvus": settings.index.uri}
     out["rounds"] = rounds
-    report = build_index(local, embedder, force_rebuild=True)
-    out["local_build_s"], out["chunks"] = report.seconds, report.chunks_total
+    report = build_index(local, embedder, force_rebuild=not keep)
+    out["local_build_s"], out["chunks"], out["local_build_kept"] = report.seconds, report.chunks_total, keep
     say(f"local build: {report.seconds:.1f} s, {report.chunks_total} chunks")
-    moved = migrate_to_milvus(remote)
-    out["milvus_migrate_s"] = moved.seconds
-    say(f"migrate into Milvus: {moved.seconds:.1f} s")
+    out["milvus_migrate_s"] = _migrate(remote, keep, say)
+    say(f"migrate into Milvus: {out['milvus_migrate_s']} s")
     if milvus_build:
         report = build_index(remote, embedder, force_rebuild=True)
         out["milvus_build_s"] = report.seconds
@@ -154,7 +185,7 @@ def index_backends(
         out[name] = figures
         say(f"{name}: {figures}")
     if tile > 1:
-        out["tiled"] = _tiled(local, remote, settings, embedder, questions, tile, rounds, say)
+        out["tiled"] = _tiled(local, remote, settings, embedder, questions, tile, rounds, keep, say)
     return out
 
 
@@ -166,11 +197,15 @@ def _tiled(
     questions: Sequence[Any],
     tile: int,
     rounds: int,
+    keep: bool,
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """The local index tiled ``tile`` times and migrated into Milvus, then both asked (see the module docstring)."""
+    from contextlib import closing
+
     from litopys.bench.indexing import tiled_index
-    from litopys.index.milvus_migrate import migrate_to_milvus
+    from litopys.index.builder import DB_NAME
+    from litopys.index.store import Store
 
     source = Path(local.index_dir)
     big_dir = source.parent / f"{source.name}-x{tile}"
@@ -182,9 +217,12 @@ def _tiled(
     big_remote = remote.model_copy(
         update={"index_dir": big_dir, "index": remote.index.model_copy(update={"collection": collection})}
     )
-    moved = migrate_to_milvus(big_remote)
-    out["chunks"], out["milvus_migrate_s"], out["collection"] = moved.chunks, moved.seconds, collection
-    say(f"tiled x{tile}: {moved.chunks} chunks; local copy {out['local_tile_s']:.1f} s, migrate {moved.seconds:.1f} s")
+    with closing(Store(big_dir / DB_NAME, readonly=True)) as store:
+        out["chunks"] = store.counts()["chunks"]
+    out["milvus_migrate_s"], out["collection"] = _migrate(big_remote, keep, say), collection
+    say(
+        f"tiled x{tile}: {out['chunks']} chunks; local copy {out['local_tile_s']:.1f} s, migrate {out['milvus_migrate_s']} s"
+    )
     measured = _measure({"local": big_local, "milvus": big_remote}, settings, embedder, questions, rounds)
     for name, figures in measured.items():
         out[name] = figures
