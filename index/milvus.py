@@ -47,6 +47,13 @@ BODY_PART_CHARS = 16_000  # a VARCHAR holds 65 535 bytes: 16 000 characters of a
 BATCH = 256  # rows per insert, ids per `in [...]` filter
 SCAN_BATCH = 1000
 MAX_SCOPES = 256
+# pymilvus pings every 10 s, even with no call in flight. A gRPC server with default settings
+# (milvus-lite's) allows one ping in 5 minutes and, at the third, drops the connection with
+# GOAWAY "too_many_pings": a client idle for ~30 s then fails its next call. Every call is
+# bounded by ``timeout_s``, so no keepalive is needed to find a dead server; a dedicated
+# channel keeps these options (pymilvus otherwise shares one channel per uri, whatever
+# options the first client in the process gave it).
+GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
 
 # Chunk fields a StoredChunk is made of.
 _CHUNK_FIELDS = [
@@ -193,7 +200,9 @@ class Milvus:
         self.calls = 0  # calls made through ``call`` (what a question costs in round trips; the bench reads it)
         token = settings.token.get_secret_value() if settings.token else ""
         try:
-            self.client = MilvusClient(uri=settings.uri, token=token, timeout=self.timeout)
+            self.client = MilvusClient(
+                uri=settings.uri, token=token, timeout=self.timeout, dedicated=True, grpc_options=GRPC_OPTIONS
+            )
         except Exception as exc:  # pymilvus's MilvusException, or grpc's RpcError on a deadline
             raise unavailable(settings.uri, "connect", exc) from exc
 
