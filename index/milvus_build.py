@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 
 _LONG = 65_535  # bytes in the longest VARCHAR
 _SHORT = 8_192
+FLUSH_TIMEOUT_FACTOR = 10  # a flush may take this many times ``timeout_s`` (300 s by default)
 
 
 def _clip(text: str | None, max_bytes: int) -> str:
@@ -311,7 +312,8 @@ def seal(milvus: Milvus) -> None:
     segments by itself; one flush per build is the bulk-load pattern it documents.
     """
     for name in (milvus.names.chunks, milvus.names.articles):
-        milvus.client.flush(name, timeout=milvus.timeout)
+        # Sealing builds the segment's indexes: minutes for ~100k rows in milvus-lite on a busy machine.
+        milvus.client.flush(name, timeout=FLUSH_TIMEOUT_FACTOR * milvus.timeout)
 
 
 def insert_rows(
