@@ -50,10 +50,18 @@ MAX_SCOPES = 256
 # pymilvus pings every 10 s, even with no call in flight. A gRPC server with default settings
 # (milvus-lite's) allows one ping in 5 minutes and, at the third, drops the connection with
 # GOAWAY "too_many_pings": a client idle for ~30 s then fails its next call. Every call is
-# bounded by ``timeout_s``, so no keepalive is needed to find a dead server; a dedicated
-# channel keeps these options (pymilvus otherwise shares one channel per uri, whatever
-# options the first client in the process gave it).
-GRPC_OPTIONS = {"grpc.keepalive_time_ms": 300_000, "grpc.keepalive_permit_without_calls": False}
+# bounded by ``timeout_s``, so no keepalive is needed to find a dead server. Reconnecting
+# backs off at most 2 s (gRPC's default grows to 2 minutes while a server is down), and each
+# channel has its own connection, so the fresh channel pymilvus opens to recover does not
+# inherit one still backing off. A dedicated client keeps these options (pymilvus otherwise
+# shares one channel per uri, whatever options the first client in the process gave it).
+GRPC_OPTIONS = {
+    "grpc.keepalive_time_ms": 300_000,
+    "grpc.keepalive_permit_without_calls": False,
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 2_000,
+    "grpc.use_local_subchannel_pool": 1,
+}
 
 # Chunk fields a StoredChunk is made of.
 _CHUNK_FIELDS = [
