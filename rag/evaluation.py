@@ -258,6 +258,8 @@ def kind_metrics(rows: list[dict]) -> dict[str, dict[str, float | None]]:
             "dates_exact_rate": _share(dated, "dates_exact") if dated else None,
             "dates_given": float(len(dated)),
             "correct_rate": _share(answerable, "correct") if answerable else None,
+            # For ``latest``: how often the newest article on the subject (the gold one) is cited.
+            "cites_gold_rate": _share(answerable, "cites_gold") if answerable else None,
             "refused_rate": _share(mine, "refused") if mine and all("refused" in r for r in mine) else None,
             "median_s": statistics.median(r["seconds"] for r in mine) if all("seconds" in r for r in mine) else None,
             f"recall_at_{LIST_AT}": _mean(listed),
