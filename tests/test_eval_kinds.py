@@ -63,7 +63,7 @@ def test_the_shipped_sets_questions_take_their_kinds_path_and_read_their_dates()
     from datetime import date
 
     from litopys.rag.kinds import question_kind
-    from litopys.rag.when import read_dates, wants_latest
+    from litopys.rag.when import asks_when, read_dates, wants_latest
 
     newest = date(2024, 11, 14)  # the news corpus's newest article: relative dates count from it
     for q in load_questions(EVAL):
@@ -72,6 +72,8 @@ def test_the_shipped_sets_questions_take_their_kinds_path_and_read_their_dates()
         read = read_dates(q.question, newest)
         if q.kind == "dated":
             assert read is not None and read.iso == q.dates, q.question
+            # A question asking when ("коли" anywhere, even as a conjunction) keeps its dates out of the filter.
+            assert not asks_when(q.question), q.question
         else:
             assert read is None, q.question
         assert wants_latest(q.question) == (q.kind == "latest"), q.question
