@@ -174,7 +174,10 @@ def timeline(question: str, raw: str, passages: Sequence[Passage]) -> Timeline:
     dropped: list[str] = []
     missing: dict[str, None] = {}
     seen: set[str] = set()
-    for raw_line in split_lines(raw):
+    lines = split_lines(raw)
+    if lines and _cut_off(lines[-1]):
+        lines = lines[:-1]  # the token limit ended the reply inside this line
+    for raw_line in lines:
         body = strip_lead(raw_line)
         if not MARKER.sub("", body).strip(" .,;:—-") or (is_refusal(body) and not marker_numbers(body)):
             continue
@@ -194,6 +197,12 @@ def timeline(question: str, raw: str, passages: Sequence[Passage]) -> Timeline:
     order = sorted(range(len(kept)), key=lambda i: (kept[i].date is None, kept[i].date or "", i))
     refused = not kept and is_refusal(raw)
     return Timeline([kept[i] for i in order], dropped, tuple(missing), refused)
+
+
+def _cut_off(line: str) -> bool:
+    """Whether ``line`` stops mid-sentence: no marker and no closing punctuation (the reply hit its token limit)."""
+    text = line.rstrip()
+    return not marker_numbers(text) and not re.search(r"[.!?…»”\")]$", text)
 
 
 def _cite_line(body: str, passages: Sequence[Passage], evidence: list[str], question: str) -> Line | None:

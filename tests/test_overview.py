@@ -113,6 +113,18 @@ def test_a_reply_in_one_paragraph_is_split_into_events():
     assert found.text("What happened with Trump's team?").splitlines()[0].startswith("- 2024-11-13: ")
 
 
+def test_a_last_line_cut_off_by_the_token_limit_is_dropped():
+    raw = (
+        "- 2024-11-13: Трамп обрав Марка Рубіо на посаду держсекретаря [1].\n"
+        "- 2024-11-14: Посадовці Пентагону стурбовані кандидатурою Піта"
+    )
+    found = timeline("Що відомо про Рубіо?", raw, PASSAGES)
+    assert [line.cited for line in found.lines] == [(1,)]
+    # A last line that ends as a sentence does, without a marker, is attributed as any other.
+    found = timeline("Що відомо про Рубіо?", raw + " Хегсета.", PASSAGES)
+    assert [line.cited for line in found.lines] == [(1,), (2,)]
+
+
 def test_when_every_line_is_unsupported_the_overview_is_withheld():
     answer = finish_overview("Що відомо про Рубіо?", "- Рубіо отримав 45 голосів [1].", PASSAGES)
     assert answer.refused and answer.kind == OVERVIEW
