@@ -21,15 +21,23 @@ from litopys.rag.citations import (
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
-from litopys.rag.kinds import FACTOID, LIST, list_topic
+from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, overview_topic
 from litopys.rag.listing import ListedArticle, find_articles, list_text
 from litopys.rag.llm import ChatModel, Sampling
-from litopys.rag.prompt import answer_prefix, build_prompt, no_articles_dated, refusal_for
+from litopys.rag.overview import overview_passages, timeline
+from litopys.rag.prompt import (
+    answer_prefix,
+    build_overview_prompt,
+    build_prompt,
+    no_articles_dated,
+    overview_prefix,
+    refusal_for,
+)
 from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
 from litopys.rag.when import without_dates
-from litopys.rag.withhold import ArticleTexts, Withheld, evidence_text, judge
+from litopys.rag.withhold import UNCITED, UNSUPPORTED, ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +73,8 @@ class Answer:
     articles: list[ListedArticle] = field(default_factory=list)
     # The model's P(yes) that the draft's evidence answers the question (rag/answerable.py), when asked.
     answerable_p: float | None = None
+    # An ``overview`` answer's lines that the grounding check dropped (a number or name no cited passage holds).
+    dropped_lines: list[str] = field(default_factory=list)
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -92,6 +102,7 @@ class Answer:
             "date_filter": self.dates.as_dict() if self.dates else None,
             "no_articles_dated": self.no_articles_dated,
             "articles": [{"n": n, **a.as_dict()} for n, a in enumerate(self.articles, 1)],
+            "dropped_lines": self.dropped_lines,
             "grounding": {
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
@@ -192,6 +203,10 @@ class Answerer:
         if topic is not None:
             yield from self._list(question, rewritten, topic, dates, filters, clock)
             return
+        topic = overview_topic(query)
+        if topic is not None:
+            yield from self._overview(question, rewritten, topic, dates, filters, clock, stop)
+            return
         evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
         clock.retrieved = time.perf_counter()
         empty_range = bool(dates and dates.applied and not evidence.passages)
@@ -280,6 +295,68 @@ class Answerer:
             no_articles_dated=empty_range,
             kind=LIST,
             articles=articles,
+        )
+
+    def _overview(
+        self,
+        question: str,
+        rewritten: str | None,
+        topic: str,
+        dates: QuestionDates | None,
+        filters: RetrievalFilter | None,
+        clock: Clock,
+        stop: threading.Event | None,
+    ) -> Iterator[Delta | Answer]:
+        """Answer "what is known about ``topic``?" as a dated timeline from several articles (one LLM call)."""
+        query = rewritten or question
+        narrowed = dates.narrow(filters) if dates else filters
+        if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
+            topic = without_dates(topic).strip(" ,") or topic
+        evidence, passages = overview_passages(self.retriever, topic, narrowed, self.prompt, self.count_tokens)
+        clock.retrieved = time.perf_counter()
+        empty_range = bool(dates and dates.applied and not evidence.passages)
+        if not evidence.stands_out or not passages:
+            clock.skip_generation()
+            refusal = no_articles_dated(query, dates.range) if dates and empty_range else refusal_for(query)
+            yield Delta(refusal)
+            yield Answer(
+                question,
+                refusal,
+                [],
+                evidence.passages,
+                True,
+                timings=clock.timings(len(refusal)),
+                rewritten_question=rewritten,
+                low_evidence=not empty_range,
+                dates=dates,
+                no_articles_dated=empty_range,
+                kind=OVERVIEW,
+            )
+            return
+        budget = self.settings.n_ctx - self.prompt.overview_max_tokens - 64
+        prompt = build_overview_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
+        sampling = replace(self.sampling, max_tokens=self.prompt.overview_max_tokens)
+        pieces: list[str] = []
+        with self._llm_lock:
+            clock.generating = time.perf_counter()
+            self.llm.prime("overview", overview_prefix())
+            for piece in self.llm.stream(prompt.messages, sampling, slot="overview"):
+                if clock.first_token is None:
+                    clock.first_token = time.perf_counter()
+                pieces.append(piece)
+                yield Delta(piece)
+                if stop is not None and stop.is_set():
+                    break
+        clock.done = time.perf_counter()
+        clock.tokens = len(pieces)
+        yield finish_overview(
+            question,
+            "".join(pieces),
+            prompt.passages,
+            rewritten=rewritten,
+            clock=clock,
+            article_texts=self.retriever.article_texts,
+            dates=dates,
         )
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
@@ -393,6 +470,58 @@ def finish_answer(
         rewritten_question=rewritten,
         withheld=withheld,
         answerable_p=answerable_p,
+    )
+
+
+def finish_overview(
+    question: str,
+    raw: str,
+    passages: list[Passage],
+    *,
+    rewritten: str | None = None,
+    clock: Clock | None = None,
+    article_texts: ArticleTexts | None = None,
+    dates: QuestionDates | None = None,
+) -> Answer:
+    """The model's timeline as the Answer: every line cited and checked (``rag.overview.timeline``),
+    the lines that fail dropped, and the whole withheld when no line is left or a rule withholds it."""
+    checks_started = time.perf_counter()
+    if wants_ukrainian(question):
+        raw = passage_spelling(raw, [evidence_text(p) for p in passages])
+    found = timeline(question, raw, passages)
+    text = found.text(question)
+    citations = found.citations(passages)
+    claims = [c for line in found.lines for c in line.claims]
+    withheld: Withheld | None = None
+    refused = found.refused or not found.lines
+    if not found.lines:
+        text = refusal_for(question)
+        if not found.refused and raw.strip():
+            reason = (UNSUPPORTED, found.missing) if found.missing else (UNCITED, ())
+            withheld = Withheld(raw.strip(), [], *reason)
+    else:
+        verdict = judge(question, text, citations, claims, article_texts)
+        if verdict:
+            log.info("overview withheld (%s %s): %r", verdict[0], verdict[1], text)
+            withheld = Withheld(text, citations, *verdict)
+            text, citations, claims, refused = refusal_for(question), [], [], True
+    grounding = sum(c.supported for c in claims) / len(claims) if claims else None
+    timings = clock.timings(len(text)) if clock else {}
+    timings["checks_s"] = time.perf_counter() - checks_started
+    return Answer(
+        question,
+        text,
+        citations,
+        passages,
+        refused,
+        timings=timings,
+        grounding=grounding,
+        claims=claims,
+        rewritten_question=rewritten,
+        withheld=withheld,
+        dates=dates,
+        kind=OVERVIEW,
+        dropped_lines=found.dropped,
     )
 
 

@@ -7,9 +7,11 @@ through the same code path as the chat (``Answerer.stream``).
 
 A line may also carry ``kind`` (``factoid`` by default, ``dated``, ``latest``, ``overview``,
 ``list``; any other names a hard set's factoids, e.g. ``offtopic``), ``dates`` (``[from, to]``: the range the question's dates should read as) and
-``articles`` (the articles a list should hold). Every kind is reported on its own (``kinds``):
-how often the question took its kind's path, the date filter read against ``dates``, and
-for lists recall@10 of ``articles``; the answer metrics count the questions answered by the LLM.
+``articles`` (the articles a list should hold, or an overview should cite). Every kind is
+reported on its own (``kinds``): how often the question took its kind's path, the date filter
+read against ``dates``, correct-and-cited and median seconds, for lists recall@10 of
+``articles``, and for overviews the recall of ``articles`` among the citations and whether
+the timeline's lines run oldest first; the answer metrics count the questions answered by the LLM.
 """
 
 from __future__ import annotations
@@ -188,6 +190,8 @@ def kind_scores(q: Question, answer: Answer) -> dict:
     """What a question's kind is judged by: the path it took, the dates read, a list's recall."""
     read = list(answer.dates.range.iso) if answer.dates and answer.dates.applied else None
     listed = [a.article_id for a in answer.articles]
+    overview = q.kind == "overview"
+    lines = _timeline_dates(answer) if overview and not answer.refused else []
     return {
         "kind": q.kind,
         "answer_kind": answer.kind,
@@ -196,7 +200,33 @@ def kind_scores(q: Question, answer: Answer) -> dict:
         "dates_exact": read == list(q.dates) if q.dates else None,
         "listed": listed,
         "list_recall": list_recall(listed, q.articles) if q.articles and q.kind == "list" else None,
+        "overview_recall": (
+            cited_recall([c.passage.article_id for c in answer.citations], q.articles)
+            if q.articles and overview
+            else None
+        ),
+        "timeline_lines": len(lines) if overview else None,
+        "timeline_dates": lines if overview else None,
+        "in_date_order": _in_date_order(lines) if overview and lines else None,
     }
+
+
+def cited_recall(cited: Iterable[str], expected: Iterable[str]) -> float:
+    """The share of ``expected`` articles that an answer cites (ids compared by file name)."""
+    wanted = {_basename(a) for a in expected}
+    return len(wanted & {_basename(a) for a in cited}) / len(wanted) if wanted else 0.0
+
+
+def _timeline_dates(answer: Answer) -> list[str | None]:
+    from litopys.rag.overview import line_dates
+
+    return line_dates(answer.text, answer.passages)
+
+
+def _in_date_order(dates: list[str | None]) -> bool:
+    from litopys.rag.overview import in_date_order
+
+    return in_date_order(dates)
 
 
 def list_recall(listed: Iterable[str], expected: Iterable[str], at: int = LIST_AT) -> float:
@@ -211,20 +241,34 @@ def _mean(values: list[float]) -> float | None:
 
 
 def kind_metrics(rows: list[dict]) -> dict[str, dict[str, float | None]]:
-    """Per kind: how many questions, how many took their kind's path, the dates read exactly, list recall@10."""
+    """Per kind: how many questions, how many took their kind's path, the dates read exactly,
+    correct-and-cited, median seconds; list recall@10; overview recall of the expected articles
+    among the citations and the share of timelines in date order."""
     out: dict[str, dict[str, float | None]] = {}
     present = {r.get("kind", "factoid") for r in rows}
     for kind in [*(k for k in KINDS if k in present), *sorted(present - set(KINDS))]:
         mine = [r for r in rows if r.get("kind", "factoid") == kind]
         dated = [r for r in mine if r.get("dates_expected") is not None]
         listed = [r["list_recall"] for r in mine if r.get("list_recall") is not None]
-        path = "list" if kind == "list" else "factoid"
+        path = kind if kind in ("list", "overview") else "factoid"
+        answerable = [r for r in mine if r.get("gold") is not None and "correct" in r]
+        ordered = [r for r in mine if r.get("in_date_order") is not None]
         out[kind] = {
             "questions": float(len(mine)),
             "took_its_path_rate": _share([{"ok": r.get("answer_kind") == path} for r in mine], "ok"),
             "dates_exact_rate": _share(dated, "dates_exact") if dated else None,
             "dates_given": float(len(dated)),
+            "correct_rate": _share(answerable, "correct") if answerable else None,
+            # For ``latest``: how often the newest article on the subject (the gold one) is cited.
+            "cites_gold_rate": _share(answerable, "cites_gold") if answerable else None,
+            "refused_rate": _share(mine, "refused") if mine and all("refused" in r for r in mine) else None,
+            "median_s": statistics.median(r["seconds"] for r in mine) if all("seconds" in r for r in mine) else None,
             f"recall_at_{LIST_AT}": _mean(listed),
+            "overview_recall": _mean([r["overview_recall"] for r in mine if r.get("overview_recall") is not None]),
+            "in_date_order_rate": _share(ordered, "in_date_order") if ordered else None,
+            "timeline_lines_mean": _mean(
+                [float(r["timeline_lines"]) for r in mine if r.get("timeline_lines") is not None]
+            ),
         }
     return out
 

@@ -3,12 +3,18 @@
 Data flow: the (standalone) question -> ``question_kind`` -> ``Answerer.stream`` picks the
 path. ``factoid`` (the default) goes to the LLM over the best passages; ``list`` ("Які
 статті пишуть про X?", "where is X mentioned") is answered straight from retrieval by
-litopys.rag.listing, searching for X alone (``list_topic``).
+litopys.rag.listing, searching for X alone (``list_topic``); ``overview`` ("Що відомо про
+X?", "Як розвивалася ситуація з X?", "What happened with X?") is answered by
+litopys.rag.overview as a dated timeline from several articles (``overview_topic``).
 
 The patterns ask for words that only a question about the articles themselves uses: a
 plural "статті"/"articles" with a verb of writing or mentioning, or "де згадується". A
 question about an article of a law ("За якою статтею…", "Які статті бюджету…") or about
-a place ("Де відбулася зустріч?") stays a factoid.
+a place ("Де відбулася зустріч?") stays a factoid. An overview asks what is known about
+a subject as a whole ("Що відомо про…", "what do we know about…") or how it developed ("Як
+розвивалася ситуація з…"); "Що відомо про кількість загиблих?" asks one fact, so a topic
+that starts with a word for one quantity, cause, date or place stays a factoid, and so
+does "Що сталося з X?" (one event: the dated questions ask it), unlike "What happened with X?".
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import re
 
 FACTOID = "factoid"
 LIST = "list"
-KINDS = (FACTOID, LIST)
+OVERVIEW = "overview"
+KINDS = (FACTOID, LIST, OVERVIEW)
 
 _UK_NOUNS = r"(?:статті|матеріали|публікації|новини|тексти|повідомлення|замітки)"
 _UK_IN_NOUNS = r"(?:статтях|матеріалах|публікаціях|новинах|текстах|повідомленнях|замітках)"
@@ -81,6 +88,57 @@ def list_topic(question: str) -> str | None:
     return None
 
 
+_UK_SITUATION = r"(?:ситуаці\w*|події|справа|справи|історія|історії|конфлікт\w*|скандал\w*|розслідуванн\w*)"
+_UK_DEVELOPED = (
+    r"(?:розвивал\w*|розвивається|розвиваються|розгортал\w*|розгортається|розгортаються|змінювал\w*"
+    r"|змінюється|змінюються|складал\w*|розвинул\w*)"
+)
+_ABOUT = r"(?:з|із|зі|навколо|довкола|щодо|у|в|про)"
+_OVERVIEW_PATTERNS = [
+    # "Що відомо про X?", "Що нам відомо про X?", "Що вже відомо щодо X?", "Що відомо на сьогодні про X?"
+    r"^(?:а\s+)?що\s+(?:(?:нам|вже|наразі|зараз|загалом|взагалі|сьогодні|ще|ж)\s+)*відомо\s+"
+    r"(?:(?:на\s+сьогодні|на\s+цей\s+час|наразі|зараз|загалом)\s+)?(?:про|щодо|стосовно)\s+(?P<topic>.+)",
+    # "Як розвивалася ситуація з X?", "Як розгорталися події навколо X?", "Як розвивалася справа X?"
+    rf"^(?:а\s+)?як\s+{_UK_DEVELOPED}\s+{_UK_SITUATION}\s+(?:{_ABOUT}\s+)?(?P<topic>.+)",
+    # "Як X розвивалася?" is rare; "Розкажи / Опиши хронологію X", "Хронологія подій навколо X"
+    r"^(?:(?:розкажи|розкажіть|опиши|опишіть|дай|дайте|покажи|покажіть|склади|складіть)\s+)?(?:мені\s+)?"
+    rf"(?:хронологі\w*|таймлайн\w*)\s+(?:подій\s+)?(?:{_ABOUT}\s+)?(?P<topic>.+)",
+    # "What happened with X?", "What has happened with X?"
+    r"^(?:so\s+)?what\s+(?:has\s+|had\s+)?happened\s+(?:with|around|regarding)\s+(?P<topic>.+)",
+    # "What is known about X?", "What do we know about X?", "What's known so far about X?"
+    r"^(?:so\s+)?what(?:\s+is|'s|\s+do\s+we|\s+does\s+anyone|\s+did\s+we)\s+(?:(?:already|so\s+far|now)\s+)?"
+    r"(?:known|know)\s+(?:so\s+far\s+)?(?:about|of|regarding)\s+(?P<topic>.+)",
+    # "How did the situation with X develop?", "How has the X story unfolded?"
+    r"^how\s+(?:did|has|have|had)\s+(?P<topic>(?:the\s+)?(?:situation|story|case|events?|conflict|scandal|affair)"
+    r"\b.+?)\s+(?:develop|developed|unfold|unfolded|evolve|evolved|progress|progressed)\b",
+    # "Give me a timeline of X", "Timeline of X", "An overview of X"
+    r"^(?:(?:give|show)\s+(?:me\s+)?)?(?:a\s+|an\s+|the\s+)?(?:timeline|overview|chronology)\s+(?:of|for|on)\s+"
+    r"(?:the\s+events?\s+(?:around|with|of)\s+)?(?P<topic>.+)",
+]
+_OVERVIEW_COMPILED = [re.compile(p, re.IGNORECASE) for p in _OVERVIEW_PATTERNS]
+# A topic that asks for one quantity, cause, date or place: a factoid ("Що відомо про кількість загиблих?").
+_ONE_FACT = re.compile(
+    r"^(?:кількість|кількості|число|суму|суми|розмір|причину|причини|дату|час|місце|вартість|долю|ім'я|імена"
+    r"|the\s+(?:number|amount|cause|date|time|place|cost|name)\b|how\s+many\b)",
+    re.IGNORECASE,
+)
+
+
+def overview_topic(question: str) -> str | None:
+    """What a "what is known about X?" / "how did X develop?" question asks about (X), or None."""
+    text = " ".join(question.split())
+    for pattern in _OVERVIEW_COMPILED:
+        m = pattern.match(text)
+        if m:
+            topic = m.group("topic").strip(_EDGES)
+            if not topic or _ONE_FACT.match(topic):
+                return None
+            return topic
+    return None
+
+
 def question_kind(question: str) -> str:
-    """The kind of ``question``: ``list`` or ``factoid`` (see the module docstring)."""
-    return LIST if list_topic(question) else FACTOID
+    """The kind of ``question``: ``list``, ``overview`` or ``factoid`` (see the module docstring)."""
+    if list_topic(question):
+        return LIST
+    return OVERVIEW if overview_topic(question) else FACTOID

@@ -46,9 +46,37 @@ def test_list_recall_counts_the_first_ten_by_file_name():
 def test_the_shipped_set_loads_with_its_kinds():
     questions = load_questions(EVAL)
     kinds = [q.kind for q in questions]
-    assert kinds.count("list") >= 15 and kinds.count("dated") >= 10
+    assert len(questions) >= 80
+    assert kinds.count("list") >= 15 and kinds.count("dated") >= 30
+    assert kinds.count("latest") >= 15 and kinds.count("overview") >= 20
     assert all(1 <= len(q.articles) <= 10 for q in questions if q.kind == "list")
-    assert all(q.dates and q.article for q in questions if q.kind == "dated")
+    # A dated question names its article, or none when no article is dated in its range (then it is refused).
+    assert all(q.dates for q in questions if q.kind == "dated")
+    assert sum(1 for q in questions if q.kind == "dated" and q.article and q.answer_any) >= 30
+    assert all(q.article and q.answer_any and not q.dates for q in questions if q.kind == "latest")
+    assert all(2 <= len(q.articles) <= 5 and q.article is None for q in questions if q.kind == "overview")
+
+
+def test_the_shipped_sets_questions_take_their_kinds_path_and_read_their_dates():
+    """Each question's words pick its path (rag.kinds) and only the dated ones read a date:
+    "1,35 млрд", "Booker Prize 2024" or "сто днів" in another kind's question are no filter."""
+    from datetime import date
+
+    from litopys.rag.kinds import question_kind
+    from litopys.rag.when import asks_when, read_dates, wants_latest
+
+    newest = date(2024, 11, 14)  # the news corpus's newest article: relative dates count from it
+    for q in load_questions(EVAL):
+        path = q.kind if q.kind in ("list", "overview") else "factoid"
+        assert question_kind(q.question) == path, q.question
+        read = read_dates(q.question, newest)
+        if q.kind == "dated":
+            assert read is not None and read.iso == q.dates, q.question
+            # A question asking when ("коли" anywhere, even as a conjunction) keeps its dates out of the filter.
+            assert not asks_when(q.question), q.question
+        else:
+            assert read is None, q.question
+        assert wants_latest(q.question) == (q.kind == "latest"), q.question
 
 
 @pytest.fixture(scope="module")

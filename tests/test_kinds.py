@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from litopys.rag.kinds import FACTOID, LIST, list_topic, question_kind
+from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, overview_topic, question_kind
 
 LISTS = [
     ("Які статті пишуть про Хмельницьку АЕС?", "Хмельницьку АЕС"),
@@ -47,7 +47,6 @@ FACTOIDS = [
     "Хто згадував про переговори з Росією?",
     "Які новини з Харкова?",
     "Які останні новини про переговори в Майамі?",
-    "Що відомо про справу Агротехбуду?",
     "Скільки людей згадується у списку?",
     "Where is the Khmelnytskyi nuclear plant?",
     "Where was the explosion reported?",
@@ -75,3 +74,68 @@ def test_factoid_questions_are_not_lists(question):
 def test_a_question_with_no_topic_is_no_list():
     assert list_topic("Які статті пишуть про ?") is None
     assert list_topic("") is None
+
+
+OVERVIEWS = [
+    ("Що відомо про справу Агротехбуду?", "справу Агротехбуду"),
+    ("що відомо про переговори в Майамі", "переговори в Майамі"),
+    ("Що нам відомо про Умєрова?", "Умєрова"),
+    ("Що вже відомо щодо обстрілів Києва?", "обстрілів Києва"),
+    ("Що відомо на сьогодні про графіки відключень?", "графіки відключень"),
+    ("А що відомо про Гегсета?", "Гегсета"),
+    ("Як розвивалася ситуація з Курахове?", "Курахове"),
+    ("Як розвивалася ситуація навколо Вовчанська?", "Вовчанська"),
+    ("Як розгорталися події довкола Покровська?", "Покровська"),
+    ("Як розвивалася справа Агротехбуду?", "Агротехбуду"),
+    ("Як змінювалася ситуація з відключеннями світла?", "відключеннями світла"),
+    ("Розкажи хронологію подій навколо Курахового", "Курахового"),
+    ("Хронологія переговорів у Майамі", "переговорів у Майамі"),
+    ("What happened with the Miami talks?", "the Miami talks"),
+    ("What has happened with Agrotekhbud?", "Agrotekhbud"),
+    ("what is known about Umerov", "Umerov"),
+    ("What do we know about the blackout schedules?", "the blackout schedules"),
+    ("What's known so far about Hegseth?", "Hegseth"),
+    ("How did the situation with Kurakhove develop?", "the situation with Kurakhove"),
+    ("Give me a timeline of the Miami talks", "the Miami talks"),
+]
+
+# Not overviews: one fact asked ("what is known about the number…"), one event ("Що сталося з…"),
+# a development of something that is no situation, a yes/no question, someone else's knowledge.
+NOT_OVERVIEWS = [
+    "Що відомо про кількість загиблих?",
+    "Що відомо про причину пожежі?",
+    "Що сталося з теплопостачанням у Шостці 13 листопада 2024?",
+    "Що сталося вчора в Харкові?",
+    "Що пишуть про переговори в Майамі?",
+    "Як розвивається економіка Китаю?",
+    "Чи відомо про нові санкції?",
+    "Що йому було відомо про схему?",
+    "Хто відомий своєю позицією щодо Умєрова?",
+    "Кому відомо про справу Агротехбуду?",
+    "Які останні новини про переговори в Майамі?",
+    "Що відомо?",
+    "What happened in Kyiv on November 14?",
+    "What happened to the convoy?",
+    "What is mentioned about Umerov?",
+    "What is known about the number of victims?",
+    "Who knew about the scheme?",
+    "How did Umerov answer the question?",
+    "How many people were known to be hurt?",
+]
+
+
+@pytest.mark.parametrize(("question", "topic"), OVERVIEWS)
+def test_overview_questions_and_their_topic(question, topic):
+    assert overview_topic(question) == topic
+    assert question_kind(question) == OVERVIEW
+
+
+@pytest.mark.parametrize("question", NOT_OVERVIEWS + FACTOIDS)
+def test_other_questions_are_not_overviews(question):
+    assert overview_topic(question) is None
+    assert question_kind(question) != OVERVIEW
+
+
+@pytest.mark.parametrize(("question", "_topic"), LISTS)
+def test_a_list_question_stays_a_list(question, _topic):
+    assert overview_topic(question) is None

@@ -257,6 +257,16 @@ class PromptSettings(BaseModel):
             "that fit, long ones cut to the sentences that carry the question (0: every passage whole)."
         ),
     )
+    # An overview ("Що відомо про X?") is one LLM call over several articles: its prompt is bigger
+    # than a factoid's, within a median of 30 s on 2 cores (docs/quality.md, "Question kinds").
+    overview_passages: int = Field(6, ge=1, description="Passages an overview answer's prompt carries at most.")
+    overview_per_article_cap: int = Field(
+        3, ge=1, description="At most this many passages of one article in an overview's retrieval pool."
+    )
+    overview_passage_tokens: int = Field(
+        1100, ge=0, description="Budget for an overview's passages, in the answering model's tokens (0: no cap)."
+    )
+    overview_max_tokens: int = Field(200, ge=8, description="Longest overview answer (a dated list), in tokens.")
 
 
 class ChecksSettings(BaseModel):

@@ -1,0 +1,248 @@
+"""An overview question ("Що відомо про X?", "What happened with X?") -> a dated timeline, oldest first.
+
+Data flow: ``rag.kinds.overview_topic`` gives X -> ``gather``: retrieval over X alone with
+a larger per-article cap and a larger pool than the factoid path (``prompt.overview_*``
+settings) -> ``spread``: the best passage of each article first, then second ones, so the
+prompt holds several articles -> ``rag.budget.fit_passages``: each passage within an equal
+share of the overview's token budget, then all of them within the budget -> ``oldest_first`` -> one LLM call (``rag.prompt.build_overview_prompt``) writes
+"- date: event [n]" lines -> ``timeline``: each line is cited (or attributed), re-cited to
+the passage that holds its facts, and checked by ``rag.grounding``; a line with a number or
+name that its cited passages lack is dropped. The kept lines are dated by the passages they
+cite (an article's date is what the archive knows; the model's own date is not trusted) and
+sorted oldest first; undated articles come last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from litopys.core.config import PromptSettings
+from litopys.rag.budget import fit_passages
+from litopys.rag.citations import (
+    MARKER,
+    Citation,
+    best_supporting,
+    is_refusal,
+    marker_numbers,
+    resolve_citations,
+    strip_invalid_markers,
+)
+from litopys.rag.grounding import ClaimCheck, check_answer, recite, split_claims
+from litopys.rag.listing import search_text
+from litopys.rag.prompt import in_english
+from litopys.rag.retrieval import Evidence, Passage, RetrievalFilter, Retriever
+from litopys.rag.when import find_dates
+from litopys.rag.withhold import evidence_text
+
+UNDATED_UK = "без дати"
+UNDATED_EN = "undated"
+_BULLET = re.compile(r"^\s*(?:[-–—•*·]|\d{1,2}[.)])\s+")
+_LEAD_DATE = re.compile(r"^\(?\d{4}-\d{2}-\d{2}\)?")
+_AFTER_DATE = re.compile(r"^\s*(?:року|р\.)?\s*\)?\s*[:—–-]\s*")
+
+
+def gather(retriever: Retriever, topic: str, filters: RetrievalFilter | None, settings: PromptSettings) -> Evidence:
+    """Passages about ``topic`` from as many articles as the overview settings allow, best first.
+
+    Retrieval runs with ``overview_per_article_cap`` and a pool of twice ``overview_passages``,
+    unpruned (a weaker article may hold an earlier part of the story). When any passage shares
+    a word with the topic, the passages that share none go (they are near in meaning only).
+    """
+    wide = Retriever(
+        retriever.reader,
+        retriever.embedder,
+        retriever.settings.model_copy(update={"per_article_cap": settings.overview_per_article_cap}),
+    )
+    evidence = wide.evidence(search_text(topic), filters, top_k=2 * settings.overview_passages, prune=False)
+    passages = evidence.passages
+    if any((p.lexical_score or 0.0) > 0.0 for p in passages):
+        passages = [p for p in passages if (p.lexical_score or 0.0) > 0.0]
+    return Evidence(passages, evidence.stands_out)
+
+
+def spread(passages: Sequence[Passage], limit: int) -> list[Passage]:
+    """At most ``limit`` of ``passages`` (best first): each article's best one, then each one's second, ..."""
+    by_article: dict[str, list[Passage]] = {}
+    for p in passages:
+        by_article.setdefault(p.article_id, []).append(p)
+    out: list[Passage] = []
+    depth = 0
+    while len(out) < limit and any(len(ps) > depth for ps in by_article.values()):
+        out.extend(ps[depth] for ps in by_article.values() if len(ps) > depth)
+        depth += 1
+    return out[:limit]
+
+
+def oldest_first(passages: Sequence[Passage]) -> list[Passage]:
+    """``passages`` by their article's date, oldest first (undated last); within a date, an article's
+    passages stay together in text order, and articles in the order given."""
+    first_seen = {aid: n for n, aid in reversed(list(enumerate(p.article_id for p in passages)))}
+    return sorted(passages, key=lambda p: (p.date is None, (p.date or "")[:10], first_seen[p.article_id], p.start))
+
+
+def overview_passages(
+    retriever: Retriever,
+    topic: str,
+    filters: RetrievalFilter | None,
+    settings: PromptSettings,
+    count_tokens: Callable[[str], int],
+) -> tuple[Evidence, list[Passage]]:
+    """What retrieval found for ``topic``, and the passages for the prompt: spread over articles,
+    fitted to ``overview_passage_tokens`` and ordered oldest first."""
+    evidence = gather(retriever, topic, filters, settings)
+    chosen = spread(evidence.passages, settings.overview_passages)
+    asked = search_text(topic)
+    budget = settings.overview_passage_tokens
+    if budget > 0 and chosen:
+        # Each passage gets an equal share of the budget (cut to the sentences about the topic),
+        # so that one long passage does not take the room of the other articles; then the whole
+        # is fitted once more, as the numbered blocks the prompt writes.
+        share = max(1, budget // len(chosen))
+        chosen = [cut for p in chosen for cut in fit_passages(asked, [p], share, count_tokens)]
+    fitted = fit_passages(asked, chosen, budget, count_tokens)
+    return evidence, oldest_first(fitted)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One event of a timeline: its text with ``[n]`` markers, the passages it cites, its date."""
+
+    text: str
+    cited: tuple[int, ...]
+    date: str | None
+    attributed: bool = False
+    claims: tuple[ClaimCheck, ...] = ()
+
+
+@dataclass
+class Timeline:
+    """The checked timeline: the kept lines (oldest first), the lines dropped and why."""
+
+    lines: list[Line]
+    dropped: list[str] = field(default_factory=list)
+    missing: tuple[str, ...] = ()  # numbers and names of the dropped lines that no cited passage holds
+    refused: bool = False
+
+    def text(self, question: str) -> str:
+        undated = UNDATED_EN if in_english(question) else UNDATED_UK
+        return "\n".join(f"- {line.date or undated}: {line.text}" for line in self.lines)
+
+    def citations(self, passages: Sequence[Passage]) -> list[Citation]:
+        """One citation per passage cited, in order of first appearance; flagged as the lines are."""
+        out: dict[int, Citation] = {}
+        for line in self.lines:
+            supported = all(c.supported for c in line.claims)
+            for n in line.cited:
+                if n in out:
+                    out[n] = replace(out[n], supported=bool(out[n].supported and supported))
+                else:
+                    out[n] = Citation(n, passages[n - 1], attributed=line.attributed, supported=supported)
+        return list(out.values())
+
+
+def split_lines(raw: str) -> list[str]:
+    """The model's events: one a line; a reply written as one paragraph is split into sentences."""
+    lines = [ln.strip() for ln in raw.strip().splitlines() if ln.strip()]
+    if len(lines) == 1:
+        return [sentence for sentence, _ in split_claims(lines[0])]
+    return lines
+
+
+def strip_lead(line: str) -> str:
+    """``line`` without its bullet and the date the model put before the event ("- 2024-11-13: …")."""
+    body = _BULLET.sub("", line, count=1).strip()
+    match = _LEAD_DATE.match(body)
+    end = match.end() if match else 0
+    if not match:
+        found = find_dates(body, date.today())
+        if found and found[0][0][0] == 0:
+            end = found[0][0][1]
+    if end:
+        after = _AFTER_DATE.match(body[end:])
+        if after:  # a date followed by ":" or a dash labels the line; one inside the sentence is a claim
+            body = body[end + after.end() :].strip()
+    return body
+
+
+def timeline(question: str, raw: str, passages: Sequence[Passage]) -> Timeline:
+    """The model's ``raw`` reply over ``passages`` (numbered from 1) as a checked, dated timeline."""
+    evidence = [evidence_text(p) for p in passages]
+    kept: list[Line] = []
+    dropped: list[str] = []
+    missing: dict[str, None] = {}
+    seen: set[str] = set()
+    lines = split_lines(raw)
+    if lines and _cut_off(lines[-1]):
+        lines = lines[:-1]  # the token limit ended the reply inside this line
+    for raw_line in lines:
+        body = strip_lead(raw_line)
+        if not MARKER.sub("", body).strip(" .,;:—-") or (is_refusal(body) and not marker_numbers(body)):
+            continue
+        line = _cite_line(body, passages, evidence, question)
+        if line is None:
+            dropped.append(body)
+            continue
+        gaps = tuple(m for c in line.claims for m in c.missing)
+        if gaps:
+            dropped.append(body)
+            missing.update(dict.fromkeys(gaps))
+            continue
+        key = MARKER.sub("", line.text).strip(" .").lower()
+        if key not in seen:
+            seen.add(key)
+            kept.append(line)
+    order = sorted(range(len(kept)), key=lambda i: (kept[i].date is None, kept[i].date or "", i))
+    refused = not kept and is_refusal(raw)
+    return Timeline([kept[i] for i in order], dropped, tuple(missing), refused)
+
+
+def _cut_off(line: str) -> bool:
+    """Whether ``line`` stops mid-sentence: no marker and no closing punctuation (the reply hit its token limit)."""
+    text = line.rstrip()
+    return not marker_numbers(text) and not re.search(r"[.!?…»”\")]$", text)
+
+
+def _cite_line(body: str, passages: Sequence[Passage], evidence: list[str], question: str) -> Line | None:
+    """``body`` with valid markers only, re-cited to the passage that holds its facts and checked;
+    a line that cites nothing gets the passage that best supports it (or None: it is dropped)."""
+    valid, invalid = resolve_citations(body, passages)
+    body = strip_invalid_markers(body, invalid).strip()
+    attributed = False
+    if not valid:
+        best = best_supporting(body, passages)
+        if best is None:
+            return None
+        body = f"{body.rstrip(' .')} [{best[0]}]."
+        attributed = True
+    body = recite(body, evidence, question)
+    valid, _ = resolve_citations(body, passages)
+    cited = tuple(c.n for c in valid)
+    checked = check_answer(body, {n: evidence[n - 1] for n in cited}, question)
+    dates = _dates_of(passages, cited)
+    return Line(body, cited, dates[0] if dates else None, attributed, checked.claims)
+
+
+def _dates_of(passages: Sequence[Passage], cited: Sequence[int]) -> list[str]:
+    """The dates (``YYYY-MM-DD``) of the cited passages that have one, oldest first."""
+    return sorted(d[:10] for n in cited if (d := passages[n - 1].date))
+
+
+def line_dates(text: str, passages: Sequence[Passage]) -> list[str | None]:
+    """The date of each cited line of a timeline ``text``: the oldest date of the passages it cites."""
+    out: list[str | None] = []
+    for line in text.splitlines():
+        cited = [n for n in marker_numbers(line) if 1 <= n <= len(passages)]
+        if not cited:
+            continue
+        dates = _dates_of(passages, cited)
+        out.append(dates[0] if dates else None)
+    return out
+
+
+def in_date_order(dates: Sequence[str | None]) -> bool:
+    """Whether the dated lines run oldest first (undated lines are not placed in time)."""
+    dated = [d for d in dates if d]
+    return dated == sorted(dated)
