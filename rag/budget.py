@@ -205,6 +205,7 @@ def _word_window(passage: Passage, asked: Asked, max_tokens: int, count: TokenCo
     inside = [i for i, (s, e) in enumerate(spans) if best.start <= s < best.end] or [0]
     hit = next((i for i in inside if asked.score(text[spans[i][0] : spans[i][1]]) > 0), inside[0])
     lo = hi = hit
+
     def fits(lo: int, hi: int) -> bool:
         return blocks_tokens([_span(passage, spans[lo][0], spans[hi][1])], count) <= max_tokens
 
