@@ -203,3 +203,14 @@ def test_passages_carrying_the_question_equally_keep_their_rank_order_and_are_nu
     kept = fit_passages(QUESTION, [best, second, third, asked], room, estimate_tokens)
     assert [p.chunk_id for p in kept] == [1, 2, 4]  # the carrier first, then the tie by rank; shown in rank order
     assert blocks_tokens(kept, estimate_tokens) <= room
+
+
+def test_the_prompt_budget_bench_names_the_questions_whose_gold_answer_a_budget_drops():
+    from litopys.bench.prompt_budget import PromptRow, dropped
+
+    def row(question: str, budget: int, kept: bool) -> PromptRow:
+        return PromptRow(question, budget, True, 100, 1, 0, kept, kept, kept, ("відповідь",), ("текст",), (1,), (2.0,))
+
+    rows = [row("a", 0, True), row("a", 400, False), row("b", 0, True), row("b", 400, True), row("c", 0, False)]
+    rows.append(row("c", 400, False))
+    assert dropped(rows, 400) == ["a"]  # "c" had no gold answer to lose
