@@ -47,6 +47,21 @@ BODY_PART_CHARS = 16_000  # a VARCHAR holds 65 535 bytes: 16 000 characters of a
 BATCH = 256  # rows per insert, ids per `in [...]` filter
 SCAN_BATCH = 1000
 MAX_SCOPES = 256
+# pymilvus pings every 10 s, even with no call in flight. A gRPC server with default settings
+# (milvus-lite's) allows one ping in 5 minutes and, at the third, drops the connection with
+# GOAWAY "too_many_pings": a client idle for ~30 s then fails its next call. Every call is
+# bounded by ``timeout_s``, so no keepalive is needed to find a dead server. Reconnecting
+# backs off at most 2 s (gRPC's default grows to 2 minutes while a server is down), and each
+# channel has its own connection, so the fresh channel pymilvus opens to recover does not
+# inherit one still backing off. A dedicated client keeps these options (pymilvus otherwise
+# shares one channel per uri, whatever options the first client in the process gave it).
+GRPC_OPTIONS = {
+    "grpc.keepalive_time_ms": 300_000,
+    "grpc.keepalive_permit_without_calls": False,
+    "grpc.initial_reconnect_backoff_ms": 200,
+    "grpc.max_reconnect_backoff_ms": 2_000,
+    "grpc.use_local_subchannel_pool": 1,
+}
 
 # Chunk fields a StoredChunk is made of.
 _CHUNK_FIELDS = [
@@ -190,9 +205,12 @@ class Milvus:
         self.settings = settings
         self.names = Names(settings.collection)
         self.timeout = settings.timeout_s
+        self.calls = 0  # calls made through ``call`` (what a question costs in round trips; the bench reads it)
         token = settings.token.get_secret_value() if settings.token else ""
         try:
-            self.client = MilvusClient(uri=settings.uri, token=token, timeout=self.timeout)
+            self.client = MilvusClient(
+                uri=settings.uri, token=token, timeout=self.timeout, dedicated=True, grpc_options=GRPC_OPTIONS
+            )
         except Exception as exc:  # pymilvus's MilvusException, or grpc's RpcError on a deadline
             raise unavailable(settings.uri, "connect", exc) from exc
 
@@ -202,6 +220,7 @@ class Milvus:
     def call(self, what: str, collection: str | None, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, timeout=..., **kwargs)``, reloading ``collection`` once if the server released it."""
         kwargs["timeout"] = self.timeout
+        self.calls += 1
         try:
             try:
                 return fn(*args, **kwargs)
@@ -273,6 +292,28 @@ class Milvus:
         )
         return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
 
+    def bm25(self, text: str, limit: int, expr: str, title_weight: float) -> list[tuple[int, float]]:
+        """Body and title BM25 of ``text`` in one hybrid search: the best ``limit`` of each, scores summed."""
+        from pymilvus import AnnSearchRequest, WeightedRanker
+
+        params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+        requests = [
+            AnnSearchRequest(data=[text], anns_field=name, param=params, limit=limit, expr=expr)
+            for name in ("sparse_lemmas", "sparse_title")
+        ]
+        hits = self.call(
+            "search",
+            self.names.chunks,
+            self.client.hybrid_search,
+            self.names.chunks,
+            requests,
+            WeightedRanker(1.0, title_weight, norm_score=False),
+            limit=2 * limit,
+            output_fields=[],
+            consistency_level=CONSISTENCY,
+        )
+        return [(int(h["id"]), float(h["distance"])) for h in hits[0]] if hits else []
+
 
 def is_released(exc: Exception) -> bool:
     """Whether ``exc`` says the collection is not loaded (Milvus's "collection not loaded", code 101)."""
@@ -313,22 +354,24 @@ class MilvusSnapshot:
         self._dense_params: dict[str, Any] = {"metric_type": "IP", "params": {}}
         self._all_dated: DatedArticles | None = None  # the unfiltered span, read once per generation
 
-    def _bm25(self, field_name: str, text: str, limit: int, expr: str) -> dict[int, float]:
-        params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+    def _bm25(self, text: str, limit: int, expr: str) -> dict[int, float]:
+        """Body BM25 + TITLE_WEIGHT x title BM25 of the best ``limit`` chunks of each field, in one call.
+
+        One hybrid search: both fields searched, the scores summed with those weights (no
+        normalization). A chunk in only one field's best ``limit`` gets only that field's share;
+        with ``limit`` at least the number of chunks ``expr`` admits, every sum is exact.
+        """
         # Milvus reports a BM25 score as it is; milvus-lite negates it (its distances sort
-        # ascending). A BM25 score is never negative, so its magnitude is right on both.
-        return {cid: abs(score) for cid, score in self.milvus.search(field_name, [text], limit, expr, params)}
+        # ascending). Both shares have the same sign and are never negative, so the magnitude
+        # of the sum is right on both.
+        return {cid: abs(score) for cid, score in self.milvus.bm25(text, limit, expr, TITLE_WEIGHT)}
 
     def _combined(self, text: str, ids: Sequence[int], where: str) -> dict[int, float]:
         """Body BM25 plus TITLE_WEIGHT times title BM25 of exactly ``ids`` (FTS5's weighted columns)."""
         out: dict[int, float] = {}
         for i in range(0, len(ids), BATCH):
             part = ids[i : i + BATCH]
-            expr = both(where, ids_expr(part))
-            body = self._bm25("sparse_lemmas", text, len(part), expr)
-            title = self._bm25("sparse_title", text, len(part), expr)
-            for cid in set(body) | set(title):
-                out[cid] = body.get(cid, 0.0) + TITLE_WEIGHT * title.get(cid, 0.0)
+            out.update(self._bm25(text, len(part), both(where, ids_expr(part))))
         return out
 
     def lexical(self, lemmas: Sequence[str], limit: int, filters: RetrievalFilter | None) -> LexicalHits:
@@ -342,10 +385,7 @@ class MilvusSnapshot:
         if not text:
             return LexicalHits([], lambda ids: {})
         where = both(self.visible, filter_expr(filters))
-        found = set(self._bm25("sparse_lemmas", text, limit, where)) | set(
-            self._bm25("sparse_title", text, limit, where)
-        )
-        scores = self._combined(text, sorted(found), where)
+        scores = self._combined(text, sorted(self._bm25(text, limit, where)), where)
         top = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
         return LexicalHits(top, lambda ids: self._combined(text, list(ids), where))
 
@@ -446,10 +486,20 @@ class MilvusIndex:
         self.milvus.close()
 
     def _read_published(self) -> Published | None:
-        if not self.milvus.exists():
+        """The published record, or None when there is no index.
+
+        The collections are looked up (3 calls) only until a record was read: after that
+        one query answers, and a failed one checks whether they were dropped meanwhile.
+        """
+        if self._cached is None and not self.milvus.exists():
             return None
         try:
             return self.milvus.published()
+        except IndexUnavailableError:
+            if self._cached is not None and not self.milvus.exists():
+                self._cached = None
+                return None
+            raise
         except (ValueError, KeyError, TypeError) as exc:
             raise IndexStateError(
                 f"the published record on the Milvus server at {self.where} is damaged: {exc}"

@@ -29,7 +29,7 @@ from litopys.index import vectors
 from litopys.index.builder import DB_NAME, Prepared, ProgressFn, build_lock, fault_point
 from litopys.index.chunking import Chunk
 from litopys.index.milvus import Milvus, Published, literals, writing
-from litopys.index.milvus_build import _prepare_collections, _settle, _write_record, insert_rows
+from litopys.index.milvus_build import _prepare_collections, _settle, _write_record, insert_rows, seal
 from litopys.index.milvus_lock import write_lock
 from litopys.index.reader import check_index
 from litopys.index.store import Store
@@ -163,6 +163,7 @@ def _migrate(milvus: Milvus, source: Source, report: MigrateReport, progress: Pr
         fault_point("migrate-batch")  # a batch copied, the run not finished
         if progress:
             progress("migrating", start + len(batch), len(article_ids))
+    seal(milvus)
     chunk_ids = sorted(source.row_of)
     facts: dict[str, Any] = {k: source.meta[k] for k in _FACT_KEYS if k in source.meta}
     facts.update(

@@ -582,6 +582,14 @@ def bench_index_backends(
     ctx: typer.Context,
     corpus: Path = typer.Option(..., "--corpus", help="Folder of article files (indexed into index_dir and Milvus)."),
     questions: Path = typer.Option(..., "--questions", help="JSON-lines question file (question, article)."),
+    tile: int = typer.Option(1, "--tile", min=1, help="Also measure at N times the size (copies, no embedding)."),
+    rounds: int = typer.Option(1, "--rounds", min=1, help="Times each question is asked for the latency figures."),
+    milvus_build: bool = typer.Option(
+        True, "--milvus-build/--no-milvus-build", help="Also build Milvus from the corpus (embeds again)."
+    ),
+    keep: bool = typer.Option(
+        False, "--keep", help="Reuse the local index and a Milvus copy of it from an earlier run (no build times)."
+    ),
 ) -> None:
     """Local vs Milvus ([index] uri/collection) in one run: build time, query p50/p95, recall of the gold article."""
     from litopys.bench.index_backends import index_backends
@@ -590,7 +598,16 @@ def bench_index_backends(
         print(f"error: corpus folder not found: {corpus}", file=sys.stderr)
         raise typer.Exit(2)
     try:
-        results = index_backends(_settings(ctx), corpus, questions, say=lambda line: err.print(line, highlight=False))
+        results = index_backends(
+            _settings(ctx),
+            corpus,
+            questions,
+            say=lambda line: err.print(line, highlight=False),
+            tile=tile,
+            rounds=rounds,
+            milvus_build=milvus_build,
+            keep=keep,
+        )
     except LitopysError as exc:
         _fail(exc)
     print(json.dumps(results, ensure_ascii=False))

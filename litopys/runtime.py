@@ -81,6 +81,6 @@ def open_assistant(settings: Settings, embedder: Embedder | None = None, llm: Ch
     t = time.perf_counter()
     llm = llm or open_chat_model(settings.llm, settings.cache_dir)
     times["llm_s"] = time.perf_counter() - t
-    answerer = Answerer(retriever, llm, settings.llm, settings.prompt)
+    answerer = Answerer(retriever, llm, settings.llm, settings.prompt, settings.checks)
     log.info("assistant ready: embedder %.1f s, LLM %.1f s", times["embedder_s"], times["llm_s"])
     return Assistant(settings, embedder, reader, retriever, answerer, times)

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
-from litopys.core.config import LLMSettings, PromptSettings
+from litopys.core.config import ChecksSettings, LLMSettings, PromptSettings
+from litopys.rag.answerable import NOT_ANSWERED, Answerable, answerable_probability
 from litopys.rag.budget import fit_passages
 from litopys.rag.citations import (
     Citation,
@@ -62,6 +63,8 @@ class Answer:
     # The question's kind (rag.kinds): a ``list`` answer is ``articles``, found without the LLM.
     kind: str = FACTOID
     articles: list[ListedArticle] = field(default_factory=list)
+    # The model's P(yes) that the draft's evidence answers the question (rag/answerable.py), when asked.
+    answerable_p: float | None = None
 
     @property
     def unsupported_claims(self) -> list[ClaimCheck]:
@@ -93,6 +96,7 @@ class Answer:
                 "score": None if self.grounding is None else round(self.grounding, 3),
                 "flagged": bool(self.unsupported_claims),
                 "claims": [c.as_dict() for c in self.claims],
+                "answerable_p": None if self.answerable_p is None else round(self.answerable_p, 3),
             },
             "passages": [
                 {"n": n, **{k: v for k, v in p.as_dict().items() if k != "chunk_id"}}
@@ -113,12 +117,18 @@ class Answerer:
     """Answers questions from the index with the configured LLM. Thread-safe (one generation at a time)."""
 
     def __init__(
-        self, retriever: Retriever, llm: ChatModel, settings: LLMSettings, prompt: PromptSettings | None = None
+        self,
+        retriever: Retriever,
+        llm: ChatModel,
+        settings: LLMSettings,
+        prompt: PromptSettings | None = None,
+        checks: ChecksSettings | None = None,
     ) -> None:
         self.retriever = retriever
         self.llm = llm
         self.settings = settings
         self.prompt = prompt or PromptSettings()
+        self.checks = checks or ChecksSettings()
         self._llm_lock = threading.Lock()
 
     def count_tokens(self, text: str) -> int:
@@ -228,8 +238,15 @@ class Answerer:
             rewritten=rewritten,
             clock=clock,
             article_texts=self.retriever.article_texts,
+            answerable=self._answerable if self.checks.min_answerable_p > 0 else None,
+            min_answerable_p=self.checks.min_answerable_p,
         )
         yield replace(answer, dates=dates)
+
+    def _answerable(self, question: str, draft: str, cited_texts: list[str]) -> float | None:
+        """The answering model's P(yes) that the draft's evidence answers the question (rag/answerable.py)."""
+        with self._llm_lock:
+            return answerable_probability(self.llm, question, draft, cited_texts)
 
     def _list(
         self,
@@ -322,11 +339,14 @@ def finish_answer(
     rewritten: str | None = None,
     clock: Clock | None = None,
     article_texts: ArticleTexts | None = None,
+    answerable: Answerable | None = None,
+    min_answerable_p: float = 0.0,
 ) -> Answer:
     """Turn raw model text into the Answer: cite, check grounding, withhold a draft that is not an answer.
 
     ``rewritten`` is the standalone question retrieval used for a follow-up; ``clock`` gives the timings;
-    ``article_texts`` reads cited articles whole for the checks that need more than a passage.
+    ``article_texts`` reads cited articles whole for the checks that need more than a passage;
+    ``answerable`` scores a draft the lexical checks let through (withheld under ``min_answerable_p``).
     """
     checks_started = time.perf_counter()
     if wants_ukrainian(question):
@@ -340,6 +360,7 @@ def finish_answer(
     if not refused and citations:
         text, citations = _recite(text, citations, passages, question)
     withheld: Withheld | None = None
+    answerable_p: float | None = None
     grounding: float | None = None
     claims: list[ClaimCheck] = []
     if not refused and text:
@@ -348,6 +369,10 @@ def finish_answer(
         grounding, claims = checked.score, list(checked.claims)
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
         verdict = judge(question, text, citations, claims, article_texts)
+        if verdict is None and answerable is not None:
+            answerable_p = answerable(question, text, [c.passage.text for c in citations])
+            if answerable_p is not None and answerable_p < min_answerable_p:
+                verdict = NOT_ANSWERED, ()
         if verdict:
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)
@@ -367,6 +392,7 @@ def finish_answer(
         claims=claims,
         rewritten_question=rewritten,
         withheld=withheld,
+        answerable_p=answerable_p,
     )
 
 

@@ -169,6 +169,7 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "flagged": bool(answer.unsupported_claims),
         "withheld": draft.draft if draft else None,
         "withheld_reason": draft.reason if draft else None,
+        "answerable_p": None if answer.answerable_p is None else round(answer.answerable_p, 4),
         # Would the withheld draft have counted as correct? What each withholding rule costs.
         "draft_correct": bool(
             draft and q.article and _has_fact(q, draft.draft) and _gold_citations(q, draft.citations)

@@ -62,6 +62,9 @@ class ChatModel(Protocol):
     def prime(self, slot: str, prefix: Messages) -> None:
         """Have ``slot``'s fixed ``prefix`` evaluated before its first call (a no-op where the backend caches)."""
 
+    def yes_probability(self, messages: Messages, slot: str | None = None) -> float | None:
+        """P("yes") over P("yes") + P("no") as the first token of the reply; None if the backend cannot say."""
+
 
 def complete(model: ChatModel, messages: Messages, sampling: Sampling, slot: str | None = None) -> str:
     """The whole completion as one string."""
@@ -78,17 +81,13 @@ class LlamaCppChat:
         self._snapshots: dict[str, object] = {}
         self._holder: str | None = None  # the slot whose tokens the KV cache holds now
         self._primed: set[str] = set()
+        self._yes_no: tuple[list[int], list[int]] | None = None
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: Messages, sampling: Sampling, slot: str | None = None) -> Iterator[str]:
-        if self.keep_prefix and slot and self._holder != slot:
-            self._set_aside()
-            if slot in self._snapshots:
-                self.restore(self._snapshots[slot])
-        # Without prefix keeping, the cache belongs to no slot: it is neither saved nor restored.
-        self._holder = slot if self.keep_prefix else None
+        self._take(slot)
         chunks = self.llama.create_chat_completion(
             messages=list(messages),
             stream=True,
@@ -101,6 +100,42 @@ class LlamaCppChat:
             piece = chunk["choices"][0]["delta"].get("content") or ""
             if piece:
                 yield piece
+
+    def yes_probability(self, messages: Messages, slot: str | None = None) -> float | None:
+        """One forward pass: the first reply token's probabilities of "yes" against "no" (no text generated)."""
+        self._take(slot)
+        seen: list[float] = []
+        yes, no = self._answer_tokens()
+
+        def read(_ids: np.ndarray, logits: np.ndarray) -> np.ndarray:
+            if not seen:
+                shifted = np.exp(logits.astype(np.float64) - float(logits.max()))
+                p_yes, p_no = float(shifted[yes].sum()), float(shifted[no].sum())
+                seen.append(p_yes / (p_yes + p_no) if p_yes + p_no > 0 else 0.5)
+            return logits
+
+        from llama_cpp import LogitsProcessorList
+
+        self.llama.create_chat_completion(
+            messages=list(messages), max_tokens=1, temperature=0.0, logits_processor=LogitsProcessorList([read])
+        )
+        return seen[0] if seen else None
+
+    def _answer_tokens(self) -> tuple[list[int], list[int]]:
+        """The first tokens of "yes"/"Yes" and of "no"/"No" in the model's vocabulary."""
+        if self._yes_no is None:
+            first = lambda word: self.llama.tokenize(word.encode("utf-8"), add_bos=False, special=False)[0]  # noqa: E731
+            self._yes_no = (sorted({first("yes"), first("Yes")}), sorted({first("no"), first("No")}))
+        return self._yes_no
+
+    def _take(self, slot: str | None) -> None:
+        """Give the KV cache to ``slot``: set the holder's aside, put back the slot's own snapshot."""
+        if self.keep_prefix and slot and self._holder != slot:
+            self._set_aside()
+            if slot in self._snapshots:
+                self.restore(self._snapshots[slot])
+        # Without prefix keeping, the cache belongs to no slot: it is neither saved nor restored.
+        self._holder = slot if self.keep_prefix else None
 
     def _set_aside(self) -> None:
         """Snapshot the slot holding the KV cache before another one takes it over."""
@@ -251,6 +286,10 @@ class OpenAIChat:
 
     def prime(self, slot: str, prefix: Messages) -> None:
         """Nothing: the server keeps its own prompt cache (llama-server, vLLM prefix caching)."""
+
+    def yes_probability(self, messages: Messages, slot: str | None = None) -> float | None:
+        """None: token probabilities are not asked of a server (llama.cpp's needs logits_all for them)."""
+        return None
 
     def count_tokens(self, text: str) -> int:
         """The server's own count where it offers one (llama.cpp, vLLM), else an estimate."""

@@ -18,7 +18,7 @@ import pytest
 from litopys.core.config import Settings, load_settings
 from litopys.index.backend import index_status, indexed_article, list_articles, list_sections_and_tags, open_index
 from litopys.index.builder import build_index
-from litopys.index.milvus import MilvusIndex, bm25_token, filter_expr, scopes
+from litopys.index.milvus import MilvusIndex, bm25_text, bm25_token, filter_expr, scopes
 from litopys.rag.retrieval import RetrievalFilter, Retriever
 
 pytestmark = pytest.mark.slow
@@ -99,6 +99,38 @@ def test_both_backends_find_the_same_passages(both, questions):
     # Dense search alone is the same search on both.
     question = questions[0]["question"]
     assert [c for c, _ in local.dense(question, 10)] == [c for c, _ in remote.dense(question, 10)]
+
+
+def test_one_hybrid_call_sums_both_fields_exactly(both, questions):
+    """The hybrid BM25 call gives body + 0.3 x title, as two separate per-field searches do."""
+    from litopys.index.lemmatize import query_lemmas
+    from litopys.index.milvus import TITLE_WEIGHT, ids_expr
+    from litopys.index.milvus import both as both_exprs
+
+    _, remote = both
+    snapshot = remote.reader.snapshot()
+    milvus = snapshot.milvus
+    params = {"metric_type": "BM25", "params": {"drop_ratio_search": 0.0}}
+    for q in questions[:4]:
+        text = bm25_text(query_lemmas(q["question"]))
+        top = snapshot.lexical(query_lemmas(q["question"]), 20, None).top
+        ids = [c for c, _ in top]
+        where = both_exprs(snapshot.visible, ids_expr(ids))
+        body = {c: abs(v) for c, v in milvus.search("sparse_lemmas", [text], len(ids), where, params)}
+        title = {c: abs(v) for c, v in milvus.search("sparse_title", [text], len(ids), where, params)}
+        for cid, score in top:
+            assert score == pytest.approx(body.get(cid, 0.0) + TITLE_WEIGHT * title.get(cid, 0.0), rel=1e-5)
+
+
+def test_a_question_costs_few_milvus_calls(both, questions):
+    """The published record, two BM25 calls, one dense search, the other side's exact scores, the texts."""
+    _, remote = both
+    milvus = remote.reader.milvus
+    remote.search(questions[0]["question"])  # the snapshot is made once per generation
+    before = milvus.calls
+    for q in questions:
+        remote.search(q["question"])
+    assert (milvus.calls - before) / len(questions) <= 8
 
 
 def test_filters_mean_the_same_on_both(both, questions):

@@ -24,7 +24,7 @@ def test_bench_compares_local_and_milvus_on_the_same_questions(
             shutil.copy(ner_uk / q["article"], corpus / q["article"])
     index = {"uri": milvus_server.uri, "collection": "bench", "lock_settle_s": 0.5}
     settings = load_settings(index_dir=tmp_path / "index", index=index)
-    out = index_backends(settings, corpus, dev_questions, embedder=tiny_embedder)
+    out = index_backends(settings, corpus, dev_questions, embedder=tiny_embedder, tile=2)
     assert out["chunks"] > 0 and out["local_build_s"] > 0 and out["milvus_build_s"] > 0 and out["milvus_migrate_s"] > 0
     answerable = sum(1 for q in lines if q.get("article"))
     for name in ("local", "milvus"):
@@ -32,3 +32,9 @@ def test_bench_compares_local_and_milvus_on_the_same_questions(
         assert 0 < out[name]["recall_at_5"] <= 1
     # The same index (migrated, then rebuilt with the same embedder): recall within one question.
     assert abs(out["local"]["recall_at_5"] - out["milvus"]["recall_at_5"]) <= 1 / answerable + 1e-9, out
+    assert out["milvus"]["calls_per_question"] > 0 and "calls_per_question" not in out["local"]
+    # Tiled: the same chunks and vectors twice over, on both backends, with no embedding.
+    tiled = out["tiled"]
+    assert tiled["chunks"] == 2 * out["chunks"] and tiled["milvus_migrate_s"] > 0 and tiled["local_tile_s"] > 0
+    for name in ("local", "milvus"):
+        assert tiled[name]["n"] == answerable and 0 < tiled[name]["p50_ms"] <= tiled[name]["p95_ms"], tiled[name]

@@ -46,6 +46,9 @@ class TokenizerOnly:
     def prime(self, slot: str, prefix: Messages) -> None:
         """Nothing to prime."""
 
+    def yes_probability(self, messages: Messages, slot: str | None = None) -> float | None:
+        raise RuntimeError("the prompt-budget measurement loads no model weights")
+
 
 @dataclass(frozen=True)
 class PromptRow:

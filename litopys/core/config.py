@@ -110,6 +110,7 @@ HNSW_THRESHOLD = 50_000
 # The passages' prompt tokens (docs/performance.md, "Passage budget"): the largest budget tried whose
 # user message stays under 500 tokens at p90 on every news set, with the dev sets' gold answers kept.
 PASSAGE_TOKENS = 440
+MIN_ANSWERABLE_P = 0.0
 
 
 class RetrievalSettings(BaseModel):
@@ -259,6 +260,21 @@ class PromptSettings(BaseModel):
     )
 
 
+class ChecksSettings(BaseModel):
+    """The checks a draft answer passes before it is shown (docs/quality.md has what each costs)."""
+
+    min_answerable_p: float = Field(
+        MIN_ANSWERABLE_P,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Withhold a draft when the answering model, shown the draft's evidence sentences and the "
+            "question, puts less than this probability on 'yes, they answer it' (0: no such check; "
+            "with llm.backend = 'openai' the check is skipped)."
+        ),
+    )
+
+
 class ServerSettings(BaseModel):
     """The web chat server: where it listens, who may use it, how much it takes at once."""
 
@@ -324,6 +340,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
     prompt: PromptSettings = PromptSettings()
+    checks: ChecksSettings = ChecksSettings()
     server: ServerSettings = ServerSettings()
     ui: UISettings = UISettings()
     watch: WatchSettings = WatchSettings()
