@@ -3,10 +3,12 @@
 Sits between retrieval (rag/retrieval.py, which ranks whole chunks) and the prompt
 (rag/prompt.py, which numbers what it is given). Prompt evaluation is most of an
 answer's wait on a small machine, so the passages get a budget in the answering
-model's tokens instead of a chunk count: in rank order, each passage goes in whole
-when it fits the room left, else cut to the sentences that carry the question's
-lemmas, numbers and names (each with a neighbour), else not at all. The best passage
-always goes in, cut to a window of words if even one sentence is too long.
+model's tokens instead of a chunk count. Retrieval's best passage claims the room first,
+then the others in the order of how much of the question their best sentence carries
+(names and numbers count double); each goes in whole when it fits the room left, else
+cut to the sentences that carry the question's lemmas, numbers and names (each with a
+neighbour), else not at all. The prompt numbers the kept ones in rank order. The best
+passage always goes in, cut to a window of words if even one sentence is too long.
 
 A cut passage keeps ``start``/``end`` in the article body: they span its first to its
 last kept sentence, so the viewer highlights what the model saw (and the sentences
@@ -84,25 +86,50 @@ class Sentence:
 def fit_passages(
     question: str, passages: Sequence[Passage], max_tokens: int, count: TokenCounter = estimate_tokens
 ) -> list[Passage]:
-    """The best ``passages`` (in rank order) whose prompt blocks fit ``max_tokens`` together.
+    """The best ``passages`` whose prompt blocks fit ``max_tokens`` together, in rank order.
 
-    ``count`` is the answering model's tokenizer (``ChatModel.count_tokens``); without one,
-    ``estimate_tokens``. A budget of 0 or less keeps every passage whole.
+    Retrieval's best passage claims the room first, then the others by how much of the
+    question they carry (``selection_order``). ``count`` is the answering model's tokenizer
+    (``ChatModel.count_tokens``); without one, ``estimate_tokens``. A budget of 0 or less
+    keeps every passage whole.
     """
     if max_tokens <= 0 or not passages:
         return list(passages)
     asked = Asked.of(question)
-    kept: list[Passage] = []
-    for passage in passages:
-        fitted = _fit_one(passage, asked, kept, max_tokens, count)
+    rank = {p.chunk_id: n for n, p in enumerate(passages)}
+    kept: dict[int, Passage] = {}
+
+    def in_rank_order(*extra: Passage) -> list[Passage]:
+        return sorted([*kept.values(), *extra], key=lambda p: rank[p.chunk_id])
+
+    def fits(candidate: Passage) -> bool:
+        # The blocks are counted as the prompt numbers them: in rank order, the candidate in its place.
+        return blocks_tokens(in_rank_order(candidate), count) <= max_tokens
+
+    for passage in selection_order(passages, asked):
+        fitted = _fit_one(passage, asked, fits)
         if fitted is None and not kept:
             fitted = _word_window(passage, asked, max_tokens, count)
         if fitted is not None:
-            kept.append(fitted)
+            kept[passage.chunk_id] = fitted
+    chosen = in_rank_order()
     whole = {p.chunk_id: p.text for p in passages}
-    cut = sum(1 for p in kept if p.text != whole[p.chunk_id])
-    log.debug("passage budget %d tokens: %d of %d passages kept, %d cut", max_tokens, len(kept), len(passages), cut)
-    return kept
+    cut = sum(1 for p in chosen if p.text != whole[p.chunk_id])
+    log.debug("passage budget %d tokens: %d of %d passages kept, %d cut", max_tokens, len(chosen), len(passages), cut)
+    return chosen
+
+
+def selection_order(passages: Sequence[Passage], asked: Asked) -> list[Passage]:
+    """The order in which ``passages`` claim the room: retrieval's best first, then the others by
+    how much of the question their best sentence carries, rank breaking ties.
+
+    Where retrieval is unsure (the 3rd to 5th passages stay only when nothing stands out), its
+    order among the weaker passages says little, and a passage that shares no word with the
+    question rarely holds the answer: the room goes to the one that names what was asked.
+    """
+    first, *others = passages
+    carried = {p.chunk_id: max(s.score for s in _sentences(p, asked)) for p in others}
+    return [first, *sorted(others, key=lambda p: -carried[p.chunk_id])]  # sorted() is stable: rank breaks ties
 
 
 def blocks_tokens(passages: Sequence[Passage], count: TokenCounter) -> int:
@@ -110,23 +137,17 @@ def blocks_tokens(passages: Sequence[Passage], count: TokenCounter) -> int:
     return count(passage_body(passages)) if passages else 0
 
 
-def _fits(kept: list[Passage], candidate: Passage, max_tokens: int, count: TokenCounter) -> bool:
-    return blocks_tokens([*kept, candidate], count) <= max_tokens
-
-
-def _fit_one(
-    passage: Passage, asked: Asked, kept: list[Passage], max_tokens: int, count: TokenCounter
-) -> Passage | None:
-    """``passage`` whole if it fits after ``kept``, else its question-bearing sentences that fit, else None."""
-    if _fits(kept, passage, max_tokens, count):
+def _fit_one(passage: Passage, asked: Asked, fits: Callable[[Passage], bool]) -> Passage | None:
+    """``passage`` whole if it ``fits`` beside the passages kept, else its question-bearing
+    sentences that fit, else None."""
+    if fits(passage):
         return passage
     sentences = _sentences(passage, asked)
     chosen: set[int] = set()
     for i, anchor in _priority(sentences):
         if anchor is not None and anchor not in chosen:
             continue  # a neighbour goes in only with the sentence it neighbours
-        trial = _cut(passage, [sentences[j] for j in sorted(chosen | {i})])
-        if _fits(kept, trial, max_tokens, count):
+        if fits(_cut(passage, [sentences[j] for j in sorted(chosen | {i})])):
             chosen.add(i)
     return _cut(passage, [sentences[j] for j in sorted(chosen)]) if chosen else None
 
@@ -184,14 +205,18 @@ def _word_window(passage: Passage, asked: Asked, max_tokens: int, count: TokenCo
     inside = [i for i, (s, e) in enumerate(spans) if best.start <= s < best.end] or [0]
     hit = next((i for i in inside if asked.score(text[spans[i][0] : spans[i][1]]) > 0), inside[0])
     lo = hi = hit
-    if not _fits([], _span(passage, spans[lo][0], spans[hi][1]), max_tokens, count):
+
+    def fits(lo: int, hi: int) -> bool:
+        return blocks_tokens([_span(passage, spans[lo][0], spans[hi][1])], count) <= max_tokens
+
+    if not fits(lo, hi):
         return None
     while True:  # grow by a word on the shorter side (else the other) while the window still fits
         after = (lo, hi + 1) if hi + 1 < len(spans) else None
         before = (lo - 1, hi) if lo > 0 else None
         tries = [after, before] if hi - hit <= hit - lo else [before, after]
         grown = next(
-            (t for t in tries if t and _fits([], _span(passage, spans[t[0]][0], spans[t[1]][1]), max_tokens, count)),
+            (t for t in tries if t and fits(*t)),
             None,
         )
         if grown is None:

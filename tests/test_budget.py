@@ -183,3 +183,34 @@ def test_a_neighbour_never_goes_in_without_the_sentence_it_neighbours():
     other = _passage(2, f"{SENTENCES[1]} {long_hit} {SENTENCES[2]}")
     room = blocks_tokens([best, _passage(2, f"{SENTENCES[1]} {SENTENCES[2]}")], estimate_tokens)
     assert fit_passages(QUESTION, [best, other], room, estimate_tokens) == [best]
+
+
+def test_after_the_best_passage_the_room_goes_to_the_one_that_carries_the_question():
+    best = _passage(1, SENTENCES[4])
+    idle = [_passage(2, SENTENCES[8]), _passage(3, SENTENCES[10])]  # short, and nothing of the question
+    asked = _passage(4, NAME_SENTENCE)
+    room = blocks_tokens([best, asked], estimate_tokens)  # the best and one more, whole
+    kept = fit_passages(QUESTION, [best, *idle, asked], room, estimate_tokens)
+    assert [p.chunk_id for p in kept] == [1, 4]  # not the 2nd by rank, which names nothing asked
+    assert kept[1].text == NAME_SENTENCE
+
+
+def test_passages_carrying_the_question_equally_keep_their_rank_order_and_are_numbered_by_rank():
+    best = _passage(1, SENTENCES[4])
+    second, third = _passage(2, SENTENCES[9]), _passage(3, SENTENCES[0])  # neither carries the question
+    asked = _passage(4, NAME_SENTENCE)
+    room = blocks_tokens([best, second, asked], estimate_tokens)
+    kept = fit_passages(QUESTION, [best, second, third, asked], room, estimate_tokens)
+    assert [p.chunk_id for p in kept] == [1, 2, 4]  # the carrier first, then the tie by rank; shown in rank order
+    assert blocks_tokens(kept, estimate_tokens) <= room
+
+
+def test_the_prompt_budget_bench_names_the_questions_whose_gold_answer_a_budget_drops():
+    from litopys.bench.prompt_budget import PromptRow, dropped
+
+    def row(question: str, budget: int, kept: bool) -> PromptRow:
+        return PromptRow(question, budget, True, 100, 1, 0, kept, kept, kept, ("відповідь",), ("текст",), (1,), (2.0,))
+
+    rows = [row("a", 0, True), row("a", 400, False), row("b", 0, True), row("b", 400, True), row("c", 0, False)]
+    rows.append(row("c", 400, False))
+    assert dropped(rows, 400) == ["a"]  # "c" had no gold answer to lose

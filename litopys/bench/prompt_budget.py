@@ -16,7 +16,7 @@ import argparse
 import json
 import statistics
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,10 @@ class PromptRow:
     answer_in_prompt: bool  # a gold answer string, case-insensitive
     answer_lemmas_in_prompt: bool  # that, or all content lemmas of a gold answer string in one passage
     gold_in_prompt: bool  # a passage of the gold article
+    answers: tuple[str, ...] = ()  # the gold answer strings
+    shown: tuple[str, ...] = ()  # the passages' texts as the model reads them, in rank order
+    ranks: tuple[int, ...] = ()  # each shown passage's rank among the retrieved ones (1: the best)
+    scores: tuple[float, ...] = ()  # each shown passage's fused retrieval score
 
 
 def measure(
@@ -83,6 +87,7 @@ def measure(
             user = prompt.messages[-1]["content"]
             shown = [p.text for p in prompt.passages]
             whole = {p.chunk_id: p.text for p in evidence.passages}
+            rank = {p.chunk_id: n for n, p in enumerate(evidence.passages, 1)}
             cut = sum(1 for p in prompt.passages if whole[p.chunk_id] != p.text)
             rows.append(
                 PromptRow(
@@ -95,6 +100,10 @@ def measure(
                     any(a.lower() in t.lower() for a in q.answer_any for t in shown),
                     any(a.lower() in t.lower() for a in q.answer_any for t in shown) or _lemmas_in(q.answer_any, shown),
                     bool(q.article and any(_same(p.article_id, q.article) for p in prompt.passages)),
+                    tuple(q.answer_any),
+                    tuple(shown),
+                    tuple(rank[p.chunk_id] for p in prompt.passages),
+                    tuple(round(p.score, 3) for p in prompt.passages),
                 )
             )
     return rows
@@ -133,8 +142,20 @@ def summary(rows: Sequence[PromptRow]) -> dict[str, float]:
     }
 
 
-def run_suite(settings: Settings, suite: Path, budgets: Sequence[int], only: tuple[str, ...] = ()) -> dict:
-    """``summary`` per suite run and budget; each run's corpus is read from its eval index."""
+def dropped(rows: Sequence[PromptRow], budget: int) -> list[str]:
+    """The questions whose gold answer string is in the prompt with no budget (0) but not at ``budget``."""
+    kept_whole = {r.question for r in rows if r.budget == 0 and r.answer_in_prompt}
+    return [r.question for r in rows if r.budget == budget and r.question in kept_whole and not r.answer_in_prompt]
+
+
+def run_suite(
+    settings: Settings, suite: Path, budgets: Sequence[int], only: tuple[str, ...] = (), dump: Path | None = None
+) -> dict:
+    """``summary`` per suite run and budget; each run's corpus is read from its eval index.
+
+    With ``dump``, every row (the passages shown included) is written there as JSON lines, to study
+    what a budget takes out (``dropped`` names the questions whose gold string it loses).
+    """
     from litopys.evalsuite import index_dir_for, load_suite
     from litopys.index.embedder import load_embedder
     from litopys.index.reader import IndexReader
@@ -154,6 +175,10 @@ def run_suite(settings: Settings, suite: Path, budgets: Sequence[int], only: tup
             reader.close()
         out[run.name] = {str(b): summary([r for r in rows if r.budget == b]) for b in budgets}
         every += rows
+        if dump is not None:
+            with dump.open("a", encoding="utf-8") as f:
+                for r in rows:
+                    f.write(json.dumps({"run": run.name, **asdict(r)}, ensure_ascii=False) + "\n")
     out["all runs"] = {str(b): summary([r for r in every if r.budget == b]) for b in budgets}
     return out
 
@@ -163,9 +188,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--suite", type=Path, default=Path("eval/suite.toml"))
     parser.add_argument("--only", action="append", default=[], help="a run name of the suite (repeatable)")
     parser.add_argument("--budgets", default="0,300,400,500", help="passage budgets in tokens; 0 = no budget")
+    parser.add_argument("--dump", type=Path, help="write every row, with the passages shown, here (JSON lines)")
     args = parser.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
-    print(json.dumps(run_suite(load_settings(), args.suite, budgets, tuple(args.only)), indent=1))
+    if args.dump:
+        args.dump.write_text("")
+    print(json.dumps(run_suite(load_settings(), args.suite, budgets, tuple(args.only), args.dump), indent=1))
 
 
 if __name__ == "__main__":
