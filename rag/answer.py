@@ -209,42 +209,16 @@ class Answerer:
             return
         evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
         clock.retrieved = time.perf_counter()
-        empty_range = bool(dates and dates.applied and not evidence.passages)
         if not evidence.stands_out:
             # Nothing stands out from the candidates: the articles most likely do not answer,
             # and the small model would answer anyway from whatever it is shown. No passage at
             # all under the question's dates: say so, rather than answer from other dates.
-            clock.skip_generation()
-            refusal = no_articles_dated(query, dates.range) if dates and empty_range else refusal_for(query)
-            yield Delta(refusal)
-            yield Answer(
-                question,
-                refusal,
-                [],
-                evidence.passages,
-                True,
-                timings=clock.timings(len(refusal)),
-                rewritten_question=rewritten,
-                low_evidence=not empty_range,
-                dates=dates,
-                no_articles_dated=empty_range,
-            )
+            yield from _unasked(question, rewritten, evidence.passages, dates, clock)
             return
         prompt = self.prompt_for(query, evidence.passages)
         pieces: list[str] = []
-        with self._llm_lock:
-            clock.generating = time.perf_counter()
-            # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
-            self.llm.prime("answer", answer_prefix())
-            for piece in self.llm.stream(prompt.messages, self.sampling, slot="answer"):
-                if clock.first_token is None:
-                    clock.first_token = time.perf_counter()
-                pieces.append(piece)
-                yield Delta(piece)
-                if stop is not None and stop.is_set():
-                    break
-        clock.done = time.perf_counter()
-        clock.tokens = len(pieces)  # llama.cpp streams one token per piece
+        # The "answer" slot keeps the evaluated system prompt across follow-up rewrites.
+        yield from self._generate(prompt.messages, self.sampling, "answer", answer_prefix(), clock, stop, pieces)
         # Grounding treats only the user's own words as given, not the model's rewrite.
         answer = finish_answer(
             question,
@@ -314,41 +288,14 @@ class Answerer:
             topic = without_dates(topic).strip(" ,") or topic
         evidence, passages = overview_passages(self.retriever, topic, narrowed, self.prompt, self.count_tokens)
         clock.retrieved = time.perf_counter()
-        empty_range = bool(dates and dates.applied and not evidence.passages)
         if not evidence.stands_out or not passages:
-            clock.skip_generation()
-            refusal = no_articles_dated(query, dates.range) if dates and empty_range else refusal_for(query)
-            yield Delta(refusal)
-            yield Answer(
-                question,
-                refusal,
-                [],
-                evidence.passages,
-                True,
-                timings=clock.timings(len(refusal)),
-                rewritten_question=rewritten,
-                low_evidence=not empty_range,
-                dates=dates,
-                no_articles_dated=empty_range,
-                kind=OVERVIEW,
-            )
+            yield from _unasked(question, rewritten, evidence.passages, dates, clock, OVERVIEW)
             return
         budget = self.settings.n_ctx - self.prompt.overview_max_tokens - 64
         prompt = build_overview_prompt(query, passages, count_tokens=self.count_tokens, max_prompt_tokens=budget)
         sampling = replace(self.sampling, max_tokens=self.prompt.overview_max_tokens)
         pieces: list[str] = []
-        with self._llm_lock:
-            clock.generating = time.perf_counter()
-            self.llm.prime("overview", overview_prefix())
-            for piece in self.llm.stream(prompt.messages, sampling, slot="overview"):
-                if clock.first_token is None:
-                    clock.first_token = time.perf_counter()
-                pieces.append(piece)
-                yield Delta(piece)
-                if stop is not None and stop.is_set():
-                    break
-        clock.done = time.perf_counter()
-        clock.tokens = len(pieces)
+        yield from self._generate(prompt.messages, sampling, "overview", overview_prefix(), clock, stop, pieces)
         yield finish_overview(
             question,
             "".join(pieces),
@@ -359,9 +306,62 @@ class Answerer:
             dates=dates,
         )
 
+    def _generate(
+        self,
+        messages: list[dict[str, str]],
+        sampling: Sampling,
+        slot: str,
+        prefix: list[dict[str, str]],
+        clock: Clock,
+        stop: threading.Event | None,
+        pieces: list[str],
+    ) -> Iterator[Delta]:
+        """Stream ``messages`` in ``slot`` (primed with its ``prefix``) into ``pieces``, a Delta each, timed on ``clock``."""
+        with self._llm_lock:
+            clock.generating = time.perf_counter()
+            self.llm.prime(slot, prefix)
+            for piece in self.llm.stream(messages, sampling, slot=slot):
+                if clock.first_token is None:
+                    clock.first_token = time.perf_counter()
+                pieces.append(piece)
+                yield Delta(piece)
+                if stop is not None and stop.is_set():
+                    break
+        clock.done = time.perf_counter()
+        clock.tokens = len(pieces)  # llama.cpp streams one token per piece
+
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         """Answer ``question`` without streaming."""
         return final_answer(self.stream(question, history))
+
+
+def _unasked(
+    question: str,
+    rewritten: str | None,
+    passages: list[Passage],
+    dates: QuestionDates | None,
+    clock: Clock,
+    kind: str = FACTOID,
+) -> Iterator[Delta | Answer]:
+    """The refusal when the model is not asked: no passage under the question's dates, or none stands out."""
+    clock.skip_generation()
+    empty_range = bool(dates and dates.applied and not passages)
+    query = rewritten or question
+    refusal = no_articles_dated(query, dates.range) if dates and empty_range else refusal_for(query)
+    yield Delta(refusal)
+    yield Answer(
+        question,
+        refusal,
+        [],
+        passages,
+        True,
+        timings=clock.timings(len(refusal)),
+        rewritten_question=rewritten,
+        low_evidence=not empty_range,
+        dates=dates,
+        no_articles_dated=empty_range,
+        kind=kind,
+    )
 
 
 def final_answer(events: Iterable[Delta | Answer], on_delta: Callable[[str], None] | None = None) -> Answer:

@@ -146,17 +146,8 @@ def build_prompt(
     max_prompt_tokens: int | None = None,
 ) -> Prompt:
     """Number the passages and wrap them with the question; drop trailing passages that do not fit."""
-    kept = list(passages)
     prefix = [{"role": "system", "content": SYSTEM_PROMPT}, *_example_messages()]
-    while True:
-        user = user_message([passage_body(kept)] if kept else [], question)
-        messages = [*prefix, {"role": "user", "content": user}]
-        if not (count_tokens and max_prompt_tokens and len(kept) > 1):
-            break
-        if count_tokens("\n".join(m["content"] for m in messages)) <= max_prompt_tokens:
-            break
-        kept.pop()
-    return Prompt(messages, kept)
+    return _fitted(prefix, passages, question, count_tokens, max_prompt_tokens)
 
 
 # The overview prompt (rag/overview.py): its own system prompt and worked turn, so its evaluated
@@ -206,7 +197,6 @@ def build_overview_prompt(
 
     Passages that do not fit ``max_prompt_tokens`` are dropped from the end.
     """
-    kept = list(passages)
     example_blocks = [format_passage(n, *p) for n, p in enumerate(_OVERVIEW_EXAMPLE_PASSAGES, 1)]
     example_question, example_answer = OVERVIEW_EXAMPLE_TURN
     prefix = [
@@ -214,6 +204,18 @@ def build_overview_prompt(
         {"role": "user", "content": user_message(example_blocks, example_question)},
         {"role": "assistant", "content": example_answer},
     ]
+    return _fitted(prefix, passages, question, count_tokens, max_prompt_tokens)
+
+
+def _fitted(
+    prefix: list[dict[str, str]],
+    passages: Sequence[Passage],
+    question: str,
+    count_tokens: Callable[[str], int] | None,
+    max_prompt_tokens: int | None,
+) -> Prompt:
+    """``prefix``, then the user turn with the passages and the question; trailing passages dropped until it fits."""
+    kept = list(passages)
     while True:
         user = user_message([passage_body(kept)] if kept else [], question)
         messages = [*prefix, {"role": "user", "content": user}]
