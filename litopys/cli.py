@@ -357,6 +357,9 @@ def evaluate(
     titles: bool = typer.Option(
         False, "--titles", help="Title-to-article task over --corpus: BM25 vs dense vs hybrid (no questions needed)."
     ),
+    rows: Path | None = typer.Option(
+        None, "--rows", help="Append each scored row to this JSON-lines file as it comes, so a cut-short run keeps them."
+    ),
 ) -> None:
     """Measure retrieval, answer correctness, citations, refusals and time on a question set (or a suite of them)."""
     settings = _settings(ctx)
@@ -368,9 +371,9 @@ def evaluate(
         elif titles:
             _title_task(settings, limit, as_json)
         elif suite:
-            _eval_suite(settings, suite, tuple(only), limit, gold_only, as_json)
+            _eval_suite(settings, suite, tuple(only), limit, gold_only, as_json, rows)
         elif questions:
-            _eval_questions(settings, questions, limit, retrieval_only, gold_only, as_json)
+            _eval_questions(settings, questions, limit, retrieval_only, gold_only, as_json, rows)
         else:
             print("error: give --questions FILE, --suite FILE or --titles", file=sys.stderr)
             raise typer.Exit(2)
@@ -379,7 +382,13 @@ def evaluate(
 
 
 def _eval_questions(
-    settings: Settings, questions: Path, limit: int | None, retrieval_only: bool, gold_only: bool, as_json: bool
+    settings: Settings,
+    questions: Path,
+    limit: int | None,
+    retrieval_only: bool,
+    gold_only: bool,
+    as_json: bool,
+    rows_file: Path | None = None,
 ) -> None:
     from litopys.rag.evaluation import answer_metrics, load_questions, retrieval_metrics
 
@@ -397,7 +406,7 @@ def _eval_questions(
 
         assistant = open_assistant(settings, embedder)
         result["retrieval"] = retrieval_metrics(assistant.retriever, qs)
-        with _eval_progress(len(qs), verbose=not as_json) as show:
+        with _eval_progress(len(qs), verbose=not as_json, rows_file=rows_file) as show:
             metrics, rows = answer_metrics(assistant.answerer, qs, show, gold_only=gold_only)
         result.update(metrics)
         result["rows"] = rows
@@ -409,14 +418,20 @@ def _eval_questions(
 
 
 def _eval_suite(
-    settings: Settings, suite: Path, only: tuple[str, ...], limit: int | None, gold_only: bool, as_json: bool
+    settings: Settings,
+    suite: Path,
+    only: tuple[str, ...],
+    limit: int | None,
+    gold_only: bool,
+    as_json: bool,
+    rows_file: Path | None = None,
 ) -> None:
     from litopys.evalsuite import load_suite, run_suite, summary_table
     from litopys.rag.evaluation import load_questions
 
     runs = load_suite(suite, only)
     questions = {run.name: load_questions(run.questions, limit) for run in runs}
-    with _eval_progress(sum(map(len, questions.values())), verbose=not as_json) as show:
+    with _eval_progress(sum(map(len, questions.values())), verbose=not as_json, rows_file=rows_file) as show:
         result = run_suite(
             settings, runs, questions, gold_only=gold_only, on_result=lambda run, row: show(row, run.name)
         )
@@ -450,15 +465,23 @@ def _eval_report(paths: list[Path], bars: str, as_json: bool) -> None:
 
 
 @contextlib.contextmanager
-def _eval_progress(total: int, verbose: bool):
-    """A progress bar on stderr (question k/N, running share correct or rightly refused) and its callback."""
+def _eval_progress(total: int, verbose: bool, rows_file: Path | None = None):
+    """A progress bar on stderr (question k/N, running share correct or rightly refused) and its callback.
+
+    With `rows_file`, each row is also appended there (one JSON object per line, with its run's name)
+    and flushed at once, so an interrupted run keeps what it scored.
+    """
     progress = _progress(True)
     task = progress.add_task("eval", total=total)
     good = done = 0
+    sink = rows_file.open("a", encoding="utf-8") if rows_file else None
 
     def show(row: dict, run: str = "") -> None:
         nonlocal good, done
         done += 1
+        if sink:
+            sink.write(json.dumps({"run": run, **row}, ensure_ascii=False) + "\n")
+            sink.flush()
         good += bool(row["correct"] if row["gold"] is not None else row["refused"])
         if verbose:
             mark = "OK " if row["correct"] else ("REF" if row["refused"] else "-- ")
@@ -468,8 +491,12 @@ def _eval_progress(total: int, verbose: bool):
             )
         progress.update(task, advance=1, description=f"eval {run} right so far {good}/{done}".replace("  ", " "))
 
-    with progress:
-        yield show
+    try:
+        with progress:
+            yield show
+    finally:
+        if sink:
+            sink.close()
 
 
 def _title_task(settings: Settings, limit: int | None, as_json: bool) -> None:

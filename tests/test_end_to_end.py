@@ -204,9 +204,14 @@ def test_eval_suite_reports_every_run_and_the_pooled_figures(env, corpus, tmp_pa
         encoding="utf-8",
     )
     small = {**env, "LITOPYS_LLM__MODEL": "bundled:qwen2.5-coder-0.5b", "LITOPYS_LLM__MAX_TOKENS": "48"}
-    proc = run_cli(small, "eval", "--suite", str(suite), "--json")
+    kept = tmp_path / "rows.jsonl"
+    proc = run_cli(small, "eval", "--suite", str(suite), "--json", "--rows", str(kept))
     out = json.loads(proc.stdout)
     assert set(out["runs"]) == {"seed", "near"}
+    streamed = [json.loads(line) for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert [(r["run"], r["question"]) for r in streamed] == [
+        (name, row["question"]) for name in ("seed", "near") for row in out["runs"][name]["rows"]
+    ]
     assert out["runs"]["near"]["kind"] == "near_miss" and len(out["runs"]["seed"]["rows"]) == 1
     assert out["aggregate"]["answerable"] == 1 and out["aggregate"]["unanswerable"] == 1
     assert "russian_letters" in out["runs"]["seed"]["rows"][0]
