@@ -358,7 +358,9 @@ def evaluate(
         False, "--titles", help="Title-to-article task over --corpus: BM25 vs dense vs hybrid (no questions needed)."
     ),
     rows: Path | None = typer.Option(
-        None, "--rows", help="Append each scored row to this JSON-lines file as it comes, so a cut-short run keeps them."
+        None,
+        "--rows",
+        help="Append each scored row to this JSON-lines file as it comes, so a cut-short run keeps them.",
     ),
 ) -> None:
     """Measure retrieval, answer correctness, citations, refusals and time on a question set (or a suite of them)."""
