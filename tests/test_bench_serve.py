@@ -35,7 +35,7 @@ from litopys.ui.strings import strings
 def _run(*totals: float, first_texts: tuple[float | None, ...] | None = None) -> ServeRun:
     texts = first_texts or tuple(t / 2 for t in totals)
     answers = [ServeAnswer(f"q{i}", f, t, "done") for i, (t, f) in enumerate(zip(totals, texts, strict=True))]
-    return ServeRun(answers, up_s=12.0, warm_up_s=0.4, prefix="loaded")
+    return ServeRun(answers, up_s=12.0, asked_after_up_s=0.3, warm_up_s=0.4, prefix="loaded")
 
 
 def test_the_first_question_is_asked_first_and_again_last():
@@ -80,9 +80,24 @@ def test_no_first_text_figure_without_a_first_text_time():
 
 
 def test_an_unfinished_answer_fails_the_section_instead_of_giving_figures():
-    run = ServeRun([ServeAnswer("q", 1.0, 2.0, "done"), ServeAnswer("q", None, 1.0, "error")], 5.0, None, "unknown")
+    answers = [ServeAnswer("q", 1.0, 2.0, "done"), ServeAnswer("q", None, 1.0, "error")]
+    run = ServeRun(answers, 5.0, 0.3, None, "unknown")
     with pytest.raises(LitopysError, match="did not finish"):
         serve_figures(run)
+
+
+def test_a_failed_section_leaves_a_note_and_the_other_figures(tmp_path, monkeypatch):
+    from litopys.bench import suite
+
+    def fail(settings, questions):
+        raise LitopysError("serve bench: 1 answers did not finish ('error': 'q')")
+
+    monkeypatch.setattr(serve_first, "serve_first_vs_later", fail)
+    report = BenchReport(True)
+    suite._serve_figures(report, load_settings(None, index_dir=tmp_path / "index"), ["q"], "")
+    assert report.figures == [] and report.notes == [
+        "serve first-answer figures missing: serve bench: 1 answers did not finish ('error': 'q')"
+    ]
 
 
 def test_the_servers_warm_up_and_prefix_source_are_read_from_its_log():

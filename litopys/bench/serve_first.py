@@ -53,6 +53,7 @@ class ServeRun:
 
     answers: list[ServeAnswer]
     up_s: float  # process start to the page answering
+    asked_after_up_s: float  # the page answering to Q1 sent (the API client connecting meanwhile)
     warm_up_s: float | None  # the server's own background warm-up, from its log
     prefix: str  # "loaded" (the saved prefix cache), "evaluated" or "unknown", from its log
 
@@ -155,16 +156,17 @@ def serve_first_vs_later(settings: Settings, questions: Sequence[str]) -> ServeR
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, proc, log, STARTUP_TIMEOUT_S)
-        up_s = time.perf_counter() - started
+        up = time.perf_counter()
         client = Client(url, verbose=False)
         try:
+            asked_after_up_s = time.perf_counter() - up
             answers = [timed_answer(client, q) for q in order]
         finally:
             client.close()
         warm_up_s, prefix = warm_up_from_log(log.read_text(errors="replace"))
     finally:
         stop_server(proc, log)  # terminate, kill after a minute; removes the log
-    return ServeRun(answers, up_s, warm_up_s, prefix)
+    return ServeRun(answers, up - started, asked_after_up_s, warm_up_s, prefix)
 
 
 def serve_figures(run: ServeRun, subset: str = "") -> list[Figure]:
@@ -175,7 +177,8 @@ def serve_figures(run: ServeRun, subset: str = "") -> list[Figure]:
     later = [a.total_s for a in run.later]
     later_median = median(later)
     started = (
-        f"server page up {run.up_s:.1f} s after start; its background warm-up "
+        f"server page up {run.up_s:.1f} s after start, Q1 sent {run.asked_after_up_s:.1f} s later; "
+        "its background warm-up "
         + (f"{run.warm_up_s:.1f} s" if run.warm_up_s is not None else "not finished or not logged")
         + f", prefix {run.prefix}"
     )
