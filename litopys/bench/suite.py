@@ -369,8 +369,13 @@ def _serve_figures(report: BenchReport, settings: Settings, questions: list[str]
 
     try:
         report.add(*serve_figures(serve_first_vs_later(settings, questions), subset))
-    except LitopysError as exc:  # the other sections' figures stand; say why these are missing
+    # The other sections' figures stand: say why these are missing (a server error, the API client's
+    # HTTP errors) rather than lose the whole report at its end. The server is stopped either way.
+    except LitopysError as exc:
         report.notes.append(f"serve first-answer figures missing: {exc}")
+    except Exception as exc:
+        log.exception("serve section failed")
+        report.notes.append(f"serve first-answer figures missing: {type(exc).__name__}: {exc}")
 
 
 def _ask_figures(report: BenchReport, runs: list[AskRun], subset: str) -> None:
