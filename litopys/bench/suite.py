@@ -2,11 +2,12 @@
 
 Sections: indexing overhead, retrieval latency at ~10k and ~100k chunks (flat vs
 HNSW, recall), answering (our ask vs a bare llama.cpp call, prompt-prefix
-cache), user-felt waiting on a question set vs a naive pipeline, peak RSS of
-the serving process, and LlamaIndex as a peer. Machines are noisy: every
-figure is paired with a reference measured in the same run, and ratios carry
-the targets. Scratch indexes live under ``<cache_dir>/bench`` and are reused
-while the corpus and settings are unchanged.
+cache, a new process's first token, a fresh `litopys serve`'s first answer vs
+its later ones through its HTTP API), user-felt waiting on a question set vs a
+naive pipeline, peak RSS of the serving process, and LlamaIndex as a peer.
+Machines are noisy: every figure is paired with a reference measured in the
+same run, and ratios carry the targets. Scratch indexes live under
+``<cache_dir>/bench`` and are reused while the corpus and settings are unchanged.
 """
 
 from __future__ import annotations
@@ -51,12 +52,13 @@ class BenchPlan:
     cold_questions: int
     naive_questions: int
     query_repeats: int
+    serve_questions: int  # asked of a fresh `litopys serve`: Q1..Qn, then Q1 again
 
     @classmethod
     def make(cls, quick: bool) -> BenchPlan:
         if quick:  # sized for under 10 minutes on 2 busy cores, with the scratch indexes cached
-            return cls(True, 60, 4, 2, 1, 1, 4, 4)
-        return cls(False, None, None, 6, 4, 3, 5, 4)
+            return cls(True, 60, 4, 2, 1, 1, 4, 4, 3)
+        return cls(False, None, None, 6, 4, 3, 5, 4, 5)
 
 
 def _questions(path: Path | None, corpus: Path, settings: Settings) -> tuple[list[str], str]:
@@ -355,6 +357,25 @@ def _answering(
     naive = [naive_answer(answerer.llm, bm25, q) for q in naive_qs]
     _waiting_figures(report, runs, naive, subset)
     assistant.close()
+    # Questions that reached the model here (not refused before generation): a refusal times no LLM.
+    generated = [r.question for r in runs if r.ours.tokens > 0] or asked
+    _serve_figures(report, settings, generated[: plan.serve_questions], subset)
+
+
+def _serve_figures(report: BenchReport, settings: Settings, questions: list[str], subset: str) -> None:
+    """A fresh `litopys serve`: its first answer vs its later ones, through the chat's HTTP API."""
+    from litopys.bench.serve_first import serve_figures, serve_first_vs_later
+    from litopys.core.errors import LitopysError
+
+    try:
+        report.add(*serve_figures(serve_first_vs_later(settings, questions), subset))
+    # The other sections' figures stand: say why these are missing (a server error, the API client's
+    # HTTP errors) rather than lose the whole report at its end. The server is stopped either way.
+    except LitopysError as exc:
+        report.notes.append(f"serve first-answer figures missing: {exc}")
+    except Exception as exc:
+        log.exception("serve section failed")
+        report.notes.append(f"serve first-answer figures missing: {type(exc).__name__}: {exc}")
 
 
 def _ask_figures(report: BenchReport, runs: list[AskRun], subset: str) -> None:
