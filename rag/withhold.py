@@ -102,6 +102,14 @@ _MONEY = re.compile(
     r"\b(?:грн|гривень|гривні|гривня|доларів|долари|долар|дол|євро|usd|eur|uah|руб\w*|dollars?|euros?)\b|[$€₴£]",
     re.IGNORECASE,
 )
+# A sum or a share in the answer ("$425 млн", "2,4 млн грн", "15%"): its figures place nothing in time.
+_SUM_OR_SHARE = re.compile(
+    r"[$€₴£]\s*\d[\d\s.,]*(?:\s*(?:тис|млн|млрд|мільйон\w*|мільярд\w*|million|billion)\b\.?)?"
+    r"|\d[\d\s.,]*(?:\s*(?:тис|млн|млрд|мільйон\w*|мільярд\w*|million|billion)\b\.?)?\s*"
+    r"(?:грн|гривень|гривні|гривня|доларів|долари|долар|дол|євро|usd|eur|uah|dollars?|euros?)\b"
+    r"|\d+(?:[.,]\d+)?\s*(?:%|відсот\w*|процент\w*|percent)",
+    re.IGNORECASE,
+)
 _MONEY_QUESTION = re.compile(
     r"кошт|варт|сум|цін|грош|плат|бюджет|витрат|видат|зарплат|штраф|дох[оі]д|прибут|інвест|виділ|отрима|"
     r"заробі|збит|борг|кредит|позик|податк|компенсац|премі|виплат|грн|гривень|долар|євро|"
@@ -301,7 +309,9 @@ def _time_missing(question: str, said: str, found: list[str], figures: set[str])
         return "time"  # "Якого числа в грудні…?" answered "12 листопада"
     if _DAY_QUESTION.search(question):
         return None if _DAY.search(said) else "day"
-    if not figures and not said_months and not any(lemma(w) in _TIME_WORDS for w in found):
+    # "Коли почнуть будувати завод?" answered "за $425 млн": a sum's figures are no time.
+    timed = numbers(_SUM_OR_SHARE.sub(" ", said)) - numbers(question)
+    if not timed and not said_months and not any(lemma(w) in _TIME_WORDS for w in found):
         return "time"
     return None
 
