@@ -293,7 +293,10 @@ def _names_someone(question: str, said: str) -> bool:
 
 def _amount_missing(question: str, said: str, found: list[str], figures: set[str]) -> str | None:
     if not figures:
-        return None if any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found) else "amount"
+        # The question's own number words answer nothing ("…засудив до восьми років?" -> "вісім років").
+        asked = set(lemmas(question))
+        said_amounts = (w for w in found if is_numeral(w) or lemma(w) in _AMOUNT_WORDS)
+        return None if any(lemma(w) not in asked for w in said_amounts) else "amount"
     # "Скільки років їй?" answered "2013 роки", "Скільки коштував ремонт?" answered "27 листопада":
     # a date is not an amount. Two years may be a span ("з 2014 по 2018 рік").
     if figures <= _date_numbers(said) and (len(figures) < 2 or not _YEARS_ASKED.search(question)):

@@ -59,6 +59,9 @@ def test_an_amount_or_a_time_must_be_given_when_asked():
     assert wrong_type("Скільки коштує проєкт?", "3,5 млн грн [1].") is None
     assert wrong_type("Скільки разів переносили форум?", "Двічі [1].") is None
     assert wrong_type("Скільки учасників прийшло?", "Кілька сотень [1].") is None
+    odarchenko = "Скільки років нардепу, якого ВАКС засудив до восьми років?"
+    assert wrong_type(odarchenko, "Суддя призначив нардепу вісім років позбавлення волі [3].") == "amount"
+    assert wrong_type("Скільки років нардепу?", "Сорок вісім років [3].") is None
     assert wrong_type("Скільки учасників прийшло?", "П'ятеро депутатів і двоє експертів [1].") is None
     assert wrong_type("Коли презентували проєкт?", "У березні [1].") is None
     assert wrong_type("Коли презентували проєкт?", "Наприкінці лютого [1].") is None
