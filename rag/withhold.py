@@ -102,6 +102,14 @@ _MONEY = re.compile(
     r"\b(?:грн|гривень|гривні|гривня|доларів|долари|долар|дол|євро|usd|eur|uah|руб\w*|dollars?|euros?)\b|[$€₴£]",
     re.IGNORECASE,
 )
+# A sum or a share in the answer ("$425 млн", "2,4 млн грн", "15%"): its figures place nothing in time.
+_SUM_OR_SHARE = re.compile(
+    r"[$€₴£]\s*\d[\d\s.,]*(?:\s*(?:тис|млн|млрд|мільйон\w*|мільярд\w*|million|billion)\b\.?)?"
+    r"|\d[\d\s.,]*(?:\s*(?:тис|млн|млрд|мільйон\w*|мільярд\w*|million|billion)\b\.?)?\s*"
+    r"(?:грн|гривень|гривні|гривня|доларів|долари|долар|дол|євро|usd|eur|uah|dollars?|euros?)\b"
+    r"|\d+(?:[.,]\d+)?\s*(?:%|відсот\w*|процент\w*|percent)",
+    re.IGNORECASE,
+)
 _MONEY_QUESTION = re.compile(
     r"кошт|варт|сум|цін|грош|плат|бюджет|витрат|видат|зарплат|штраф|дох[оі]д|прибут|інвест|виділ|отрима|"
     r"заробі|збит|борг|кредит|позик|податк|компенсац|премі|виплат|грн|гривень|долар|євро|"
@@ -285,7 +293,10 @@ def _names_someone(question: str, said: str) -> bool:
 
 def _amount_missing(question: str, said: str, found: list[str], figures: set[str]) -> str | None:
     if not figures:
-        return None if any(is_numeral(w) or lemma(w) in _AMOUNT_WORDS for w in found) else "amount"
+        # The question's own number words answer nothing ("…засудив до восьми років?" -> "вісім років").
+        asked = set(lemmas(question))
+        said_amounts = (w for w in found if is_numeral(w) or lemma(w) in _AMOUNT_WORDS)
+        return None if any(lemma(w) not in asked for w in said_amounts) else "amount"
     # "Скільки років їй?" answered "2013 роки", "Скільки коштував ремонт?" answered "27 листопада":
     # a date is not an amount. Two years may be a span ("з 2014 по 2018 рік").
     if figures <= _date_numbers(said) and (len(figures) < 2 or not _YEARS_ASKED.search(question)):
@@ -301,7 +312,9 @@ def _time_missing(question: str, said: str, found: list[str], figures: set[str])
         return "time"  # "Якого числа в грудні…?" answered "12 листопада"
     if _DAY_QUESTION.search(question):
         return None if _DAY.search(said) else "day"
-    if not figures and not said_months and not any(lemma(w) in _TIME_WORDS for w in found):
+    # "Коли почнуть будувати завод?" answered "за $425 млн": a sum's figures are no time.
+    timed = numbers(_SUM_OR_SHARE.sub(" ", said)) - numbers(question)
+    if not timed and not said_months and not any(lemma(w) in _TIME_WORDS for w in found):
         return "time"
     return None
 

@@ -59,6 +59,9 @@ def test_an_amount_or_a_time_must_be_given_when_asked():
     assert wrong_type("Скільки коштує проєкт?", "3,5 млн грн [1].") is None
     assert wrong_type("Скільки разів переносили форум?", "Двічі [1].") is None
     assert wrong_type("Скільки учасників прийшло?", "Кілька сотень [1].") is None
+    odarchenko = "Скільки років нардепу, якого ВАКС засудив до восьми років?"
+    assert wrong_type(odarchenko, "Суддя призначив нардепу вісім років позбавлення волі [3].") == "amount"
+    assert wrong_type("Скільки років нардепу?", "Сорок вісім років [3].") is None
     assert wrong_type("Скільки учасників прийшло?", "П'ятеро депутатів і двоє експертів [1].") is None
     assert wrong_type("Коли презентували проєкт?", "У березні [1].") is None
     assert wrong_type("Коли презентували проєкт?", "Наприкінці лютого [1].") is None
@@ -82,6 +85,12 @@ def test_an_amount_or_a_time_must_be_given_when_asked():
     assert wrong_type("Якої дати підписали договір?", "14.11.2024 [1].") is None
     assert wrong_type("Якого числа в грудні зустрінуться міністри?", "12 листопада [2].") == "time"
     assert wrong_type("Коли в грудні зустрінуться міністри?", "12 грудня [2].") is None
+    # A sum or a share places nothing in time (a near miss over the news corpus).
+    repkon = "Вказано, що компанія Repkon збудує відповідний завод у штаті Кентуккі за $425 млн [1]."
+    assert wrong_type("Коли компанія Repkon почне будувати завод тротилу?", repkon) == "time"
+    assert wrong_type("Коли фірма отримала підряд?", "За 2,4 млн грн, 15% авансом [1].") == "time"
+    assert wrong_type("Коли фірма отримала підряд?", "У 2021 році, за 2,4 млн грн [1].") is None
+    assert wrong_type("Коли фірма отримала підряд?", "Через 3 місяці після тендеру [1].") is None
     # A person's name for "як звати", a place's name for "у якому місті".
     assert wrong_type("Як звати суддю у справі Ле Пен?", "Суд у Парижі [1].") == "name"
     assert wrong_type("Як звати суддю у справі Ле Пен?", "Бенедикт де Пертюї [1].") is None
