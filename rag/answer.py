@@ -167,14 +167,19 @@ class Answerer:
         return build_prompt(query, fitted, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def warm_up(self) -> None:
-        """Have the fixed prefixes of the answer and rewrite prompts evaluated now, not at the first question.
+        """Have the fixed prefixes of the rewrite, answer and overview prompts evaluated now, not at the first question.
 
         Loaded from the prefix cache when an earlier process saved them (see ``LlamaCppChat.prime``).
+        Each slot keeps its own prefix: priming the overview's after the answer's sets the answer's
+        aside as a snapshot, which the first answer restores instead of evaluating it again.
         """
         with self._llm_lock:
             self.llm.prime("rewrite", rewrite_prefix())
-            self.llm.prime("answer", answer_prefix())  # last: the first answer finds it in the KV cache
+            self.llm.prime("answer", answer_prefix())
         warm_up_dates()  # dateparser loads its language data on first use (about half a second)
+        # Apart and after: a question asked meanwhile waits only for the prefixes most questions use.
+        with self._llm_lock:
+            self.llm.prime("overview", overview_prefix())
 
     def stream(
         self,

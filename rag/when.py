@@ -366,10 +366,32 @@ _NOT_WHEN = re.compile(
     re.IGNORECASE,
 )
 # A question that asks when ("Якого числа в грудні…?") dates the event with its other dates.
-_ASKS_WHEN = re.compile(
-    r"\b(?:коли|якого\s+(?:числа|дня|місяця|року)|якої\s+дати|о\s+котрій|when|what\s+(?:date|day|time))\b",
+# These phrases ask for a time wherever they stand.
+_WHEN_PHRASE = re.compile(
+    r"\b(?:якого\s+(?:числа|дня|місяця|року)|якої\s+дати|о\s+котрій|(?:з|до)\s+якого\s+часу"
+    r"|what\s+(?:date|day|time)|since\s+when|until\s+when)\b",
     re.IGNORECASE,
 )
+# "коли", "відколи" and "when" are also conjunctions ("Скільки людей загинуло, коли ракета
+# влучила…?"), so they ask only as a sentence's question word: first, after a particle ("А коли",
+# "То коли", "Ну і коли") or a request ("Скажіть, коли"), or last ("А вибори коли?").
+_PARTICLES = r"(?:(?:а|і|й|та|то|так|тож|отже|ну|and|so|but|then|well)\s*,?\s+)*"
+_REQUEST = (
+    r"(?:(?:(?:скажіть|скажи|підкажіть|підкажи|нагадайте|нагадай|уточніть|уточни)(?:\s*,?\s*будь\s+ласка)?"
+    r"|(?:чи\s+)?(?:відомо|знаєте|знаєш)|(?:please\s+)?tell\s+me|do\s+you\s+know)\s*,?\s+)?"
+)
+_WHEN_WORD = r"(?:коли|відколи|when)\b"
+_LEADING_WHEN = re.compile(r"\W*" + _PARTICLES + _REQUEST + _WHEN_WORD, re.IGNORECASE)
+_TRAILING_WHEN = re.compile(r"\b" + _WHEN_WORD + r"(?:\s+(?:саме|ж|же|exactly))?\s*\?", re.IGNORECASE)
+# A leading "коли" clause the main question follows ("Коли ракета влучила в будинок, скільки людей
+# загинуло?") is a conjunction's. Only words that start a direct question count: "що", "як", "чи"
+# after a comma start an indirect one too ("Коли стало відомо, що…?" asks when).
+_MAIN_QUESTION = re.compile(
+    r",\s*(?:то\s+)?(?:скільки|хто|кого|кому|де|куди|звідки|чому|навіщо"
+    r"|how|who|what|where|why|which)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?…;])\s+")
 
 
 def find_dates(question: str, reference: date) -> list[tuple[tuple[int, int], DateRange]]:
@@ -436,8 +458,16 @@ _LATEST = re.compile(
 
 
 def asks_when(question: str) -> bool:
-    """Whether ``question`` asks for a time ("коли", "якого числа", "when")."""
-    return bool(_ASKS_WHEN.search(question))
+    """Whether ``question`` asks for a time ("Коли…?", "якого числа", "when"), not "коли" as a conjunction."""
+    if _WHEN_PHRASE.search(question) or _TRAILING_WHEN.search(question):
+        return True
+    return any(_asks_when_first(sentence) for sentence in _SENTENCE_END.split(question))
+
+
+def _asks_when_first(sentence: str) -> bool:
+    """Whether ``sentence`` opens with "коли"/"when" as its question word, not a clause before the question."""
+    lead = _LEADING_WHEN.match(sentence)
+    return lead is not None and not _MAIN_QUESTION.search(sentence, lead.end())
 
 
 def wants_latest(question: str) -> bool:

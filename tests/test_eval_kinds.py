@@ -72,7 +72,7 @@ def test_the_shipped_sets_questions_take_their_kinds_path_and_read_their_dates()
         read = read_dates(q.question, newest)
         if q.kind == "dated":
             assert read is not None and read.iso == q.dates, q.question
-            # A question asking when ("коли" anywhere, even as a conjunction) keeps its dates out of the filter.
+            # A question asking when ("Коли…?", not "коли" as a conjunction) keeps its dates out of the filter.
             assert not asks_when(q.question), q.question
         else:
             assert read is None, q.question

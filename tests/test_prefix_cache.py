@@ -33,7 +33,8 @@ from litopys.rag.prefix_cache import (
     encode,
     messages_sha256,
 )
-from litopys.rag.prompt import answer_prefix
+from litopys.rag.prompt import answer_prefix, build_overview_prompt, build_prompt, overview_prefix
+from litopys.rag.retrieval import Passage
 
 SMALL = "bundled:qwen2.5-coder-0.5b"
 PREFIX = [
@@ -102,6 +103,10 @@ def test_the_key_follows_the_prompt_text():
     assert s.key(PREFIX) == s.key([dict(m) for m in PREFIX])
     assert s.key(PREFIX).prefix_sha256 != s.key(changed).prefix_sha256
     assert messages_sha256(answer_prefix()) != messages_sha256(rewrite_prefix())
+    assert messages_sha256(overview_prefix()) not in {
+        messages_sha256(answer_prefix()),
+        messages_sha256(rewrite_prefix()),
+    }
 
 
 def test_the_file_is_named_by_slot_model_and_context(tmp_path):
@@ -202,7 +207,8 @@ def test_answers_rewrites_and_the_warm_up_prime_their_slots_first(make_retriever
         assert llm.calls == [rewrite, ("stream", "rewrite"), answer, ("stream", "answer")]
         llm.calls.clear()
         answerer.warm_up()
-        assert llm.calls == [rewrite, answer]  # the answer's last: the first question finds it in the KV cache
+        # The overview's after the answer's: a question asked during the warm-up waits less.
+        assert llm.calls == [rewrite, answer, ("prime", "overview", messages_sha256(overview_prefix()))]
 
 
 # --- with the small model (slow) ------------------------------------------------------------------
@@ -315,3 +321,75 @@ def test_an_unusable_saved_prefix_is_evaluated_again_and_replaced(chat, referenc
     with counting_evals(chat.llama) as evals:
         chat.prime("answer", PREFIX)
     assert evals == [] and complete(chat, QUESTION, SAMPLING, slot="answer") == text
+
+
+# The overview prompt's own prefix (rag/prompt.py overview_prefix) in its own slot, primed by the warm-up too.
+OVERVIEW_PASSAGES = [
+    Passage(1, "a.txt", "Переговори у Майамі", "2024-11-13", "У Майамі почалися переговори делегацій.", 0, 40, 1.0),
+    Passage(
+        2, "b.txt", "Переговори у Майамі", "2024-11-14", "Делегації домовилися зустрітися знову в грудні.", 0, 46, 0.9
+    ),
+]
+OVERVIEW = build_overview_prompt("Що відомо про переговори в Майамі?", OVERVIEW_PASSAGES).messages
+ANSWER = build_prompt("Коли делегації зустрінуться знову?", OVERVIEW_PASSAGES[1:]).messages
+
+
+@pytest.fixture(scope="module")
+def wide_chat(cache_dir):
+    """The small model with room for the real prompts (the answer prefix alone is ~1,100 tokens)."""
+    settings = load_settings(None, cache_dir=cache_dir, llm={"model": SMALL, "n_ctx": 4096})
+    return Answerer(None, open_chat_model(settings.llm, settings.cache_dir), settings.llm)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_the_overview_prefix_is_saved_loaded_not_evaluated_and_the_overview_is_the_same(wide_chat, counting_evals):
+    chat = wide_chat.llm
+    prefixes, chat.prefixes = chat.prefixes, None
+    try:  # the reference: evaluated, with no prefix cache
+        chat.forget()
+        with counting_evals(chat.llama) as evals:
+            chat.prime("overview", overview_prefix())
+        prefix_tokens = sum(evals)
+        text = complete(chat, OVERVIEW, SAMPLING, slot="overview")
+    finally:
+        chat.prefixes = prefixes
+    assert text.strip() and prefix_tokens > 0
+    chat.prefixes.path("overview").unlink(missing_ok=True)
+    chat.forget()
+    with counting_evals(chat.llama) as evals:
+        chat.prime("overview", overview_prefix())  # nothing saved yet: evaluated, then saved
+    assert sum(evals) == prefix_tokens and chat.prefixes.path("overview").is_file()
+    assert chat.prefixes.path("overview") not in {chat.prefixes.path("answer"), chat.prefixes.path("rewrite")}
+    chat.forget()  # as a new process would start
+    with counting_evals(chat.llama) as evals:
+        chat.prime("overview", overview_prefix())
+    assert evals == [] and chat.llama.n_tokens == prefix_tokens  # loaded: nothing evaluated
+    with counting_evals(chat.llama) as evals:
+        assert complete(chat, OVERVIEW, SAMPLING, slot="overview") == text
+    assert 0 < evals[0] < prefix_tokens  # only the passages and the question
+
+
+@pytest.mark.slow
+def test_after_a_warm_up_from_the_cache_answer_and_overview_evaluate_only_their_own_parts(wide_chat, counting_evals):
+    chat = wide_chat.llm
+    chat.forget()
+    wide_chat.warm_up()  # evaluates and saves what is not saved yet
+    assert all(chat.prefixes.path(slot).is_file() for slot in ("rewrite", "answer", "overview"))
+    answer, overview = (
+        complete(chat, ANSWER, SAMPLING, slot="answer"),
+        complete(chat, OVERVIEW, SAMPLING, slot="overview"),
+    )
+    chat.forget()  # as a new server process starts
+    with counting_evals(chat.llama) as evals:
+        wide_chat.warm_up()
+    assert evals == []  # all three loaded, none evaluated
+    fixed = {
+        slot: len(chat.prefixes.load(slot, prefix).tokens)
+        for slot, prefix in (("answer", answer_prefix()), ("overview", overview_prefix()))
+    }
+    with counting_evals(chat.llama) as evals:
+        assert complete(chat, ANSWER, SAMPLING, slot="answer") == answer  # first: restored from its snapshot
+    assert 0 < evals[0] < fixed["answer"]
+    with counting_evals(chat.llama) as evals:
+        assert complete(chat, OVERVIEW, SAMPLING, slot="overview") == overview
+    assert 0 < evals[0] < fixed["overview"]

@@ -194,11 +194,48 @@ def test_the_kinds_of_range_are_marked():
     assert day is not None and not (day.relative or day.event_time)
 
 
-def test_a_question_asking_when_is_recognised():
-    assert asks_when("Якого числа в грудні зустрінуться міністри?")
-    assert asks_when("Коли у листопаді 2024 року ухвалили бюджет?")
-    assert asks_when("When in November did the talks start?")
-    assert not asks_when("Що писали 14 листопада про обстріли?")
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Якого числа в грудні зустрінуться міністри?",
+        "Коли у листопаді 2024 року ухвалили бюджет?",
+        "When in November did the talks start?",
+        "А коли відбудеться наступний раунд переговорів у Майамі?",
+        "То коли суд оголосить вирок Марін Ле Пен?",
+        "Ну і коли запрацює новий енергоблок?",
+        "Скажіть, будь ласка, коли відкриють міст через Дніпро?",
+        "Чи відомо, коли завершиться ремонт мосту?",
+        "Коли стало відомо, що ракета влучила в житловий будинок?",  # "що" opens an indirect question
+        "Відколи Асіф Рахман працював у ЦРУ?",
+        "З якого часу діє комендантська година в Одесі?",
+        "До якого числа діє пілотний контракт на постачання газу з Азербайджану?",
+        "Уряд ухвалив бюджет на 2025 рік. Коли це сталося?",
+        "А переговори в Майамі коли?",
+        "And when will the court announce the verdict?",
+        "Since when has the curfew been in force?",
+    ],
+)
+def test_a_question_asking_when_is_recognised(question):
+    assert asks_when(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Що писали 14 листопада про обстріли?",
+        # "коли" and "when" as conjunctions: the question asks how many, who, what.
+        "Скільки людей загинуло, коли 13 листопада 2024 року ракета влучила в будинок у Запоріжжі?",
+        "Хто керував ДП «Клавдієвське лісове господарство», коли його вагони затримали митники?",
+        "Як називається явище, коли в поршневому двигуні потік пари змінює напрямок після кожного ходу?",
+        "Коли ракета влучила в будинок, скільки людей загинуло?",
+        "А коли почалася повітряна тривога, куди пішли люди?",
+        "Скільки разів обстрілювали Харків, відколи почалася війна?",
+        "How many people died when the missile hit the building on 13 November?",
+        "When the missile hit, how many people died?",
+    ],
+)
+def test_when_as_a_conjunction_asks_nothing(question):
+    assert not asks_when(question)
 
 
 def test_several_expressions_make_one_range_and_each_keeps_its_span():
