@@ -121,6 +121,9 @@ class FixedAnswer:
     def prime(self, slot, prefix) -> None:
         pass
 
+    def yes_probability(self, messages, slot=None):
+        return None  # like a server backend: no token probabilities, so the model-read check is skipped
+
 
 def _answerer(retriever, llm: FixedAnswer, passage_tokens: int) -> Answerer:
     return Answerer(retriever, llm, LLMSettings(), PromptSettings(passage_tokens=passage_tokens))

@@ -165,6 +165,9 @@ class TimelineWriter:
         lines = [f"- {date or 'без дати'}: {text.split('.')[0].strip()} [{n}]." for n, _, date, text in blocks]
         yield "\n".join(reversed(lines))
 
+    def yes_probability(self, messages, slot=None):
+        return None  # like a server backend: no token probabilities, so the model-read check is skipped
+
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)
 

@@ -110,7 +110,9 @@ HNSW_THRESHOLD = 50_000
 # The passages' prompt tokens (docs/performance.md, "Passage budget"): the largest budget tried whose
 # user message stays under 500 tokens at p90 on every news set, with the dev sets' gold answers kept.
 PASSAGE_TOKENS = 1000
-MIN_ANSWERABLE_P = 0.0
+# Below the lowest score a correct answer got over 252 calibration rows (docs/quality.md, "A model-read
+# check"): it withholds near misses whose evidence is of the right type but about something else.
+MIN_ANSWERABLE_P = 0.35
 
 
 class RetrievalSettings(BaseModel):
