@@ -6,7 +6,14 @@ import pytest
 
 from litopys.core.config import load_settings
 from litopys.rag.answer import finish_answer
-from litopys.rag.answerable import NOT_ANSWERED, SLOT, check_messages, evidence_sentences
+from litopys.rag.answerable import (
+    NOT_ANSWERED,
+    SLOT,
+    answerable_probability,
+    check_messages,
+    evidence_sentences,
+    is_open_question,
+)
 from litopys.rag.llm import Sampling, complete, open_chat_model
 from litopys.rag.prompt import REFUSAL_UK
 from litopys.rag.retrieval import Passage
@@ -106,3 +113,30 @@ def test_the_check_reads_a_probability_and_leaves_the_answer_slot_as_it_was(chat
     with counting_evals(chat.llama) as evals:
         assert complete(chat, ASK, sampling, slot="answer") == text
     assert evals and evals[0] < chat.count_tokens(ASK[-1]["content"])
+
+
+def test_open_questions_are_not_checked():
+    # From eval/news_kinds.jsonl: the model said "no" (p 0.17) to a draft holding the expected answer.
+    opened = [
+        "Про що домовлялася Україна з Британією щодо студентів 13 листопада 2024 року?",
+        "Що писали у листопаді 2024 року про графіки відключень у Києві?",
+        "А що відомо про реванш Усик – Ф'юрі?",
+        "What did the Pentagon worry about on November 14, 2024?",
+    ]
+    # The near misses the check catches ask for one fact.
+    factual = [
+        "Скільки коштувало будівництво терміналу D аеропорту «Бориспіль»?",
+        "Коли компанія Repkon почне будувати завод тротилу для армії США?",
+        "Чому «Альпін» не обрала двигуни «Хонди»?",
+        "What year did the plant open?",
+        "Хто подарував будинок, що стоїть у Борщагівці?",
+    ]
+    assert all(is_open_question(q) for q in opened)
+    assert not any(is_open_question(q) for q in factual)
+
+    class Unasked:
+        def yes_probability(self, messages, slot=None):
+            raise AssertionError("an open question must not reach the model-read check")
+
+    draft = "Україна веде переговори з Британією щодо навчання 5-7 тисяч студентів на рік [1]."
+    assert answerable_probability(Unasked(), opened[0], draft, [draft]) is None
