@@ -107,8 +107,9 @@ class ExportSettings(BaseModel):
 HNSW_THRESHOLD = 50_000
 
 
-# The passages' prompt tokens (docs/performance.md, "Passage budget"): the largest budget tried whose
-# user message stays under 500 tokens at p90 on every news set, with the dev sets' gold answers kept.
+# The passages' prompt tokens (docs/performance.md, "Passage budget"): 1000 bounds only the longest
+# prompts. 440 keeps the news sets' user message under 500 tokens at p90, but cost answers when the
+# LLM read its prompts, so it is not the default.
 PASSAGE_TOKENS = 1000
 # Below the lowest score a correct answer got over 252 calibration rows (docs/quality.md, "A model-read
 # check"): it withholds near misses whose evidence is of the right type but about something else.
