@@ -113,7 +113,7 @@ _SUM_OR_SHARE = re.compile(
 _MONEY_QUESTION = re.compile(
     r"кошт|варт|сум|цін|грош|плат|бюджет|витрат|видат|зарплат|штраф|дох[оі]д|прибут|інвест|виділ|отрима|"
     r"заробі|збит|борг|кредит|позик|податк|компенсац|премі|виплат|грн|гривень|долар|євро|"
-    r"cost|price|pay|paid|spend|spent|worth|budget|fine|salary|money|earn|\$|€|₴",
+    r"cost|price|pay|paid|spend|spent|worth|budget|fine|salary|money|earn|how\s+much|\$|€|₴",
     re.IGNORECASE,
 )
 # A question asking for a name ("Як звати…?", "Яке прізвище…?").
