@@ -431,13 +431,9 @@ def finish_answer(
     ``answerable`` scores a draft the lexical checks let through (withheld under ``min_answerable_p``).
     """
     checks_started = time.perf_counter()
-    if wants_ukrainian(question):
-        # Before citing: a misspelled word ("Националізація") matches no passage, so an answer
-        # without markers could not be attributed to the passage that holds it.
-        spelled = passage_spelling(raw, [evidence_text(p) for p in passages])
-        if spelled != raw:
-            log.info("answer respelled as the passages spell it: %r -> %r", raw, spelled)
-        raw = spelled
+    # Before citing: a misspelled word ("Националізація") matches no passage, so an answer
+    # without markers could not be attributed to the passage that holds it.
+    raw = _respelled(question, raw, passages)
     text, citations, invalid, refused = _cite(raw, passages)
     if not refused and citations:
         text, citations = _recite(text, citations, passages, question)
@@ -459,9 +455,6 @@ def finish_answer(
             log.info("answer withheld (%s %s): %r", verdict[0], verdict[1], text)
             withheld = Withheld(text, citations, *verdict)
             text, citations, refused, grounding, claims = refusal_for(question), [], True, None, []
-    timings = clock.timings(len(text)) if clock else {}
-    # What the checks after generation (cite, respell, re-cite, ground, judge) add to the answer's time.
-    timings["checks_s"] = time.perf_counter() - checks_started
     return Answer(
         question,
         text,
@@ -469,7 +462,7 @@ def finish_answer(
         passages,
         refused,
         invalid,
-        timings=timings,
+        timings=_timings(clock, text, checks_started),
         grounding=grounding,
         claims=claims,
         rewritten_question=rewritten,
@@ -491,8 +484,7 @@ def finish_overview(
     """The model's timeline as the Answer: every line cited and checked (``rag.overview.timeline``),
     the lines that fail dropped, and the whole withheld when no line is left or a rule withholds it."""
     checks_started = time.perf_counter()
-    if wants_ukrainian(question):
-        raw = passage_spelling(raw, [evidence_text(p) for p in passages])
+    raw = _respelled(question, raw, passages)
     found = timeline(question, raw, passages)
     text = found.text(question)
     citations = found.citations(passages)
@@ -511,15 +503,13 @@ def finish_overview(
             withheld = Withheld(text, citations, *verdict)
             text, citations, claims, refused = refusal_for(question), [], [], True
     grounding = sum(c.supported for c in claims) / len(claims) if claims else None
-    timings = clock.timings(len(text)) if clock else {}
-    timings["checks_s"] = time.perf_counter() - checks_started
     return Answer(
         question,
         text,
         citations,
         passages,
         refused,
-        timings=timings,
+        timings=_timings(clock, text, checks_started),
         grounding=grounding,
         claims=claims,
         rewritten_question=rewritten,
@@ -528,6 +518,24 @@ def finish_overview(
         kind=OVERVIEW,
         dropped_lines=found.dropped,
     )
+
+
+def _respelled(question: str, raw: str, passages: list[Passage]) -> str:
+    """A Ukrainian question's answer with the words its passages spell correctly spelled as they do."""
+    if not wants_ukrainian(question):
+        return raw
+    spelled = passage_spelling(raw, [evidence_text(p) for p in passages])
+    if spelled != raw:
+        log.info("answer respelled as the passages spell it: %r -> %r", raw, spelled)
+    return spelled
+
+
+def _timings(clock: Clock | None, text: str, checks_started: float) -> dict[str, float]:
+    """The clock's timings plus what the checks after generation (cite, respell, re-cite, ground,
+    judge) added to the answer's time."""
+    timings = clock.timings(len(text)) if clock else {}
+    timings["checks_s"] = time.perf_counter() - checks_started
+    return timings
 
 
 def _cite(raw: str, passages: list[Passage]) -> tuple[str, list[Citation], list[int], bool]:
