@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from litopys.core.config import ChecksSettings, LLMSettings, PromptSettings
-from litopys.rag.answerable import NOT_ANSWERED, Answerable, answerable_probability
+from litopys.rag.answerable import NOT_ANSWERED, Answerable, answerable_prefix, answerable_probability
+from litopys.rag.answerable import SLOT as ANSWERABLE_SLOT
 from litopys.rag.budget import fit_passages
 from litopys.rag.citations import (
     Citation,
@@ -21,6 +22,7 @@ from litopys.rag.citations import (
 )
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
+from litopys.rag.grounding import warm_up as warm_up_checks
 from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, overview_topic
 from litopys.rag.listing import ListedArticle, find_articles, list_text
 from litopys.rag.llm import ChatModel, Sampling
@@ -167,7 +169,8 @@ class Answerer:
         return build_prompt(query, fitted, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 
     def warm_up(self) -> None:
-        """Have the fixed prefixes of the rewrite, answer and overview prompts evaluated now, not at the first question.
+        """Have the fixed prefixes of the rewrite, answer, overview and check prompts evaluated now, and
+        the retrieval path and the checks run once: none of it waits for the first question.
 
         Loaded from the prefix cache when an earlier process saved them (see ``LlamaCppChat.prime``).
         Each slot keeps its own prefix: priming the overview's after the answer's sets the answer's
@@ -177,9 +180,15 @@ class Answerer:
             self.llm.prime("rewrite", rewrite_prefix())
             self.llm.prime("answer", answer_prefix())
         warm_up_dates()  # dateparser loads its language data on first use (about half a second)
+        if self.retriever is not None:  # (a model-only answerer in tests has no index)
+            self.retriever.warm_up()
+        warm_up_checks()
         # Apart and after: a question asked meanwhile waits only for the prefixes most questions use.
         with self._llm_lock:
             self.llm.prime("overview", overview_prefix())
+        if self.checks.min_answerable_p > 0:
+            with self._llm_lock:
+                self.llm.prime(ANSWERABLE_SLOT, answerable_prefix())
 
     def stream(
         self,

@@ -60,6 +60,11 @@ def check_messages(question: str, evidence: str) -> Messages:
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def answerable_prefix() -> Messages:
+    """The check prompt's fixed part (its system message), for ``ChatModel.prime``."""
+    return [check_messages("", "")[0], {"role": "user", "content": ""}]
+
+
 def answerable_probability(llm: ChatModel, question: str, draft: str, cited_texts: Sequence[str]) -> float | None:
     """P(yes) that the draft's evidence answers ``question``; None when the backend gives no probabilities
     or the question is an open one (what was reported, what is known), which this check cannot judge."""

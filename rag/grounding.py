@@ -173,3 +173,8 @@ def unmet_question_numbers(question: str, evidence: Sequence[str]) -> tuple[str,
     text = " \n ".join(evidence)
     have = numbers(text) | set(re.findall(r"\d+", text))
     return tuple(sorted(asked - have))
+
+
+def warm_up() -> None:
+    """Run a check once: tokenize-uk compiles its patterns and the lemmatizer loads on first use (~1 s)."""
+    check_answer("Делегацію очолив Кирило Дмитрієв [1]. Він прибув у вівторок [1].", {1: "Делегацію очолив Кирило."})

@@ -80,6 +80,7 @@ class QuestionDates:
         return {**self.range.as_dict(), "applied": self.applied, "not_applied": self.not_applied}
 
 
+WARM_UP_QUESTION = "Хто очолив делегацію України на переговорах?"
 MIN_POOL = 40  # fused candidates needed before a low best score means "nothing stands out"
 
 
@@ -156,6 +157,11 @@ class Retriever:
             return {}
         dates = snapshot.chunk_dates([c for c, _ in fused])
         return recency_boost(fused, dates, newest, s.recency_boost, s.recency_half_life_days)
+
+    def warm_up(self) -> None:
+        """Search once, so the first question does not pay for loading the lemmatizer, the embedder's
+        kernels and the index's pages (docs/performance.md, "A new process's first answer")."""
+        self.evidence(WARM_UP_QUESTION)
 
     def articles_in(self, filters: RetrievalFilter | None) -> int:
         """How many articles ``filters`` let through (all with None)."""

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from litopys.core.config import LLMSettings, load_settings
+from litopys.core.config import ChecksSettings, LLMSettings, load_settings
 from litopys.core.integrity import write_atomic
 from litopys.rag import gguf
 from litopys.rag.answer import Answerer
+from litopys.rag.answerable import answerable_prefix
 from litopys.rag.followup import Turn, rewrite_prefix
 from litopys.rag.gguf import BUNDLED_LLMS, model_sha256
 from litopys.rag.llm import Sampling, complete, open_chat_model
@@ -34,7 +35,7 @@ from litopys.rag.prefix_cache import (
     messages_sha256,
 )
 from litopys.rag.prompt import answer_prefix, build_overview_prompt, build_prompt, overview_prefix
-from litopys.rag.retrieval import Passage
+from litopys.rag.retrieval import WARM_UP_QUESTION, Passage
 
 SMALL = "bundled:qwen2.5-coder-0.5b"
 PREFIX = [
@@ -206,9 +207,18 @@ def test_answers_rewrites_and_the_warm_up_prime_their_slots_first(make_retriever
         answerer.ask("А скільки він отримав?", [Turn("Хто переміг на виборах?", "Переміг Кличко.")])
         assert llm.calls == [rewrite, ("stream", "rewrite"), answer, ("stream", "answer")]
         llm.calls.clear()
+        searched: list[str] = []
+        search = retriever.evidence
+        retriever.evidence = lambda question, *a, **k: searched.append(question) or search(question, *a, **k)
         answerer.warm_up()
         # The overview's after the answer's: a question asked during the warm-up waits less.
-        assert llm.calls == [rewrite, answer, ("prime", "overview", messages_sha256(overview_prefix()))]
+        overview = ("prime", "overview", messages_sha256(overview_prefix()))
+        check = ("prime", "answerable", messages_sha256(answerable_prefix()))
+        assert llm.calls == [rewrite, answer, overview, check]
+        assert searched == [WARM_UP_QUESTION]  # the retrieval path runs once too (lemmatizer, embedder, pages)
+        llm.calls.clear()
+        Answerer(retriever, llm, LLMSettings(), checks=ChecksSettings(min_answerable_p=0.0)).warm_up()
+        assert llm.calls == [rewrite, answer, overview]  # no check, no check prompt
 
 
 # --- with the small model (slow) ------------------------------------------------------------------
