@@ -17,7 +17,7 @@ from litopys.index.embedder import Embedder
 from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
 from litopys.index.lemmatize import query_lemmas
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
-from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest
+from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest, without_latest
 
 # Re-exported: the filter used to live here, and the UI and evaluation import it from here.
 __all__ = ["SECTION_PREFIX", "TAG_PREFIX", "Evidence", "Passage", "RetrievalFilter", "Retriever", "parse_date"]
@@ -247,12 +247,13 @@ class Retriever:
         s = self.settings
         top_k = top_k or s.top_k
         snapshot = self.reader.snapshot()  # follows a newly published generation
-        lexical, dense = self._signals(question, filters, snapshot)
+        latest = s.recency_boost > 0 and wants_latest(question)
+        lexical, dense = self._signals(without_latest(question) if latest else question, filters, snapshot)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:
             fused = zscore_fusion(lexical, dense, s.dense_weight)
-        gains = self._recency(fused, snapshot) if s.recency_boost > 0 and wants_latest(question) else {}
+        gains = self._recency(fused, snapshot) if latest else {}
         if gains:
             fused = sorted(((c, v + gains.get(c, 0.0)) for c, v in fused), key=lambda kv: (-kv[1], kv[0]))
         lex, den = dict(lexical), dict(dense)

@@ -457,6 +457,12 @@ _LATEST = re.compile(
 )
 
 
+def without_latest(question: str) -> str:
+    """``question`` less its words for the latest news: they ask for recent articles (the recency
+    boost), not for articles that say "останні новини"."""
+    return " ".join(_LATEST.sub(" ", question).split())
+
+
 def asks_when(question: str) -> bool:
     """Whether ``question`` asks for a time ("Коли…?", "якого числа", "when"), not "коли" as a conjunction."""
     if _WHEN_PHRASE.search(question) or _TRAILING_WHEN.search(question):
