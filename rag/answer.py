@@ -38,7 +38,7 @@ from litopys.rag.prompt import (
 from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
-from litopys.rag.when import without_dates
+from litopys.rag.when import without_dates, without_met_dates
 from litopys.rag.withhold import UNCITED, UNSUPPORTED, ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
@@ -457,7 +457,10 @@ def finish_answer(
         citations = [replace(c, supported=c.n in checked.supported_citations) for c in citations]
         verdict = judge(question, text, citations, claims, article_texts)
         if verdict is None and answerable is not None:
-            answerable_p = answerable(question, text, [c.passage.text for c in citations])
+            # The check shows passages without their articles' dates: a date of the question that
+            # the cited article's date meets ("в ніч на 14 листопада") is no fact for it to find.
+            asked = without_met_dates(question, [c.passage.date for c in citations])
+            answerable_p = answerable(asked, text, [c.passage.text for c in citations])
             if answerable_p is not None and answerable_p < min_answerable_p:
                 verdict = NOT_ANSWERED, ()
         if verdict:

@@ -450,6 +450,13 @@ def met_dates(question: str, dates: Iterable[str | None]) -> list[str]:
     ]
 
 
+def without_met_dates(question: str, dates: Iterable[str | None]) -> str:
+    """``question`` less the date expressions that one of ``dates`` meets (see ``met_dates``)."""
+    for said in met_dates(question, dates):
+        question = question.replace(said, " ", 1)
+    return " ".join(question.split()).replace(" ?", "?").replace(" ,", ",")
+
+
 _LATEST = re.compile(
     r"\b(?:останн\w*\s+(?:новин\w*|події|подій|повідомлен\w*|дані|даних)|найсвіжіш\w*|свіж\w+\s+новин\w*"
     r"|що\s+нового|що\s+новенького|latest|most\s+recent|recent\s+news|what(?:'s|\s+is)\s+new)\b",

@@ -72,6 +72,15 @@ def test_a_draft_above_the_bar_or_without_a_score_is_shown():
     assert not _answer(0.2, threshold=0.0).refused  # the bar at 0 withholds nothing
 
 
+def test_the_check_is_asked_without_the_dates_the_cited_article_meets():
+    """The check shows no article dates: "59 безпілотників [4]", cited to an article of 2024-11-14, scored
+    0.14 for "…в ніч на 14 листопада 2024 року?" and was withheld (eval/news_kinds.jsonl)."""
+    seen: list = []
+    answer = lambda *a: seen.append(a[0]) or 0.9  # noqa: E731
+    finish_answer("Хто очолив комісію 13 листопада 2024 року?", DRAFT, _passages(), answerable=answer)
+    assert seen == ["Хто очолив комісію?"]  # the passage is dated 2024-11-13
+
+
 def test_the_model_is_not_asked_about_a_draft_a_lexical_rule_withholds():
     seen: list = []
     answer = finish_answer(

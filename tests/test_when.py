@@ -8,7 +8,7 @@ import pytest
 
 from litopys.rag.answer import finish_answer
 from litopys.rag.retrieval import Passage
-from litopys.rag.when import DateRange, asks_when, find_dates, met_dates, read_dates
+from litopys.rag.when import DateRange, asks_when, find_dates, met_dates, read_dates, without_met_dates
 
 REF = date(2024, 11, 20)  # a Wednesday
 
@@ -279,3 +279,10 @@ def test_without_dates_keeps_what_the_question_is_about():
     assert without_dates("Умєрова за минулий тиждень у Києві") == "Умєрова у Києві"
     assert without_dates("Umerov in November 2024") == "Umerov"
     assert without_dates("2 людини на фото") == "2 людини на фото"
+
+
+def test_a_question_less_the_dates_its_articles_meet():
+    question = "Скільки безпілотників Росія запустила в ніч на 14 листопада 2024 року?"
+    assert without_met_dates(question, ["2024-11-14"]) == "Скільки безпілотників Росія запустила в ніч на?"
+    assert without_met_dates(question, ["2024-11-13", None]) == question  # another day: a fact to find
+    assert without_met_dates("Скільки дронів збила ППО сьогодні вночі?", [None]) == "Скільки дронів збила ППО вночі?"
