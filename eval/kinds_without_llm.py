@@ -24,7 +24,7 @@ from litopys.core.config import load_settings
 from litopys.index.backend import open_index
 from litopys.index.embedder import load_embedder
 from litopys.rag.answer import Answerer, final_answer
-from litopys.rag.evaluation import cited_recall, list_recall, load_questions
+from litopys.rag.evaluation import cited_recall, kind_paths, list_recall, load_questions
 from litopys.rag.gguf import load_tokenizer
 from litopys.rag.kinds import LIST, OVERVIEW, overview_topic, question_kind
 from litopys.rag.overview import overview_passages
@@ -100,8 +100,8 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
         mine = [r for r in rows if r["kind"] == kind]
         if not mine:
             continue
-        path = kind if kind in (LIST, OVERVIEW) else "factoid"
-        m = {"questions": float(len(mine)), "took_its_path_rate": sum(r["path"] == path for r in mine) / len(mine)}
+        paths = kind_paths(kind)
+        m = {"questions": float(len(mine)), "took_its_path_rate": sum(r["path"] in paths for r in mine) / len(mine)}
         exact = [r["dates_exact"] for r in mine if r["dates_exact"] is not None]
         if exact:
             m["dates_exact_rate"] = sum(exact) / len(exact)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from litopys.rag.when import without_dates
+
 FACTOID = "factoid"
 LIST = "list"
 OVERVIEW = "overview"
@@ -103,11 +105,22 @@ _OVERVIEW_PATTERNS = [
     # "Як X розвивалася?" is rare; "Розкажи / Опиши хронологію X", "Хронологія подій навколо X"
     r"^(?:(?:розкажи|розкажіть|опиши|опишіть|дай|дайте|покажи|покажіть|склади|складіть)\s+)?(?:мені\s+)?"
     rf"(?:хронологі\w*|таймлайн\w*)\s+(?:подій\s+)?(?:{_ABOUT}\s+)?(?P<topic>.+)",
+    # "Що писали про X?", "Що повідомляли про X?", "Що пишуть у новинах про X?" (with the dates of
+    # "Що 14 листопада писали про X?" taken out first: they are the filter, see ``overview_topic``)
+    r"^(?:а\s+)?що\s+(?:(?:саме|ще|взагалі|загалом|ЗМІ|медіа|журналісти)\s+)*"
+    r"(?:писали|пишуть|написали|повідомляли|повідомили|повідомляють|повідомлялося|писалося|розповідали"
+    r"|розповіли|розповідають)\s+(?:(?:ЗМІ|медіа|(?:у|в)\s+(?:новинах|статтях|медіа))\s+)?"
+    r"(?:про|щодо|стосовно)\s+(?P<topic>.+)",
     # "What happened with X?", "What has happened with X?"
     r"^(?:so\s+)?what\s+(?:has\s+|had\s+)?happened\s+(?:with|around|regarding)\s+(?P<topic>.+)",
     # "What is known about X?", "What do we know about X?", "What's known so far about X?"
     r"^(?:so\s+)?what(?:\s+is|'s|\s+do\s+we|\s+does\s+anyone|\s+did\s+we)\s+(?:(?:already|so\s+far|now)\s+)?"
     r"(?:known|know)\s+(?:so\s+far\s+)?(?:about|of|regarding)\s+(?P<topic>.+)",
+    # "What was reported about X?", "What did the news say about X?"
+    r"^(?:so\s+)?what\s+(?:was|were|has\s+been|had\s+been)\s+(?:reported|written|said|published)\s+"
+    r"(?:about|on|regarding|concerning)\s+(?P<topic>.+)",
+    r"^(?:so\s+)?what\s+(?:did|do|does)\s+(?:the\s+)?(?:news|articles|media|press|papers|reports)\s+"
+    r"(?:say|report|write)\s+(?:about|on|regarding)\s+(?P<topic>.+)",
     # "How did the situation with X develop?", "How has the X story unfolded?"
     r"^how\s+(?:did|has|have|had)\s+(?P<topic>(?:the\s+)?(?:situation|story|case|events?|conflict|scandal|affair)"
     r"\b.+?)\s+(?:develop|developed|unfold|unfolded|evolve|evolved|progress|progressed)\b",
@@ -125,8 +138,20 @@ _ONE_FACT = re.compile(
 
 
 def overview_topic(question: str) -> str | None:
-    """What a "what is known about X?" / "how did X develop?" question asks about (X), or None."""
+    """What a "what is known about X?" / "how did X develop?" question asks about (X), or None.
+
+    A date between the question words ("Що 14 листопада писали про X?") is read without it: the
+    date is retrieval's filter (rag.retrieval), not part of what is asked.
+    """
     text = " ".join(question.split())
+    topic = _overview_match(text)
+    if topic is None:
+        undated = without_dates(text)
+        topic = _overview_match(undated) if undated != text else None
+    return topic
+
+
+def _overview_match(text: str) -> str | None:
     for pattern in _OVERVIEW_COMPILED:
         m = pattern.match(text)
         if m:
