@@ -111,6 +111,10 @@ _OVERVIEW_PATTERNS = [
     r"(?:писали|пишуть|написали|повідомляли|повідомили|повідомляють|повідомлялося|писалося|розповідали"
     r"|розповіли|розповідають)\s+(?:(?:ЗМІ|медіа|(?:у|в)\s+(?:новинах|статтях|медіа))\s+)?"
     r"(?:про|щодо|стосовно)\s+(?P<topic>.+)",
+    # "Які новини про X?", "Які ще новини є щодо X?" ("Які останні новини…" asks for the latest: a factoid
+    # over the newest passages, rag.retrieval)
+    r"^(?:а\s+)?(?:які|what)\s+(?:ще\s+|нові\s+)?(?:новини|news)\s+(?:(?:є|були|з'явилися|з’явилися|is\s+there)\s+)?"
+    r"(?:про|щодо|стосовно|about|on)\s+(?P<topic>.+?)(?:\s+(?:з'явилися|з’явилися|були|є|надійшли))?\s*[?.!]*$",
     # "What happened with X?", "What has happened with X?"
     r"^(?:so\s+)?what\s+(?:has\s+|had\s+)?happened\s+(?:with|around|regarding)\s+(?P<topic>.+)",
     # "What is known about X?", "What do we know about X?", "What's known so far about X?"

@@ -16,7 +16,9 @@ from litopys.rag.evaluation import Question, kind_paths, list_recall, load_quest
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
 EVAL = Path(__file__).resolve().parents[1] / "eval" / "news_kinds.jsonl"
 # A dated question asking what was written or reported on a day about something, not one fact.
-_WRITTEN = re.compile(r"^(?:Що\b.*?\b(?:писали|повідомляли|повідомили)\s+(?:\S+\s+){0,8}?про\s|What was reported\b)")
+_WRITTEN = re.compile(
+    r"^(?:Що\b.*?\b(?:писали|повідомляли|повідомили)\s+(?:\S+\s+){0,8}?про\s|What was reported\b|Які новини про\s)"
+)
 # Umerov is named in 0033 (2024-11-14) and 0320, 0346, 0356 (2024-11-13); 0001 and 0009 do not name him.
 FILES = ("0001.txt", "0009.txt", "0033.txt", "0320.txt", "0346.txt", "0356.txt")
 

@@ -106,6 +106,9 @@ OVERVIEWS = [
     ("What did the articles say about the talks?", "the talks"),
     ("What was reported in November 2024 about the Tesla Cybertruck recall?", "the Tesla Cybertruck recall"),
     ("What was written about Umerov?", "Umerov"),
+    ("Які новини про Умєрова?", "Умєрова"),
+    ("Які ще новини є щодо обстрілів?", "обстрілів"),
+    ("What news is there about the talks?", "the talks"),
 ]
 
 # Not overviews: one fact asked ("what is known about the number…"), one event ("Що сталося з…"),
