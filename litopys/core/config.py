@@ -268,7 +268,7 @@ class PromptSettings(BaseModel):
         3, ge=1, description="At most this many passages of one article in an overview's retrieval pool."
     )
     overview_passage_tokens: int = Field(
-        1100, ge=0, description="Budget for an overview's passages, in the answering model's tokens (0: no cap)."
+        800, ge=0, description="Budget for an overview's passages, in the answering model's tokens (0: no cap)."
     )
     overview_max_tokens: int = Field(200, ge=8, description="Longest overview answer (a dated list), in tokens.")
 
