@@ -230,3 +230,25 @@ def serve_figures(run: ServeRun, subset: str = "") -> list[Figure]:
             )
         )
     return figures
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """This section alone, over an existing index: ``python -m litopys.bench.serve_first --questions F``."""
+    import argparse
+    import json
+
+    from litopys.core.config import load_settings
+    from litopys.rag.evaluation import load_questions
+
+    parser = argparse.ArgumentParser(description="Serve's first answer vs its later ones (settings from LITOPYS_*).")
+    parser.add_argument("--questions", type=Path, required=True, help="JSON-lines question file")
+    parser.add_argument("-n", type=int, default=3, help="ask the first N questions, then the first again")
+    args = parser.parse_args(argv)
+    settings = load_settings(None)
+    run = serve_first_vs_later(settings, [q.question for q in load_questions(args.questions, args.n)])
+    for figure in serve_figures(run):
+        print(json.dumps(figure.__dict__, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
