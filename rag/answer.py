@@ -179,6 +179,8 @@ class Answerer:
         with self._llm_lock:
             self.llm.prime("rewrite", rewrite_prefix())
             self.llm.prime("answer", answer_prefix())
+            if self.checks.min_answerable_p > 0:  # the check follows every factoid answer
+                self.llm.prime(ANSWERABLE_SLOT, answerable_prefix())
         warm_up_dates()  # dateparser loads its language data on first use (about half a second)
         if self.retriever is not None:  # (a model-only answerer in tests has no index)
             self.retriever.warm_up()
@@ -186,9 +188,6 @@ class Answerer:
         # Apart and after: a question asked meanwhile waits only for the prefixes most questions use.
         with self._llm_lock:
             self.llm.prime("overview", overview_prefix())
-        if self.checks.min_answerable_p > 0:
-            with self._llm_lock:
-                self.llm.prime(ANSWERABLE_SLOT, answerable_prefix())
 
     def stream(
         self,

@@ -214,7 +214,7 @@ def test_answers_rewrites_and_the_warm_up_prime_their_slots_first(make_retriever
         # The overview's after the answer's: a question asked during the warm-up waits less.
         overview = ("prime", "overview", messages_sha256(overview_prefix()))
         check = ("prime", "answerable", messages_sha256(answerable_prefix()))
-        assert llm.calls == [rewrite, answer, overview, check]
+        assert llm.calls == [rewrite, answer, check, overview]
         assert searched == [WARM_UP_QUESTION]  # the retrieval path runs once too (lemmatizer, embedder, pages)
         llm.calls.clear()
         Answerer(retriever, llm, LLMSettings(), checks=ChecksSettings(min_answerable_p=0.0)).warm_up()

@@ -69,7 +69,8 @@ def test_a_new_process_warm_up_loads_both_saved_prefixes_instead_of_evaluating_t
     answerer.llm.forget()  # as a new server process starts
     with counting_evals(answerer.llm.llama) as calls:
         answerer.warm_up()
-    assert calls == [] and answerer.llm.llama.n_tokens > 1000  # the answer prefix (~1,100 tokens) is in the KV cache
+    # The last prefix primed, the overview's (~1,100 tokens), is in the KV cache; the others are set aside.
+    assert calls == [] and answerer.llm.llama.n_tokens > 1000
 
 
 def test_the_warm_up_runs_in_the_background_and_logs_its_start_and_end(caplog):
