@@ -366,6 +366,12 @@ def evaluate(
     """Measure retrieval, answer correctness, citations, refusals and time on a question set (or a suite of them)."""
     settings = _settings(ctx)
     if corpus:
+        if corpus.resolve() != Path(settings.corpus_dir).resolve():
+            from litopys.evalsuite import index_dir_for
+
+            # Another corpus than the index's own gets a scratch index under the cache, as each
+            # --suite run does: the user's index is never rebuilt from the eval's articles.
+            settings.index_dir = index_dir_for(settings, corpus)
         settings.corpus_dir = corpus
     try:
         if report:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -136,6 +137,23 @@ def test_title_task_compares_signals(env, corpus, run_cli):
     # On a handful of distinct articles every signal finds most of them from the title alone.
     assert out["bm25"]["recall_at_5"] >= 0.8 and out["hybrid"]["mrr"] >= 0.8
     assert out["hybrid_settings"]["dense_weight"] == 0.3
+
+
+def test_eval_over_another_corpus_leaves_the_users_index_alone(env, first_build, corpus, tmp_path, run_cli):
+    """Before, `eval --corpus OTHER` rebuilt the configured index from OTHER: the user's articles were gone."""
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in NER_FILES[:3]:
+        shutil.copy(corpus / "ner" / name, other / name)
+    index = Path(env["LITOPYS_INDEX_DIR"])
+    before = {p.name: p.stat().st_mtime_ns for p in index.iterdir()}
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "Хто?", "article": NER_FILES[0], "answer_any": []}), encoding="utf-8")
+    args = ("eval", "--questions", str(questions), "--corpus", str(other), "--retrieval-only", "--json")
+    assert json.loads(run_cli(env, *args).stdout)["retrieval"]["questions"] == 1
+    assert {p.name: p.stat().st_mtime_ns for p in index.iterdir()} == before
+    again = json.loads(run_cli(env, "index", "--json").stdout)
+    assert again["articles_total"] == first_build["articles_total"] and again["added"] == again["removed"] == 0
 
 
 def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path, run_cli, seed):
