@@ -62,7 +62,7 @@ def main(
         "watchfiles",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = {"settings": settings}
+    ctx.obj = {"settings": settings, "index_dir_given": index_dir is not None}
 
 
 def _fail(exc: LitopysError) -> None:
@@ -366,11 +366,12 @@ def evaluate(
     """Measure retrieval, answer correctness, citations, refusals and time on a question set (or a suite of them)."""
     settings = _settings(ctx)
     if corpus:
-        if corpus.resolve() != Path(settings.corpus_dir).resolve():
+        if corpus.resolve() != Path(settings.corpus_dir).resolve() and not ctx.obj.get("index_dir_given"):
             from litopys.evalsuite import index_dir_for
 
             # Another corpus than the index's own gets a scratch index under the cache, as each
-            # --suite run does: the user's index is never rebuilt from the eval's articles.
+            # --suite run does: the configured index is never rebuilt from the eval's articles
+            # (an --index-dir given on this command line is the user's choice).
             settings.index_dir = index_dir_for(settings, corpus)
         settings.corpus_dir = corpus
     try:

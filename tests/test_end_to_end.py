@@ -154,6 +154,10 @@ def test_eval_over_another_corpus_leaves_the_users_index_alone(env, first_build,
     assert {p.name: p.stat().st_mtime_ns for p in index.iterdir()} == before
     again = json.loads(run_cli(env, "index", "--json").stdout)
     assert again["articles_total"] == first_build["articles_total"] and again["added"] == again["removed"] == 0
+    # An --index-dir given on the command line is where the eval indexes.
+    chosen = tmp_path / "chosen"
+    run_cli(env, "--index-dir", str(chosen), *args)
+    assert (chosen / "litopys.sqlite3").is_file()
 
 
 def test_eval_json_reports_the_stable_fields(env, corpus, tmp_path, run_cli, seed):
