@@ -23,7 +23,7 @@ from litopys.rag.citations import (
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
 from litopys.rag.grounding import warm_up as warm_up_checks
-from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, overview_topic
+from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, latest_topic, list_topic, overview_topic
 from litopys.rag.listing import ListedArticle, find_articles, list_text
 from litopys.rag.llm import ChatModel, Sampling
 from litopys.rag.overview import overview_passages, timeline
@@ -217,8 +217,12 @@ class Answerer:
             yield from self._list(question, rewritten, topic, dates, filters, clock)
             return
         topic = overview_topic(query)
+        latest = False
+        if topic is None:  # "the latest on X" is an overview of the newest reports
+            topic = latest_topic(query)
+            latest = topic is not None
         if topic is not None:
-            yield from self._overview(question, rewritten, topic, dates, filters, clock, stop)
+            yield from self._overview(question, rewritten, topic, dates, filters, clock, stop, latest)
             return
         evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
         clock.retrieved = time.perf_counter()
@@ -293,13 +297,17 @@ class Answerer:
         filters: RetrievalFilter | None,
         clock: Clock,
         stop: threading.Event | None,
+        latest: bool = False,
     ) -> Iterator[Delta | Answer]:
-        """Answer "what is known about ``topic``?" as a dated timeline from several articles (one LLM call)."""
+        """Answer "what is known about ``topic``?" as a dated timeline from several articles (one LLM call);
+        with ``latest`` ("the latest on ``topic``"), of the newest reports, newest first."""
         query = rewritten or question
         narrowed = dates.narrow(filters) if dates else filters
         if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
             topic = without_dates(topic).strip(" ,") or topic
-        evidence, passages = overview_passages(self.retriever, topic, narrowed, self.prompt, self.count_tokens)
+        evidence, passages = overview_passages(
+            self.retriever, topic, narrowed, self.prompt, self.count_tokens, latest=latest
+        )
         clock.retrieved = time.perf_counter()
         if not evidence.stands_out or not passages:
             yield from _unasked(question, rewritten, evidence.passages, dates, clock, OVERVIEW)
@@ -317,6 +325,7 @@ class Answerer:
             clock=clock,
             article_texts=self.retriever.article_texts,
             dates=dates,
+            newest_first=latest,
         )
 
     def _generate(
@@ -491,12 +500,13 @@ def finish_overview(
     clock: Clock | None = None,
     article_texts: ArticleTexts | None = None,
     dates: QuestionDates | None = None,
+    newest_first: bool = False,
 ) -> Answer:
     """The model's timeline as the Answer: every line cited and checked (``rag.overview.timeline``),
     the lines that fail dropped, and the whole withheld when no line is left or a rule withholds it."""
     checks_started = time.perf_counter()
     raw = _respelled(question, raw, passages)
-    found = timeline(question, raw, passages)
+    found = timeline(question, raw, passages, newest_first)
     text = found.text(question)
     citations = found.citations(passages)
     claims = [c for line in found.lines for c in line.claims]

@@ -39,7 +39,12 @@ KINDS = ("factoid", "dated", "latest", "overview", "list")
 LIST_AT = 10
 # The answer paths (rag.kinds) each kind of question may take: an open dated question ("Що писали
 # 14 листопада про X?") is an overview of that day's reports, a dated fact question a factoid.
-KIND_PATHS = {"list": ("list",), "overview": ("overview",), "dated": ("factoid", "overview")}
+KIND_PATHS = {
+    "list": ("list",),
+    "overview": ("overview",),
+    "dated": ("factoid", "overview"),
+    "latest": ("factoid", "overview"),
+}
 
 
 def kind_paths(kind: str) -> tuple[str, ...]:
@@ -202,7 +207,8 @@ def kind_scores(q: Question, answer: Answer) -> dict:
     read = list(answer.dates.range.iso) if answer.dates and answer.dates.applied else None
     listed = [a.article_id for a in answer.articles]
     overview = q.kind == "overview"
-    lines = _timeline_dates(answer) if overview and not answer.refused else []
+    timed = overview or answer.kind == "overview"  # a timeline (a dated or latest question may take that path)
+    lines = _timeline_dates(answer) if timed and not answer.refused else []
     return {
         "kind": q.kind,
         "answer_kind": answer.kind,
@@ -216,9 +222,10 @@ def kind_scores(q: Question, answer: Answer) -> dict:
             if q.articles and overview
             else None
         ),
-        "timeline_lines": len(lines) if overview else None,
-        "timeline_dates": lines if overview else None,
-        "in_date_order": _in_date_order(lines) if overview and lines else None,
+        "timeline_lines": len(lines) if timed else None,
+        "timeline_dates": lines if timed else None,
+        # The latest news come newest first.
+        "in_date_order": _in_date_order(lines, q.kind == "latest") if timed and lines else None,
     }
 
 
@@ -234,10 +241,10 @@ def _timeline_dates(answer: Answer) -> list[str | None]:
     return line_dates(answer.text, answer.passages)
 
 
-def _in_date_order(dates: list[str | None]) -> bool:
+def _in_date_order(dates: list[str | None], newest_first: bool = False) -> bool:
     from litopys.rag.overview import in_date_order
 
-    return in_date_order(dates)
+    return in_date_order(dates, newest_first)
 
 
 def list_recall(listed: Iterable[str], expected: Iterable[str], at: int = LIST_AT) -> float:

@@ -15,6 +15,9 @@ a subject as a whole ("Що відомо про…", "what do we know about…")
 розвивалася ситуація з…"); "Що відомо про кількість загиблих?" asks one fact, so a topic
 that starts with a word for one quantity, cause, date or place stays a factoid, and so
 does "Що сталося з X?" (one event: the dated questions ask it), unlike "What happened with X?".
+A question for the latest on a subject ("Які останні новини про X?", "Що нового про X?", "What's
+the latest on X?") is an overview too, of the newest reports (``latest_topic``): it asks what was
+reported, not for one fact; "Які останні дані про кількість загиблих?" stays a factoid.
 """
 
 from __future__ import annotations
@@ -111,8 +114,8 @@ _OVERVIEW_PATTERNS = [
     r"(?:писали|пишуть|написали|повідомляли|повідомили|повідомляють|повідомлялося|писалося|розповідали"
     r"|розповіли|розповідають)\s+(?:(?:ЗМІ|медіа|(?:у|в)\s+(?:новинах|статтях|медіа))\s+)?"
     r"(?:про|щодо|стосовно)\s+(?P<topic>.+)",
-    # "Які новини про X?", "Які ще новини є щодо X?" ("Які останні новини…" asks for the latest: a factoid
-    # over the newest passages, rag.retrieval)
+    # "Які новини про X?", "Які ще новини є щодо X?" ("Які останні новини…" asks for the latest:
+    # ``latest_topic``)
     r"^(?:а\s+)?(?:які|what)\s+(?:ще\s+|нові\s+)?(?:новини|news)\s+(?:(?:є|були|з'явилися|з’явилися|is\s+there)\s+)?"
     r"(?:про|щодо|стосовно|about|on)\s+(?P<topic>.+?)(?:\s+(?:з'явилися|з’явилися|були|є|надійшли))?\s*[?.!]*$",
     # "What happened with X?", "What has happened with X?"
@@ -139,6 +142,33 @@ _ONE_FACT = re.compile(
     r"|the\s+(?:number|amount|cause|date|time|place|cost|name)\b|how\s+many\b)",
     re.IGNORECASE,
 )
+
+
+_LATEST_PATTERNS = [
+    # "Які останні новини про X?", "Які є останні новини щодо X?", "Які останні новини від Укренерго?"
+    r"^(?:а\s+)?(?:які|котрі)\s+(?:(?:є|ще)\s+)?(?:найсвіжіші|останні|свіжі)\s+(?:новини|повідомлення|події)\s+"
+    r"(?:(?:є|були)\s+)?(?:про|щодо|стосовно|навколо|довкола|від|з|із|зі|у|в)\s+(?P<topic>.+)",
+    # "Що нового про X?", "Що нового щодо X?", "Що новенького у X?"
+    r"^(?:а\s+)?що\s+(?:ж\s+)?(?:нового|новенького)\s+(?:відомо\s+)?(?:про|щодо|стосовно|навколо|від|з|із|зі|у|в)\s+"
+    r"(?P<topic>.+)",
+    # "What is the latest on X?", "What's the latest news about X?", "Latest news on X"
+    r"^(?:(?:so\s+)?what(?:'s|\s+is|\s+are)\s+)?(?:the\s+)?(?:latest|most\s+recent|newest)\s+(?:news\s+|reports\s+)?"
+    r"(?:on|about|regarding|from|with|in)\s+(?P<topic>.+)",
+    # "What's new about X?", "What is new with X?"
+    r"^(?:so\s+)?what(?:'s|\s+is)\s+new\s+(?:about|with|on|regarding|in)\s+(?P<topic>.+)",
+]
+_LATEST_COMPILED = [re.compile(p, re.IGNORECASE) for p in _LATEST_PATTERNS]
+
+
+def latest_topic(question: str) -> str | None:
+    """What a "what is the latest on X?" question asks about (X), or None for any other question."""
+    text = " ".join(question.split())
+    for pattern in _LATEST_COMPILED:
+        m = pattern.match(text)
+        if m:
+            topic = m.group("topic").strip(_EDGES)
+            return None if not topic or _ONE_FACT.match(topic) else topic
+    return None
 
 
 def overview_topic(question: str) -> str | None:
@@ -170,4 +200,4 @@ def question_kind(question: str) -> str:
     """The kind of ``question``: ``list``, ``overview`` or ``factoid`` (see the module docstring)."""
     if list_topic(question):
         return LIST
-    return OVERVIEW if overview_topic(question) else FACTOID
+    return OVERVIEW if overview_topic(question) or latest_topic(question) else FACTOID

@@ -1,15 +1,17 @@
 """An overview question ("Що відомо про X?", "What happened with X?") -> a dated timeline, oldest first.
 
-Data flow: ``rag.kinds.overview_topic`` gives X -> ``gather``: retrieval over X alone with
-a larger per-article cap and a larger pool than the factoid path (``prompt.overview_*``
-settings) -> ``spread``: the best passage of each article first, then second ones, so the
-prompt holds several articles -> ``rag.budget.fit_passages``: each passage within an equal
-share of the overview's token budget, then all of them within the budget -> ``oldest_first`` -> one LLM call (``rag.prompt.build_overview_prompt``) writes
-"- date: event [n]" lines -> ``timeline``: each line is cited (or attributed), re-cited to
-the passage that holds its facts, and checked by ``rag.grounding``; a line with a number or
-name that its cited passages lack is dropped. The kept lines are dated by the passages they
-cite (an article's date is what the archive knows; the model's own date is not trusted) and
-sorted oldest first; undated articles come last.
+Data flow: ``rag.kinds.overview_topic`` (or ``latest_topic``) gives X -> ``gather``: retrieval
+over X alone with a larger per-article cap and a larger pool than the factoid path
+(``prompt.overview_*`` settings; for the latest news, with the recency boost) -> ``spread``:
+the best passage of each article first, then second ones, so the prompt holds several
+articles -> ``rag.budget.fit_passages``: each passage within an equal share of the
+overview's token budget, then all of them within the budget -> ``oldest_first`` -> one LLM
+call (``rag.prompt.build_overview_prompt``) writes "- event [n]" lines -> ``timeline``: each
+line is cited (or attributed), re-cited to the passage that holds its facts, and checked by
+``rag.grounding``; a line with a number or name that its cited passages lack is dropped. The
+kept lines are dated by the passages they cite (an article's date is what the archive knows;
+the model's own date is not trusted) and sorted oldest first (newest first for the latest
+news); undated articles come last.
 """
 
 from __future__ import annotations
@@ -44,19 +46,28 @@ _LEAD_DATE = re.compile(r"^\(?\d{4}-\d{2}-\d{2}\)?")
 _AFTER_DATE = re.compile(r"^\s*(?:року|р\.)?\s*\)?\s*[:—–-]\s*")
 
 
-def gather(retriever: Retriever, topic: str, filters: RetrievalFilter | None, settings: PromptSettings) -> Evidence:
+def gather(
+    retriever: Retriever,
+    topic: str,
+    filters: RetrievalFilter | None,
+    settings: PromptSettings,
+    latest: bool = False,
+) -> Evidence:
     """Passages about ``topic`` from as many articles as the overview settings allow, best first.
 
     Retrieval runs with ``overview_per_article_cap`` and a pool of twice ``overview_passages``,
-    unpruned (a weaker article may hold an earlier part of the story). When any passage shares
-    a word with the topic, the passages that share none go (they are near in meaning only).
+    unpruned (a weaker article may hold an earlier part of the story); with ``latest``, recent
+    articles rank higher (the recency boost). When any passage shares a word with the topic,
+    the passages that share none go (they are near in meaning only).
     """
     wide = Retriever(
         retriever.reader,
         retriever.embedder,
         retriever.settings.model_copy(update={"per_article_cap": settings.overview_per_article_cap}),
     )
-    evidence = wide.evidence(search_text(topic), filters, top_k=2 * settings.overview_passages, prune=False)
+    evidence = wide.evidence(
+        search_text(topic), filters, top_k=2 * settings.overview_passages, prune=False, latest=latest
+    )
     passages = evidence.passages
     if any((p.lexical_score or 0.0) > 0.0 for p in passages):
         passages = [p for p in passages if (p.lexical_score or 0.0) > 0.0]
@@ -89,10 +100,11 @@ def overview_passages(
     filters: RetrievalFilter | None,
     settings: PromptSettings,
     count_tokens: Callable[[str], int],
+    latest: bool = False,
 ) -> tuple[Evidence, list[Passage]]:
-    """What retrieval found for ``topic``, and the passages for the prompt: spread over articles,
-    fitted to ``overview_passage_tokens`` and ordered oldest first."""
-    evidence = gather(retriever, topic, filters, settings)
+    """What retrieval found for ``topic`` (recent articles first with ``latest``), and the passages
+    for the prompt: spread over articles, fitted to ``overview_passage_tokens``, ordered oldest first."""
+    evidence = gather(retriever, topic, filters, settings, latest)
     chosen = spread(evidence.passages, settings.overview_passages)
     asked = search_text(topic)
     budget = settings.overview_passage_tokens
@@ -167,8 +179,9 @@ def strip_lead(line: str) -> str:
     return body
 
 
-def timeline(question: str, raw: str, passages: Sequence[Passage]) -> Timeline:
-    """The model's ``raw`` reply over ``passages`` (numbered from 1) as a checked, dated timeline."""
+def timeline(question: str, raw: str, passages: Sequence[Passage], newest_first: bool = False) -> Timeline:
+    """The model's ``raw`` reply over ``passages`` (numbered from 1) as a checked, dated timeline,
+    oldest first (``newest_first``: for a question about the latest news)."""
     evidence = [evidence_text(p) for p in passages]
     kept: list[Line] = []
     dropped: list[str] = []
@@ -195,6 +208,9 @@ def timeline(question: str, raw: str, passages: Sequence[Passage]) -> Timeline:
             seen.add(key)
             kept.append(line)
     order = sorted(range(len(kept)), key=lambda i: (kept[i].date is None, kept[i].date or "", i))
+    if newest_first:
+        dated = [i for i in order if kept[i].date]
+        order = sorted(dated, key=lambda i: kept[i].date or "", reverse=True) + order[len(dated) :]
     refused = not kept and is_refusal(raw)
     return Timeline([kept[i] for i in order], dropped, tuple(missing), refused)
 
@@ -242,7 +258,7 @@ def line_dates(text: str, passages: Sequence[Passage]) -> list[str | None]:
     return out
 
 
-def in_date_order(dates: Sequence[str | None]) -> bool:
-    """Whether the dated lines run oldest first (undated lines are not placed in time)."""
+def in_date_order(dates: Sequence[str | None], newest_first: bool = False) -> bool:
+    """Whether the dated lines run oldest first, or newest first (undated lines are not placed in time)."""
     dated = [d for d in dates if d]
-    return dated == sorted(dated)
+    return dated == sorted(dated, reverse=newest_first)

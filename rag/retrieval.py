@@ -207,7 +207,12 @@ class Retriever:
         return self.evidence(question, filters).passages
 
     def evidence(
-        self, question: str, filters: RetrievalFilter | None = None, top_k: int | None = None, prune: bool = True
+        self,
+        question: str,
+        filters: RetrievalFilter | None = None,
+        top_k: int | None = None,
+        prune: bool = True,
+        latest: bool | None = None,
     ) -> Evidence:
         """The passages for the LLM, and whether any of them stands out from the candidates.
 
@@ -215,9 +220,10 @@ class Retriever:
         time), so when retrieval is confident (the best passage stands out) the weak ones go
         (unless ``prune`` is off: a list of articles keeps the weaker mentions too).
         When nothing stands out, the question may have no answer here: all ``top_k`` stay,
-        and their plain irrelevance helps the model say so.
+        and their plain irrelevance helps the model say so. ``latest`` says whether recent
+        articles rank higher (None: when the question asks for the latest news).
         """
-        passages, pool = self._search(question, top_k, filters)
+        passages, pool = self._search(question, top_k, filters, latest)
         s = self.settings
         # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
         # narrow filter) it says little, so both the bar and the pruning need a full pool.
@@ -242,13 +248,16 @@ class Retriever:
         """
         return self._search(question, top_k, filters)[0]
 
-    def _search(self, question: str, top_k: int | None, filters: RetrievalFilter | None) -> tuple[list[Passage], int]:
+    def _search(
+        self, question: str, top_k: int | None, filters: RetrievalFilter | None, latest: bool | None = None
+    ) -> tuple[list[Passage], int]:
         """The best passages and the size of the fused candidate pool they were chosen from."""
         s = self.settings
         top_k = top_k or s.top_k
         snapshot = self.reader.snapshot()  # follows a newly published generation
-        latest = s.recency_boost > 0 and wants_latest(question)
-        lexical, dense = self._signals(without_latest(question) if latest else question, filters, snapshot)
+        asked = wants_latest(question)
+        latest = s.recency_boost > 0 and (asked if latest is None else latest)
+        lexical, dense = self._signals(without_latest(question) if asked else question, filters, snapshot)
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
         else:

@@ -19,7 +19,7 @@ class FixedRanking(Retriever):
         super().__init__(None, None, RetrievalSettings(**settings))
         self._ranking = ([_passage(n, s) for n, s in enumerate(scores, 1)], pool)
 
-    def _search(self, question, top_k, filters):
+    def _search(self, question, top_k, filters, latest=None):
         return self._ranking
 
 

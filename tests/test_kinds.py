@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, overview_topic, question_kind
+from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, latest_topic, list_topic, overview_topic, question_kind
 
 LISTS = [
     ("Які статті пишуть про Хмельницьку АЕС?", "Хмельницьку АЕС"),
@@ -45,7 +45,6 @@ FACTOIDS = [
     "Де знаходиться Хмельницька АЕС?",
     "Хто згадував про переговори з Росією?",
     "Які новини з Харкова?",
-    "Які останні новини про переговори в Майамі?",
     "Скільки людей згадується у списку?",
     "Where is the Khmelnytskyi nuclear plant?",
     "Where was the explosion reported?",
@@ -126,7 +125,6 @@ NOT_OVERVIEWS = [
     "Що йому було відомо про схему?",
     "Хто відомий своєю позицією щодо Умєрова?",
     "Кому відомо про справу Агротехбуду?",
-    "Які останні новини про переговори в Майамі?",
     "Що відомо?",
     "What happened in Kyiv on November 14?",
     "What happened to the convoy?",
@@ -153,3 +151,41 @@ def test_other_questions_are_not_overviews(question):
 @pytest.mark.parametrize(("question", "_topic"), LISTS)
 def test_a_list_question_stays_a_list(question, _topic):
     assert overview_topic(question) is None
+
+
+LATEST = [
+    ("Які останні новини про переговори в Майамі?", "переговори в Майамі"),
+    ("Які останні новини від Укренерго?", "Укренерго"),
+    ("А які є останні новини щодо Курахового?", "Курахового"),
+    ("Які свіжі новини з фронту?", "фронту"),
+    ("Що нового про Піта Хегсета?", "Піта Хегсета"),
+    ("Що нового в законі про мобілізацію?", "законі про мобілізацію"),
+    ("What is the latest on Marine Le Pen?", "Marine Le Pen"),
+    ("What's the latest news about the talks in Miami?", "the talks in Miami"),
+    ("What's new about the early elections in Germany?", "the early elections in Germany"),
+    ("Latest news on Kurakhove", "Kurakhove"),
+]
+NOT_LATEST = [
+    "Які останні дані про кількість загиблих?",  # one fact, from the newest reports: a factoid
+    "Що нового?",  # no subject: a factoid over the newest passages
+    "Які останні новини?",
+    "What is the latest?",
+    "Яка остання новина про кількість жертв?",
+    "Що нового відкрили вчені про кількість видів?",
+    "Які останні новини про кількість загиблих?",
+    "What is the latest number of victims?",
+    "Хто повідомив останні новини про Курахове?",
+]
+
+
+@pytest.mark.parametrize(("question", "topic"), LATEST)
+def test_a_question_for_the_latest_on_a_subject_is_an_overview_of_it(question, topic):
+    assert latest_topic(question) == topic
+    assert overview_topic(question) is None and list_topic(question) is None
+    assert question_kind(question) == OVERVIEW
+
+
+@pytest.mark.parametrize("question", NOT_LATEST)
+def test_a_question_for_one_recent_fact_or_with_no_subject_is_no_latest_overview(question):
+    assert latest_topic(question) is None
+    assert question_kind(question) == FACTOID

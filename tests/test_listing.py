@@ -34,7 +34,7 @@ class FixedRanking(Retriever):
         super().__init__(None, None, RetrievalSettings(**settings))
         self._ranking = (passages, pool)
 
-    def _search(self, question, top_k, filters):
+    def _search(self, question, top_k, filters, latest=None):
         return self._ranking[0][: top_k or self.settings.top_k], self._ranking[1]
 
 

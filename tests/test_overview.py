@@ -209,6 +209,24 @@ def test_an_overview_question_gets_one_call_over_several_articles_and_a_dated_ci
     assert public["kind"] == OVERVIEW and public["answer"] == answer.text and "dropped_lines" in public
 
 
+def test_the_latest_on_a_subject_is_a_timeline_of_recent_reports_newest_first(news_retriever):
+    llm = TimelineWriter()
+    answer = Answerer(news_retriever, llm, LLMSettings()).ask("Що нового про Пентагон?")
+    assert answer.kind == OVERVIEW and not answer.refused, answer.as_dict()
+    assert len(llm.calls) == 1 and llm.calls[0][0] == "overview"
+    # Retrieval ranked the recent articles higher, searching for the subject, not "останні новини".
+    assert answer.passages and all(p.recency is not None for p in answer.passages if p.date)
+    dates = line_dates(answer.text, answer.passages)
+    assert len(set(dates)) >= 2 and in_date_order(dates, newest_first=True) and not in_date_order(dates)
+    assert answer.text.startswith("- 2024-11-14: ")
+
+
+def test_a_timeline_for_the_latest_news_runs_newest_first_with_undated_lines_last():
+    raw = "- Трамп обрав Марка Рубіо [1].\n- Рубіо був сенатором від штату Флорида [3].\n- Пентагон стурбований [2]."
+    found = timeline("Які останні новини про Рубіо?", raw, PASSAGES, newest_first=True)
+    assert [line.date for line in found.lines] == ["2024-11-14", "2024-11-13", None]
+
+
 def test_an_overview_with_a_date_searches_only_that_day(news_retriever):
     llm = TimelineWriter()
     answer = Answerer(news_retriever, llm, LLMSettings()).ask("Що відомо про Хегсета 14 листопада 2024 року?")
