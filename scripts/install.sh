@@ -12,9 +12,15 @@ pip_args=(--disable-pip-version-check)
 # A local folder of wheels (where this machine keeps the CPU torch build) is used when present.
 if [ -d /opt/wheels ]; then pip_args+=(--find-links /opt/wheels); fi
 .venv/bin/python -m pip install "${pip_args[@]}" -q --upgrade pip
-# llama-cpp-python compiles from source; build it once with safe CPU flags into a wheel cache.
-bash scripts/build-llama.sh .venv/bin/python
-pip_args+=(--find-links "${LITOPYS_WHEEL_CACHE:-$HOME/.cache/litopys/wheels}")
+# llama-cpp-python compiles from source; build it once for this CPU into a wheel cache, and
+# install it (again when the wheel changed, e.g. built for more of the CPU's instructions).
+wheel="$(bash scripts/build-llama.sh .venv/bin/python)"
+stamp=".venv/.llama-wheel"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wheel" ]; then
+  .venv/bin/python -m pip install "${pip_args[@]}" -q --no-deps --force-reinstall "$wheel"
+  printf '%s\n' "$wheel" >"$stamp"
+fi
+pip_args+=(--find-links "$(dirname "$wheel")")
 target="."
 if [ -n "$extras" ]; then target=".[${extras}]"; fi
 .venv/bin/python -m pip install "${pip_args[@]}" -e "$target"

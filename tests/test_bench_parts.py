@@ -5,11 +5,13 @@ No timings are asserted here (those are printed by the bench, never tested).
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from litopys.bench.answering import NaiveBM25, Timed, settings_env
 from litopys.bench.indexing import recall_at
@@ -171,3 +173,20 @@ def test_a_cold_process_gets_the_bench_runs_settings_through_its_environment(tmp
             monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # no litopys.toml here
     assert load_settings(None).model_dump() == run.model_dump()
+
+
+@pytest.mark.slow
+def test_the_prompt_rate_bench_times_a_user_turn_after_an_evaluated_prefix(tmp_path, monkeypatch, seed, capsys):
+    from litopys.bench.prompt_rate import main
+
+    monkeypatch.setenv("LITOPYS_LLM__MODEL", "bundled:qwen2.5-coder-0.5b")
+    monkeypatch.chdir(tmp_path)  # no litopys.toml here
+    corpus = tmp_path / "corpus"
+    seed.copy_to(corpus)
+    main(["--corpus", str(corpus), "--prefix", "40", "--new", "24", "--repeats", "2", "--decode", "3"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["prompt_tok_per_s"] == pytest.approx(24 / out["prompt_s_best"])
+    assert 0 < out["prompt_s_best"] <= out["prompt_s_median"] and out["decode_tok_per_s"] > 0
+    assert out["build"].startswith("CPU") and out["llama_cpp"]
+    with pytest.raises(SystemExit):  # a corpus too short for the tokens asked is an error, not a wrong figure
+        main(["--corpus", str(corpus), "--prefix", "900000", "--new", "10"])
