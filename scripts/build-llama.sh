@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Build the llama-cpp-python wheel once into a local wheel cache, for this machine's CPU;
-# print the wheel's path. Usage: build-llama.sh [PYTHON]
+# Build the llama-cpp-python wheel once into a local wheel cache; print the wheel's path.
+# Usage: build-llama.sh [PYTHON]
 # Why not the default native build: it enables AMX on CPUs that report it, and AMX kernels
 # crash (SIGSEGV in ggml_backend_amx_mul_mat) in VMs that do not grant AMX tile state. So the
-# instruction sets are named here: AVX2/FMA/F16C (any x86-64 CPU of the last decade), plus
-# AVX-512 where /proc/cpuinfo reports it (prompt evaluation is ~1.4x faster: docs/performance.md).
-# LITOPYS_LLAMA_PORTABLE=1 builds AVX2 only, for a wheel meant for other machines.
+# instruction sets are named here: AVX2/FMA/F16C (any x86-64 CPU of the last decade).
+# LITOPYS_LLAMA_AVX512=1 adds AVX-512 (and AVX-VNNI) where /proc/cpuinfo reports them: prompt
+# evaluation ~1.5x faster, but some answers change and the measured ones came out worse
+# (docs/performance.md), so it is not the default.
 # Each set of flags has its own folder in the cache, so a wheel never runs on a CPU it was not built for.
 set -euo pipefail
 version="${LLAMA_CPP_VERSION:-0.3.36}"
@@ -17,7 +18,7 @@ if [ "$(uname -m)" = x86_64 ]; then
   flags="$flags -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
   cpu=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
   has() { for f in "$@"; do [[ "$cpu" == *" $f "* ]] || return 1; done; }
-  if [ "${LITOPYS_LLAMA_PORTABLE:-0}" != 1 ] && has avx512f avx512cd avx512vl avx512dq avx512bw; then
+  if [ "${LITOPYS_LLAMA_AVX512:-0}" = 1 ] && has avx512f avx512cd avx512vl avx512dq avx512bw; then
     flags="$flags -DGGML_AVX512=ON"
     if has avx512_vnni; then flags="$flags -DGGML_AVX512_VNNI=ON"; fi
     if has avx512vbmi; then flags="$flags -DGGML_AVX512_VBMI=ON"; fi
@@ -25,7 +26,7 @@ if [ "$(uname -m)" = x86_64 ]; then
   else
     flags="$flags -DGGML_AVX512=OFF"
   fi
-  if [ "${LITOPYS_LLAMA_PORTABLE:-0}" != 1 ] && has avx_vnni; then flags="$flags -DGGML_AVX_VNNI=ON"; fi
+  if [ "${LITOPYS_LLAMA_AVX512:-0}" = 1 ] && has avx_vnni; then flags="$flags -DGGML_AVX_VNNI=ON"; fi
 fi
 folder="$wheels/llama-$(printf '%s %s' "$version" "$flags" | sha256sum | cut -c1-12)"
 mkdir -p "$folder"
