@@ -162,13 +162,7 @@ _LATEST_COMPILED = [re.compile(p, re.IGNORECASE) for p in _LATEST_PATTERNS]
 
 def latest_topic(question: str) -> str | None:
     """What a "what is the latest on X?" question asks about (X), or None for any other question."""
-    text = " ".join(question.split())
-    for pattern in _LATEST_COMPILED:
-        m = pattern.match(text)
-        if m:
-            topic = m.group("topic").strip(_EDGES)
-            return None if not topic or _ONE_FACT.match(topic) else topic
-    return None
+    return _subject(" ".join(question.split()), _LATEST_COMPILED)
 
 
 def overview_topic(question: str) -> str | None:
@@ -178,21 +172,21 @@ def overview_topic(question: str) -> str | None:
     date is retrieval's filter (rag.retrieval), not part of what is asked.
     """
     text = " ".join(question.split())
-    topic = _overview_match(text)
+    topic = _subject(text, _OVERVIEW_COMPILED)
     if topic is None:
         undated = without_dates(text)
-        topic = _overview_match(undated) if undated != text else None
+        topic = _subject(undated, _OVERVIEW_COMPILED) if undated != text else None
     return topic
 
 
-def _overview_match(text: str) -> str | None:
-    for pattern in _OVERVIEW_COMPILED:
+def _subject(text: str, patterns: list[re.Pattern[str]]) -> str | None:
+    """The topic of the first of ``patterns`` that matches ``text``; None if none does, or if the
+    topic asks for one fact (``_ONE_FACT``)."""
+    for pattern in patterns:
         m = pattern.match(text)
         if m:
             topic = m.group("topic").strip(_EDGES)
-            if not topic or _ONE_FACT.match(topic):
-                return None
-            return topic
+            return None if not topic or _ONE_FACT.match(topic) else topic
     return None
 
 
