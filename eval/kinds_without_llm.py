@@ -6,7 +6,8 @@ For every question: the path its words pick (rag.kinds), the date filter retriev
 share of the expected ``articles`` among its passages (the most the citations can reach),
 its passages and articles, and its own tokens (the user turn past the cached prefix, by
 the model's tokenizer); for ``dated`` / ``latest`` whether the gold article is among the
-prompt's passages. Prints one JSON line per question, then ``SUMMARY`` and the per-kind means.
+prompt's passages, and whether a passage of it there holds one of the set's answer strings
+(``gold_fact_in_prompt``: the most a correct and cited answer can reach). Prints one JSON line per question, then ``SUMMARY`` and the per-kind means.
 
 Usage (from the repo root, the corpus indexed, settings from LITOPYS_* as for `litopys eval`):
     LITOPYS_CORPUS_DIR=../shared/corpus/news/articles LITOPYS_INDEX_DIR=<its index> \
@@ -18,18 +19,19 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from litopys.core.config import load_settings
 from litopys.index.backend import open_index
 from litopys.index.embedder import load_embedder
 from litopys.rag.answer import Answerer, final_answer
-from litopys.rag.evaluation import cited_recall, kind_paths, list_recall, load_questions
+from litopys.rag.evaluation import Question, cited_recall, kind_paths, list_recall, load_questions
 from litopys.rag.gguf import load_tokenizer
-from litopys.rag.kinds import LIST, OVERVIEW, overview_topic, question_kind
+from litopys.rag.kinds import LIST, OVERVIEW, latest_topic, overview_topic, question_kind
 from litopys.rag.overview import overview_passages
 from litopys.rag.prompt import answer_prefix, build_overview_prompt, overview_prefix
-from litopys.rag.retrieval import Retriever
+from litopys.rag.retrieval import Passage, Retriever
 from litopys.rag.when import without_dates
 
 QUESTIONS = Path(__file__).resolve().parent / "news_kinds.jsonl"
@@ -74,24 +76,36 @@ def main() -> None:
             answer = final_answer(answerer.stream(q.question))
             row["list_recall"] = list_recall([a.article_id for a in answer.articles], q.articles)
         elif path == OVERVIEW:
-            topic = overview_topic(q.question) or q.question
+            latest = overview_topic(q.question) is None and latest_topic(q.question) is not None
+            topic = overview_topic(q.question) or latest_topic(q.question) or q.question
             if dates and dates.applied:
                 topic = without_dates(topic).strip(" ,") or topic
-            _, passages = overview_passages(retriever, topic, narrowed, settings.prompt, count)
+            _, passages = overview_passages(
+                retriever, topic, narrowed, settings.prompt, count, latest=latest, dated=bool(dates and dates.applied)
+            )
             prompt = build_overview_prompt(q.question, passages)
             row["prompt_recall"] = cited_recall([p.article_id for p in passages], q.articles)
             row["passages"] = len(passages)
             row["articles_in_prompt"] = len({p.article_id for p in passages})
             row["own_tokens"] = own_tokens(prompt.messages, overview_prefix())
+            row["gold_fact_in_prompt"] = gold_fact(q, passages)
         else:
             evidence = retriever.evidence(q.question, narrowed)
             prompt = answerer.prompt_for(q.question, evidence.passages)
             gold = q.article
             row["gold_in_prompt"] = any(p.article_id.endswith(gold) for p in prompt.passages) if gold else None
             row["own_tokens"] = own_tokens(prompt.messages, answer_prefix())
+            row["gold_fact_in_prompt"] = gold_fact(q, prompt.passages)
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     print("SUMMARY", json.dumps(summary(rows), ensure_ascii=False))
+
+
+def gold_fact(q: Question, passages: Sequence[Passage]) -> bool | None:
+    """Whether a passage of the gold article holds one of the answer strings (None: the set gives neither)."""
+    if not (q.article and q.answer_any):
+        return None
+    return any(a.lower() in p.text.lower() for p in passages if p.article_id.endswith(q.article) for a in q.answer_any)
 
 
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
@@ -110,9 +124,10 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
             if values:
                 m[f"{key}_mean"] = sum(values) / len(values)
                 m[f"{key}_median"] = statistics.median(values)
-        gold = [r["gold_in_prompt"] for r in mine if r.get("gold_in_prompt") is not None]
-        if gold:
-            m["gold_in_prompt_rate"] = sum(gold) / len(gold)
+        for key in ("gold_in_prompt", "gold_fact_in_prompt"):
+            have = [r[key] for r in mine if r.get(key) is not None]
+            if have:
+                m[f"{key}_rate"] = sum(have) / len(have)
         out[kind] = m
     return out
 

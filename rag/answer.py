@@ -306,7 +306,13 @@ class Answerer:
         if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
             topic = without_dates(topic).strip(" ,") or topic
         evidence, passages = overview_passages(
-            self.retriever, topic, narrowed, self.prompt, self.count_tokens, latest=latest
+            self.retriever,
+            topic,
+            narrowed,
+            self.prompt,
+            self.count_tokens,
+            latest=latest,
+            dated=bool(dates and dates.applied),
         )
         clock.retrieved = time.perf_counter()
         if not evidence.stands_out or not passages:

@@ -74,6 +74,21 @@ def gather(
     return Evidence(passages, evidence.stands_out)
 
 
+def focused(passages: Sequence[Passage], limit: int, share: float) -> list[Passage]:
+    """At most ``limit`` of ``passages`` (best first), ``spread`` over the articles whose passages score
+    at least ``share`` of the best one, and only then over the weaker ones.
+
+    Under a date the question names, the day's few reports on the topic are read in depth: a
+    second passage of the report asked about beats the best passage of an article that only
+    shares a word with it.
+    """
+    if not passages or share <= 0 or passages[0].score <= 0:  # (a share of a score below 0 is no floor)
+        return spread(passages, limit)
+    floor = share * passages[0].score
+    strong = spread([p for p in passages if p.score >= floor], limit)
+    return strong + spread([p for p in passages if p.score < floor], limit - len(strong))
+
+
 def spread(passages: Sequence[Passage], limit: int) -> list[Passage]:
     """At most ``limit`` of ``passages`` (best first): each article's best one, then each one's second, ..."""
     by_article: dict[str, list[Passage]] = {}
@@ -101,11 +116,13 @@ def overview_passages(
     settings: PromptSettings,
     count_tokens: Callable[[str], int],
     latest: bool = False,
+    dated: bool = False,
 ) -> tuple[Evidence, list[Passage]]:
     """What retrieval found for ``topic`` (recent articles first with ``latest``), and the passages
-    for the prompt: spread over articles, fitted to ``overview_passage_tokens``, ordered oldest first."""
+    for the prompt: spread over articles (the strong ones first when ``dated``: dates read from the
+    question narrow ``filters``), fitted to ``overview_passage_tokens``, ordered oldest first."""
     evidence = gather(retriever, topic, filters, settings, latest)
-    chosen = spread(evidence.passages, settings.overview_passages)
+    chosen = focused(evidence.passages, settings.overview_passages, settings.overview_dated_focus if dated else 0.0)
     asked = search_text(topic)
     budget = settings.overview_passage_tokens
     if budget > 0 and chosen:

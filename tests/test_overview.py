@@ -6,18 +6,20 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from litopys.core.config import LLMSettings, PromptSettings
+from litopys.rag import overview
 from litopys.rag.answer import Answerer, finish_overview
 from litopys.rag.budget import estimate_tokens
 from litopys.rag.evaluation import Question, kind_metrics, score_answer
 from litopys.rag.kinds import OVERVIEW
-from litopys.rag.overview import in_date_order, line_dates, oldest_first, spread, strip_lead, timeline
+from litopys.rag.overview import focused, in_date_order, line_dates, oldest_first, spread, strip_lead, timeline
 from litopys.rag.prompt import answer_prefix, build_overview_prompt, overview_prefix
-from litopys.rag.retrieval import Passage
+from litopys.rag.retrieval import Evidence, Passage
 from litopys.rag.withhold import UNSUPPORTED
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
@@ -38,6 +40,60 @@ def test_spread_takes_each_articles_best_passage_before_any_second_one():
     ]
     assert [p.text for p in spread(ranked, 4)] == ["a1", "b1", "c1", "a2"]
     assert [p.text for p in spread(ranked, 10)] == ["a1", "b1", "c1", "a2", "b2", "a3"]
+
+
+def scored(n: int, article: str, score: float) -> Passage:
+    return replace(passage(n, article, "2024-11-14", f"{article}{n}"), score=score)
+
+
+# One report scores far above the rest (0.9 of the pool's best and under half of it): a dated
+# question about it ("Що 14 листопада писали про обвалення мосту?") and the articles that only
+# share a word with it ("Крим").
+FOCUS_POOL = [
+    scored(1, "bridge", 3.3),
+    scored(2, "other", 1.1),
+    scored(3, "bridge", 3.0),
+    scored(4, "third", 0.8),
+    scored(5, "bridge", 2.9),
+    scored(6, "fourth", 0.6),
+]
+
+
+def test_focused_reads_the_strong_articles_in_depth_before_the_weak_ones():
+    assert [p.text for p in focused(FOCUS_POOL, 4, 0.5)] == ["bridge1", "bridge3", "bridge5", "other2"]
+    # Several strong articles are still spread: each one's best passage before any second one.
+    two = [scored(1, "a", 3.0), scored(2, "a", 2.8), scored(3, "b", 2.0), scored(4, "c", 0.5)]
+    assert [p.text for p in focused(two, 3, 0.5)] == ["a1", "b3", "a2"]
+
+
+def test_focused_without_a_share_or_a_positive_best_score_is_the_plain_spread():
+    assert focused(FOCUS_POOL, 4, 0.0) == spread(FOCUS_POOL, 4)
+    negative = [replace(p, score=p.score - 10) for p in FOCUS_POOL]
+    assert focused(negative, 4, 0.5) == spread(negative, 4)
+    assert focused([], 4, 0.5) == []
+
+
+@pytest.mark.parametrize(("dated", "articles"), [(True, ["bridge"]), (False, ["bridge", "other", "third"])])
+def test_only_a_dated_overview_reads_the_strong_report_in_depth(monkeypatch, dated, articles):
+    monkeypatch.setattr(overview, "gather", lambda *args, **kwargs: Evidence(list(FOCUS_POOL), True))
+    settings = PromptSettings(overview_passages=3, overview_passage_tokens=0)
+    _, chosen = overview.overview_passages(None, "обвалення мосту", None, settings, estimate_tokens, dated=dated)  # type: ignore[arg-type]
+    assert sorted({p.article_id for p in chosen}) == articles
+
+
+def test_the_answerer_marks_an_overview_dated_only_when_the_question_names_dates(news_retriever, monkeypatch):
+    seen: list[bool] = []
+    real = overview.overview_passages
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["dated"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("litopys.rag.answer.overview_passages", spy)
+    answerer = Answerer(news_retriever, TimelineWriter(), LLMSettings())
+    answerer.ask("Що відомо про Хегсета 14 листопада 2024 року?")
+    answerer.ask("Що відомо про Хегсета?")
+    assert seen == [True, False]
 
 
 def test_oldest_first_orders_by_date_keeps_an_articles_passages_in_text_order_and_undated_last():

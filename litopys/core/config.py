@@ -271,6 +271,15 @@ class PromptSettings(BaseModel):
         800, ge=0, description="Budget for an overview's passages, in the answering model's tokens (0: no cap)."
     )
     overview_max_tokens: int = Field(200, ge=8, description="Longest overview answer (a dated list), in tokens.")
+    overview_dated_focus: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "For an overview under dates read from the question: passages scoring under this share of the "
+            "best come only after every passage of the articles above it (0: spread over articles as usual)."
+        ),
+    )
 
 
 class ChecksSettings(BaseModel):
