@@ -6,8 +6,10 @@ For every question: the path its words pick (rag.kinds), the date filter retriev
 share of the expected ``articles`` among its passages (the most the citations can reach),
 its passages and articles, and its own tokens (the user turn past the cached prefix, by
 the model's tokenizer); for ``dated`` / ``latest`` whether the gold article is among the
-prompt's passages, and whether a passage of it there holds one of the set's answer strings
-(``gold_fact_in_prompt``: the most a correct and cited answer can reach). Prints one JSON line per question, then ``SUMMARY`` and the per-kind means.
+prompt's passages, and whether a passage of it there (with its title) holds one of the set's
+answer strings (``gold_fact_in_prompt``: the most a correct and cited answer can reach;
+``gold_fact_in_text``: in a passage's own text, not only in its title).
+Prints one JSON line per question, then ``SUMMARY`` and the per-kind means.
 
 Usage (from the repo root, the corpus indexed, settings from LITOPYS_* as for `litopys eval`):
     LITOPYS_CORPUS_DIR=../shared/corpus/news/articles LITOPYS_INDEX_DIR=<its index> \
@@ -89,6 +91,7 @@ def main() -> None:
             row["articles_in_prompt"] = len({p.article_id for p in passages})
             row["own_tokens"] = own_tokens(prompt.messages, overview_prefix())
             row["gold_fact_in_prompt"] = gold_fact(q, passages)
+            row["gold_fact_in_text"] = gold_fact(q, passages, with_titles=False)
         else:
             evidence = retriever.evidence(q.question, narrowed)
             prompt = answerer.prompt_for(q.question, evidence.passages)
@@ -96,16 +99,21 @@ def main() -> None:
             row["gold_in_prompt"] = any(p.article_id.endswith(gold) for p in prompt.passages) if gold else None
             row["own_tokens"] = own_tokens(prompt.messages, answer_prefix())
             row["gold_fact_in_prompt"] = gold_fact(q, prompt.passages)
+            row["gold_fact_in_text"] = gold_fact(q, prompt.passages, with_titles=False)
         rows.append(row)
         print(json.dumps(row, ensure_ascii=False), flush=True)
     print("SUMMARY", json.dumps(summary(rows), ensure_ascii=False))
 
 
-def gold_fact(q: Question, passages: Sequence[Passage]) -> bool | None:
-    """Whether a passage of the gold article holds one of the answer strings (None: the set gives neither)."""
+def gold_fact(q: Question, passages: Sequence[Passage], with_titles: bool = True) -> bool | None:
+    """Whether a passage of the gold article holds one of the answer strings, in its text or (with
+    ``with_titles``) in the title the prompt shows with it (None: no gold article or answer string)."""
     if not (q.article and q.answer_any):
         return None
-    return any(a.lower() in p.text.lower() for p in passages if p.article_id.endswith(q.article) for a in q.answer_any)
+    shown = [
+        f"{p.title if with_titles else ''}\n{p.text}".lower() for p in passages if p.article_id.endswith(q.article)
+    ]
+    return any(a.lower() in text for text in shown for a in q.answer_any)
 
 
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
@@ -124,7 +132,7 @@ def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
             if values:
                 m[f"{key}_mean"] = sum(values) / len(values)
                 m[f"{key}_median"] = statistics.median(values)
-        for key in ("gold_in_prompt", "gold_fact_in_prompt"):
+        for key in ("gold_in_prompt", "gold_fact_in_prompt", "gold_fact_in_text"):
             have = [r[key] for r in mine if r.get(key) is not None]
             if have:
                 m[f"{key}_rate"] = sum(have) / len(have)
