@@ -187,6 +187,15 @@ def may_be_a_name(word: str) -> bool:
         return False
 
 
+_CYRILLIC_LETTER = re.compile(r"[а-яіїєґА-ЯІЇЄҐ]")
+_LATIN_LETTER = re.compile(r"[a-zA-Z]")
+
+
+def mostly_latin(text: str) -> bool:
+    """Whether ``text`` has more Latin letters than Cyrillic ones (an English question, say)."""
+    return len(_LATIN_LETTER.findall(text)) > len(_CYRILLIC_LETTER.findall(text))
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens of ``text``."""
     return [w.lower() for w in _WORD.findall(text)]

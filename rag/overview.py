@@ -35,7 +35,7 @@ from litopys.rag.citations import (
 from litopys.rag.grounding import ClaimCheck, check_answer, recite, split_claims
 from litopys.rag.listing import search_text
 from litopys.rag.prompt import in_english
-from litopys.rag.retrieval import Evidence, Passage, RetrievalFilter, Retriever
+from litopys.rag.retrieval import Evidence, Passage, RetrievalFilter, Retriever, cross_lingual
 from litopys.rag.when import find_dates
 from litopys.rag.withhold import evidence_text
 
@@ -58,7 +58,8 @@ def gather(
     Retrieval runs with ``overview_per_article_cap`` and a pool of twice ``overview_passages``,
     unpruned (a weaker article may hold an earlier part of the story); with ``latest``, recent
     articles rank higher (the recency boost). When any passage shares a word with the topic,
-    the passages that share none go (they are near in meaning only).
+    the passages that share none go (they are near in meaning only), unless the topic is
+    written in another script than the passages (``cross_lingual``).
     """
     wide = Retriever(
         retriever.reader,
@@ -69,7 +70,8 @@ def gather(
         search_text(topic), filters, top_k=2 * settings.overview_passages, prune=False, latest=latest
     )
     passages = evidence.passages
-    if any((p.lexical_score or 0.0) > 0.0 for p in passages):
+    # Across scripts the shared words are a year or a name written alike, no sign of the topic.
+    if any((p.lexical_score or 0.0) > 0.0 for p in passages) and not cross_lingual(topic, (p.text for p in passages)):
         passages = [p for p in passages if (p.lexical_score or 0.0) > 0.0]
     return Evidence(passages, evidence.stands_out)
 

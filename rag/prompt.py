@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from litopys.index.lemmatize import mostly_latin
 from litopys.rag.retrieval import Passage
 from litopys.rag.when import DateRange
 
@@ -47,9 +48,6 @@ EXAMPLE_TURNS = [
     ("Хто став новим мером Львова?", REFUSAL_UK),
 ]
 
-_CYRILLIC = re.compile(r"[а-яіїєґА-ЯІЇЄҐ]")
-_LATIN = re.compile(r"[a-zA-Z]")
-
 
 @dataclass(frozen=True)
 class Prompt:
@@ -61,7 +59,7 @@ class Prompt:
 
 def in_english(question: str) -> bool:
     """Whether to reply in English: the question is mostly Latin script (else Ukrainian)."""
-    return len(_LATIN.findall(question)) > len(_CYRILLIC.findall(question))
+    return mostly_latin(question)
 
 
 def refusal_for(question: str) -> str:

@@ -7,7 +7,7 @@ the same for both.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 
@@ -15,7 +15,7 @@ from litopys.core.config import RetrievalSettings
 from litopys.index.backend import IndexSnapshot, Ranking, SearchIndex
 from litopys.index.embedder import Embedder
 from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
-from litopys.index.lemmatize import query_lemmas
+from litopys.index.lemmatize import mostly_latin, query_lemmas
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
 from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest, without_latest
 
@@ -90,6 +90,19 @@ class Evidence:
 
     passages: list[Passage]
     stands_out: bool
+
+
+# The dense side's best passages whose script is compared with the question's (``cross_lingual``).
+CROSS_LINGUAL_SAMPLE = 5
+
+
+def cross_lingual(question: str, texts: Iterable[str]) -> bool:
+    """Whether ``question`` is written in another script than ``texts`` (Latin against Cyrillic).
+
+    Then their words cannot meet in the lexical index, only names written alike ("Tesla"):
+    the dense side, multilingual, carries the search.
+    """
+    return mostly_latin(question) != mostly_latin(" ".join(texts))
 
 
 class Retriever:
@@ -202,6 +215,17 @@ class Retriever:
         dense = dense + snapshot.dense_scores(query, sorted(lex_ids - dense_ids))
         return lexical, dense
 
+    def _dense_weight(self, question: str, dense: Ranking, snapshot: IndexSnapshot) -> float:
+        """``cross_lingual_dense_weight`` when the dense side's best passages are written in another
+        script than the question, else ``dense_weight``."""
+        s = self.settings
+        if not dense or s.cross_lingual_dense_weight == s.dense_weight:
+            return s.dense_weight
+        best = snapshot.chunks([c for c, _ in dense[:CROSS_LINGUAL_SAMPLE]])
+        return (
+            s.cross_lingual_dense_weight if cross_lingual(question, (c.text for c in best.values())) else s.dense_weight
+        )
+
     def for_answer(self, question: str, filters: RetrievalFilter | None = None) -> list[Passage]:
         """The passages to put before the LLM (see ``evidence``)."""
         return self.evidence(question, filters).passages
@@ -258,10 +282,11 @@ class Retriever:
         asked = wants_latest(question)
         latest = s.recency_boost > 0 and (asked if latest is None else latest)
         lexical, dense = self._signals(without_latest(question) if asked else question, filters, snapshot)
+        weight = self._dense_weight(question, dense, snapshot)
         if s.fusion == "rrf":
-            fused = rrf_fusion(lexical, dense, s.dense_weight, s.rrf_k)
+            fused = rrf_fusion(lexical, dense, weight, s.rrf_k)
         else:
-            fused = zscore_fusion(lexical, dense, s.dense_weight)
+            fused = zscore_fusion(lexical, dense, weight)
         gains = self._recency(fused, snapshot) if latest else {}
         if gains:
             fused = sorted(((c, v + gains.get(c, 0.0)) for c, v in fused), key=lambda kv: (-kv[1], kv[0]))

@@ -7,7 +7,8 @@ import pytest
 
 from litopys.index import vectors
 from litopys.index.lemmatize import query_lemmas
-from litopys.rag.retrieval import Retriever
+from litopys.rag import retrieval
+from litopys.rag.retrieval import Retriever, cross_lingual
 
 ARTICLES = {
     "zoo.txt": "date 2024-11-14 Слоненя в зоопарку\nУ зоопарку Миколаєва народився слоненя на ім'я Бонд. "
@@ -67,3 +68,47 @@ def test_every_candidate_is_scored_by_both_signals(retriever):
     assert {cid for cid, _ in lexical} == {cid for cid, _ in dense} == own_lexical | own_dense
     for p in retriever.search(question):
         assert p.lexical_score is not None and p.dense_score is not None
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "across"),
+    [
+        (
+            "What happened with the Tesla recall?",
+            ["Американська компанія Tesla відкличе 2431 електричний пікап Cybertruck у США."],
+            True,
+        ),
+        (
+            "Що сталося з Tesla?",
+            ["Американська компанія Tesla відкличе 2431 електричний пікап Cybertruck у США."],
+            False,
+        ),
+        ("What happened with the Tesla recall?", ["Tesla recalls 2,431 Cybertruck pickups."], False),
+        ("Що відкликала Tesla?", ["Tesla recalls 2,431 Cybertruck pickups."], True),
+        ("Which articles mention Стармер?", ["Прем'єр Британії Кір Стармер заявив..."], True),
+    ],
+)
+def test_cross_lingual_compares_the_scripts_of_the_question_and_the_passages(question, texts, across):
+    assert cross_lingual(question, texts) is across
+
+
+def test_a_question_in_another_script_than_the_passages_leans_on_the_dense_side(retriever, monkeypatch):
+    weights: list[float] = []
+    real = retrieval.zscore_fusion
+
+    def spy(lexical, dense, dense_weight):
+        weights.append(dense_weight)
+        return real(lexical, dense, dense_weight)
+
+    monkeypatch.setattr(retrieval, "zscore_fusion", spy)
+    settings = retriever.settings.model_copy(update={"dense_weight": 0.3, "cross_lingual_dense_weight": 0.9})
+    mine = Retriever(retriever.reader, retriever.embedder, settings)
+    mine.search("Скільки коштує ремонт мосту?")
+    mine.search("How much does the bridge repair cost?")
+    assert weights == [0.3, 0.9]
+    # Set equal to the dense weight, the cross-lingual weight changes nothing.
+    same = Retriever(
+        retriever.reader, retriever.embedder, settings.model_copy(update={"cross_lingual_dense_weight": 0.3})
+    )
+    same.search("How much does the bridge repair cost?")
+    assert weights[-1] == 0.3

@@ -125,6 +125,16 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(
         0.3, ge=0.0, le=1.0, description="Weight of the dense signal; BM25 gets 1 - dense_weight."
     )
+    cross_lingual_dense_weight: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the dense signal when the question and the passages it finds are written in "
+            "different scripts (an English question over Ukrainian articles: only names written alike "
+            "can meet in the lexical index)."
+        ),
+    )
     rrf_k: int = Field(60, ge=1)
     per_article_cap: int = Field(2, ge=1, description="At most this many passages per article.")
     min_relative_score: float = Field(
