@@ -28,7 +28,15 @@ from litopys.core.config import load_settings
 from litopys.index.backend import open_index
 from litopys.index.embedder import load_embedder
 from litopys.rag.answer import Answerer, final_answer
-from litopys.rag.evaluation import Question, cited_recall, kind_paths, list_recall, load_questions
+from litopys.rag.evaluation import (
+    Question,
+    cited_recall,
+    has_fact,
+    kind_paths,
+    list_recall,
+    load_questions,
+    same_article,
+)
 from litopys.rag.gguf import load_tokenizer
 from litopys.rag.kinds import LIST, OVERVIEW, latest_topic, overview_topic, question_kind
 from litopys.rag.overview import overview_passages
@@ -110,10 +118,11 @@ def gold_fact(q: Question, passages: Sequence[Passage], with_titles: bool = True
     ``with_titles``) in the title the prompt shows with it (None: no gold article or answer string)."""
     if not (q.article and q.answer_any):
         return None
-    shown = [
-        f"{p.title if with_titles else ''}\n{p.text}".lower() for p in passages if p.article_id.endswith(q.article)
-    ]
-    return any(a.lower() in text for text in shown for a in q.answer_any)
+    return any(
+        has_fact(q, f"{p.title}\n{p.text}" if with_titles else p.text)
+        for p in passages
+        if same_article(p.article_id, q.article)
+    )
 
 
 def summary(rows: list[dict]) -> dict[str, dict[str, float]]:

@@ -111,7 +111,8 @@ def _basename(article_id: str) -> str:
     return article_id.rsplit("/", 1)[-1]
 
 
-def _same_article(article_id: str, gold: str) -> bool:
+def same_article(article_id: str, gold: str) -> bool:
+    """Whether an indexed ``article_id`` is the set's ``gold`` article."""
     # Gold ids in question files are file names; indexed ids are paths relative to the corpus.
     return _basename(article_id) == _basename(gold)
 
@@ -163,7 +164,7 @@ def answer_metrics(
 
 def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
     """One eval row: what was answered and cited, whether it is right, and what it cost."""
-    has_fact = _has_fact(q, answer.text)
+    holds_fact = has_fact(q, answer.text)
     gold_citations = _gold_citations(q, answer.citations)
     draft = answer.withheld
     return {
@@ -171,11 +172,11 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "gold": q.article,
         "answer": answer.text,
         "refused": answer.refused,
-        "correct": bool(q.article is not None and has_fact and gold_citations),
+        "correct": bool(q.article is not None and holds_fact and gold_citations),
         # Correct, citing any passage that holds the answer (dated in the question's range, when it
         # gives one): several articles of a day may report the fact the set names one article for.
-        "correct_any_source": bool(q.article is not None and has_fact and _sourced(q, answer.citations)),
-        "has_fact": has_fact,
+        "correct_any_source": bool(q.article is not None and holds_fact and _sourced(q, answer.citations)),
+        "has_fact": holds_fact,
         "cites_gold": bool(gold_citations),
         "citations": [c.passage.article_id for c in answer.citations],
         "gold_citations": gold_citations,
@@ -189,9 +190,7 @@ def score_answer(q: Question, answer: Answer, seconds: float) -> dict:
         "withheld_reason": draft.reason if draft else None,
         "answerable_p": None if answer.answerable_p is None else round(answer.answerable_p, 4),
         # Would the withheld draft have counted as correct? What each withholding rule costs.
-        "draft_correct": bool(
-            draft and q.article and _has_fact(q, draft.draft) and _gold_citations(q, draft.citations)
-        ),
+        "draft_correct": bool(draft and q.article and has_fact(q, draft.draft) and _gold_citations(q, draft.citations)),
         # The best fused score: lets a refusal threshold be calibrated offline from one run.
         "top_score": round(answer.passages[0].score, 4) if answer.passages else None,
         "missing": sorted(draft.missing if draft else {m for c in answer.claims for m in c.missing}),
@@ -293,7 +292,8 @@ def kind_metrics(rows: list[dict]) -> dict[str, dict[str, float | None]]:
     return out
 
 
-def _has_fact(q: Question, text: str) -> bool:
+def has_fact(q: Question, text: str) -> bool:
+    """Whether ``text`` holds one of the question's answer strings (case aside)."""
     return any(s.lower() in text.lower() for s in q.answer_any)
 
 
@@ -303,13 +303,13 @@ def _sourced(q: Question, citations: Iterable[Citation]) -> bool:
         day = (c.passage.date or "")[:10]
         if q.dates and not (day and q.dates[0] <= day <= q.dates[-1]):
             continue
-        if _has_fact(q, c.passage.text) or _same_article(c.passage.article_id, q.article or ""):
+        if has_fact(q, c.passage.text) or same_article(c.passage.article_id, q.article or ""):
             return True
     return False
 
 
 def _gold_citations(q: Question, citations: Iterable[Citation]) -> int:
-    return sum(1 for c in citations if q.article and _same_article(c.passage.article_id, q.article))
+    return sum(1 for c in citations if q.article and same_article(c.passage.article_id, q.article))
 
 
 def _share(rows: list[dict], key: str) -> float:
