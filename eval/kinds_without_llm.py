@@ -38,7 +38,7 @@ from litopys.rag.evaluation import (
     same_article,
 )
 from litopys.rag.gguf import load_tokenizer
-from litopys.rag.kinds import LIST, OVERVIEW, latest_topic, overview_topic, question_kind
+from litopys.rag.kinds import LIST, OVERVIEW, question_kind, timeline_subject
 from litopys.rag.overview import overview_passages
 from litopys.rag.prompt import answer_prefix, build_overview_prompt, overview_prefix
 from litopys.rag.retrieval import Passage, Retriever
@@ -86,8 +86,7 @@ def main() -> None:
             answer = final_answer(answerer.stream(q.question))
             row["list_recall"] = list_recall([a.article_id for a in answer.articles], q.articles)
         elif path == OVERVIEW:
-            latest = overview_topic(q.question) is None and latest_topic(q.question) is not None
-            topic = overview_topic(q.question) or latest_topic(q.question) or q.question
+            topic, latest = timeline_subject(q.question) or (q.question, False)
             if dates and dates.applied:
                 topic = without_dates(topic).strip(" ,") or topic
             _, passages = overview_passages(

@@ -23,7 +23,7 @@ from litopys.rag.citations import (
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
 from litopys.rag.grounding import warm_up as warm_up_checks
-from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, latest_topic, list_topic, overview_topic
+from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, list_topic, timeline_subject
 from litopys.rag.listing import ListedArticle, find_articles, list_text
 from litopys.rag.llm import ChatModel, Sampling
 from litopys.rag.overview import overview_passages, timeline
@@ -216,12 +216,9 @@ class Answerer:
         if topic is not None:
             yield from self._list(question, rewritten, topic, dates, filters, clock)
             return
-        topic = overview_topic(query)
-        latest = False
-        if topic is None:  # "the latest on X" is an overview of the newest reports
-            topic = latest_topic(query)
-            latest = topic is not None
-        if topic is not None:
+        subject = timeline_subject(query)
+        if subject is not None:
+            topic, latest = subject
             yield from self._overview(question, rewritten, topic, dates, filters, clock, stop, latest)
             return
         evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)

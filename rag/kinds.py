@@ -18,6 +18,7 @@ does "Що сталося з X?" (one event: the dated questions ask it), unlike
 A question for the latest on a subject ("Які останні новини про X?", "Що нового про X?", "What's
 the latest on X?") is an overview too, of the newest reports (``latest_topic``): it asks what was
 reported, not for one fact; "Які останні дані про кількість загиблих?" stays a factoid.
+``timeline_subject`` gives the subject of either overview, and whether it asks for the latest.
 """
 
 from __future__ import annotations
@@ -179,6 +180,16 @@ def overview_topic(question: str) -> str | None:
     return topic
 
 
+def timeline_subject(question: str) -> tuple[str, bool] | None:
+    """The subject of a question answered as a timeline, and whether it asks for the latest news
+    ("the latest on X" is an overview of the newest reports); None for any other question."""
+    topic = overview_topic(question)
+    if topic is not None:
+        return topic, False
+    topic = latest_topic(question)
+    return None if topic is None else (topic, True)
+
+
 def _subject(text: str, patterns: list[re.Pattern[str]]) -> str | None:
     """The topic of the first of ``patterns`` that matches ``text``; None if none does, or if the
     topic asks for one fact (``_ONE_FACT``)."""
@@ -194,4 +205,4 @@ def question_kind(question: str) -> str:
     """The kind of ``question``: ``list``, ``overview`` or ``factoid`` (see the module docstring)."""
     if list_topic(question):
         return LIST
-    return OVERVIEW if overview_topic(question) or latest_topic(question) else FACTOID
+    return OVERVIEW if timeline_subject(question) else FACTOID

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from litopys.rag.kinds import FACTOID, LIST, OVERVIEW, latest_topic, list_topic, overview_topic, question_kind
+from litopys.rag.kinds import (
+    FACTOID,
+    LIST,
+    OVERVIEW,
+    latest_topic,
+    list_topic,
+    overview_topic,
+    question_kind,
+    timeline_subject,
+)
 
 LISTS = [
     ("Які статті пишуть про Хмельницьку АЕС?", "Хмельницьку АЕС"),
@@ -139,12 +148,14 @@ NOT_OVERVIEWS = [
 @pytest.mark.parametrize(("question", "topic"), OVERVIEWS)
 def test_overview_questions_and_their_topic(question, topic):
     assert overview_topic(question) == topic
+    assert timeline_subject(question) == (topic, False)
     assert question_kind(question) == OVERVIEW
 
 
 @pytest.mark.parametrize("question", NOT_OVERVIEWS + FACTOIDS)
 def test_other_questions_are_not_overviews(question):
     assert overview_topic(question) is None
+    assert timeline_subject(question) is None
     assert question_kind(question) != OVERVIEW
 
 
@@ -182,10 +193,12 @@ NOT_LATEST = [
 def test_a_question_for_the_latest_on_a_subject_is_an_overview_of_it(question, topic):
     assert latest_topic(question) == topic
     assert overview_topic(question) is None and list_topic(question) is None
+    assert timeline_subject(question) == (topic, True)
     assert question_kind(question) == OVERVIEW
 
 
 @pytest.mark.parametrize("question", NOT_LATEST)
 def test_a_question_for_one_recent_fact_or_with_no_subject_is_no_latest_overview(question):
     assert latest_topic(question) is None
+    assert timeline_subject(question) is None
     assert question_kind(question) == FACTOID
