@@ -46,9 +46,9 @@ def scored(n: int, article: str, score: float) -> Passage:
     return replace(passage(n, article, "2024-11-14", f"{article}{n}"), score=score)
 
 
-# One report scores far above the rest (0.9 of the pool's best and under half of it): a dated
-# question about it ("Що 14 листопада писали про обвалення мосту?") and the articles that only
-# share a word with it ("Крим").
+# A dated question's pool ("Що 14 листопада писали про обвалення мосту?"): the report asked
+# about, whose passages all score about 0.9 of the best or more, and articles that only share a
+# word with it ("Крим"), each under half of the best.
 FOCUS_POOL = [
     scored(1, "bridge", 3.3),
     scored(2, "other", 1.1),
