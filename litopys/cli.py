@@ -374,6 +374,13 @@ def evaluate(
             # (an --index-dir given on this command line is the user's choice).
             settings.index_dir = index_dir_for(settings, corpus)
         settings.corpus_dir = corpus
+    if retrieval_only and not questions:
+        # Silently asking the LLM anyway would take hours where minutes were meant.
+        print(
+            "error: --retrieval-only works with --questions FILE (with --corpus DIR for another corpus)",
+            file=sys.stderr,
+        )
+        raise typer.Exit(2)
     try:
         if report:
             _eval_report(report, bars, as_json)

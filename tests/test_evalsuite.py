@@ -130,3 +130,17 @@ def test_reports_merge_and_a_higher_bar_is_applied_offline() -> None:
     assert points[2.0]["offtopic_refused"] == 1.0 and points[2.0]["citation_precision"] == 1.0
     table = curve_table(list(points.values()))
     assert table.count("\n") == 4 and "| 2.0 | 0.500 | 0.500 |" in table
+
+
+def test_retrieval_only_with_a_suite_is_a_clear_error_not_an_llm_run(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from litopys.cli import app
+
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        '[[run]]\nname = "a"\nquestions = "q.jsonl"\ncorpus = "c"\nkind = "answerable"\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["eval", "--suite", str(suite), "--retrieval-only"])
+    assert result.exit_code == 2
+    assert "--retrieval-only works with --questions" in result.output
