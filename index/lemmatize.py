@@ -206,6 +206,56 @@ def lemmas(text: str) -> list[str]:
     return [lemma(w) for w in words(text)]
 
 
+# A Ukrainian news report names a region both ways, "на Полтавщині" and "у Полтавській області",
+# and the two share no lemma. A search for the region's noun also looks for its adjective
+# (``search_lemmas``); not the other way round: "житомирська команда" is the city's, mostly.
+REGIONS = {
+    "вінниччина": "вінницький",
+    "волинь": "волинський",
+    "дніпропетровщина": "дніпропетровський",
+    "донеччина": "донецький",
+    "житомирщина": "житомирський",
+    "закарпаття": "закарпатський",
+    "запоріжжя": "запорізький",
+    "івано-франківщина": "івано-франківський",
+    "прикарпаття": "івано-франківський",
+    "київщина": "київський",
+    "кіровоградщина": "кіровоградський",
+    "луганщина": "луганський",
+    "львівщина": "львівський",
+    "миколаївщина": "миколаївський",
+    "одещина": "одеський",
+    "полтавщина": "полтавський",
+    "рівненщина": "рівненський",
+    "сумщина": "сумський",
+    "тернопільщина": "тернопільський",
+    "харківщина": "харківський",
+    "херсонщина": "херсонський",
+    "хмельниччина": "хмельницький",
+    "черкащина": "черкаський",
+    "буковина": "чернівецький",
+    "чернігівщина": "чернігівський",
+}
+_REGION_NOUNS: dict[str, str] = {}
+for _noun, _adjective in REGIONS.items():
+    _REGION_NOUNS.setdefault(_adjective, _noun)
+
+
+def region_variant(lem: str) -> str | None:
+    """The other name of the region ``lem`` names ("полтавщина" <-> "полтавський"), if it names one."""
+    return REGIONS.get(lem) or _REGION_NOUNS.get(lem)
+
+
+def search_lemmas(text: str) -> list[str]:
+    """``query_lemmas`` of ``text``, a region's noun ("полтавщина") joined by its adjective (``REGIONS``)."""
+    seen: dict[str, None] = {}
+    for lem in query_lemmas(text):
+        seen.setdefault(lem, None)
+        if lem in REGIONS:
+            seen.setdefault(REGIONS[lem], None)
+    return list(seen)
+
+
 def query_lemmas(text: str) -> list[str]:
     """Distinct content lemmas of a question, in order (stopwords dropped)."""
     seen: dict[str, None] = {}

@@ -15,7 +15,7 @@ from litopys.core.config import RetrievalSettings
 from litopys.index.backend import IndexSnapshot, Ranking, SearchIndex
 from litopys.index.embedder import Embedder
 from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
-from litopys.index.lemmatize import mostly_latin, query_lemmas
+from litopys.index.lemmatize import mostly_latin, search_lemmas
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
 from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest, without_latest
 
@@ -182,7 +182,7 @@ class Retriever:
 
     def lexical(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
         """The best ``limit`` chunks by BM25 alone (the lexical half of ``_signals``)."""
-        return self.reader.snapshot().lexical(query_lemmas(question), limit, filters).top
+        return self.reader.snapshot().lexical(search_lemmas(question), limit, filters).top
 
     def dense(self, question: str, limit: int, filters: RetrievalFilter | None = None) -> Ranking:
         return self.reader.snapshot().dense(self.embedder.encode_query(question), limit, filters)
@@ -199,7 +199,7 @@ class Retriever:
         """
         s = self.settings
         snapshot = snapshot or self.reader.snapshot()
-        hits = snapshot.lexical(query_lemmas(question), s.candidates, filters)
+        hits = snapshot.lexical(search_lemmas(question), s.candidates, filters)
         lexical = hits.top
         if s.dense_weight <= 0:
             return lexical, []

@@ -25,6 +25,7 @@ from litopys.index.lemmatize import (
     lemmas,
     may_be_a_name,
     may_name_a_person,
+    region_variant,
     words,
 )
 from litopys.rag.citations import MARKER, Citation, numbers
@@ -215,7 +216,8 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
 
     One name found is enough: a question about "Анахайм – Вегас" answered from an article
     that names neither is about another match, but a question naming a firm and a region
-    may be answered by an article that spells the region differently.
+    may be answered by an article that spells the region differently ("Полтавщина" is the
+    "Полтавська область" too).
     """
     names = question_names(question)
     if not names:
@@ -224,8 +226,10 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
     if any(_stem(name) in text for name in names for text in lowered):
         return ()
     said = {lemma(w) for text in lowered for w in words(text)}
-    if any(lemma(name.lower()) in said for name in names):
-        return ()
+    for name in names:
+        lem = lemma(name.lower())
+        if lem in said or region_variant(lem) in said:
+            return ()
     return tuple(names)
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from litopys.index.lemmatize import lemmas, mostly_latin, query_lemmas, words
+from litopys.index.lemmatize import lemmas, mostly_latin, query_lemmas, region_variant, search_lemmas, words
 
 
 def test_inflected_forms_share_a_lemma():
@@ -18,6 +18,17 @@ def test_query_lemmas_drop_question_and_function_words():
     got = query_lemmas("Хто може очолити російську делегацію на переговорах у Майамі?")
     assert "хто" not in got and "на" not in got and "у" not in got
     assert {"очолити", "делегація", "переговори", "майамі"} <= set(got)
+
+
+def test_a_search_for_a_region_also_finds_its_oblast():
+    # "на Полтавщині" and "у Полтавській області" share no lemma; a report may use either.
+    assert {"полтавщина", "полтавський"} <= set(search_lemmas("Скільки сіл Полтавщини знеструмлено?"))
+    assert "полтавський" not in query_lemmas("Скільки сіл Полтавщини знеструмлено?")  # other uses keep the words
+    # An adjective is mostly the city's ("житомирська команда"): it is not widened to the region.
+    assert "житомирщина" not in search_lemmas("Хто тренує житомирську футзальну команду?")
+    assert region_variant("житомирський") == "житомирщина"  # (the name check takes either)
+    assert region_variant("прикарпаття") == "івано-франківський" and region_variant("делегація") is None
+    assert search_lemmas("делегація у Майамі") == query_lemmas("делегація у Майамі")
 
 
 def test_a_letter_without_a_unicode_name_does_not_stop_lemmatizing():
