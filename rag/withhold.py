@@ -25,6 +25,7 @@ from litopys.index.lemmatize import (
     lemmas,
     may_be_a_name,
     may_name_a_person,
+    mostly_latin,
     region_variant,
     words,
 )
@@ -217,9 +218,12 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
     One name found is enough: a question about "Анахайм – Вегас" answered from an article
     that names neither is about another match, but a question naming a firm and a region
     may be answered by an article that spells the region differently ("Полтавщина" is the
-    "Полтавська область" too).
+    "Полтавська область" too). An English question's Latin names are not looked for in
+    Cyrillic texts: they are translated there ("Pentagon" is "Пентагон").
     """
     names = question_names(question)
+    if names and _english(question) and not mostly_latin(" ".join(texts)):
+        names = [name for name in names if not mostly_latin(name)]
     if not names:
         return ()
     lowered = [t.lower() for t in texts]
@@ -231,6 +235,12 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
         if lem in said or region_variant(lem) in said:
             return ()
     return tuple(names)
+
+
+def _english(question: str) -> bool:
+    """Whether the question's own words, its names aside, are Latin ("Which actress received the Order …?"),
+    unlike a Ukrainian question naming "Sky Television і British Satellite Broadcasting"."""
+    return mostly_latin(" ".join(w for w in question.split() if not w[:1].isupper()))
 
 
 def _stem(name: str) -> str:

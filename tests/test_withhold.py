@@ -233,6 +233,15 @@ def test_a_region_named_the_other_way_is_the_same_name():
     assert names_absent("Скільки сіл Хмельниччини знеструмила негода?", poltava) == ("Хмельниччини",)
 
 
+def test_an_english_questions_latin_names_are_not_looked_for_in_cyrillic_texts():
+    stanton = ["Британська акторка Імельда Стонтон отримала орден Британської імперії."]
+    assert names_absent("Which actress received the Order of the British Empire?", stanton) == ()
+    # Its Cyrillic names are, and a Ukrainian question's Latin names are too.
+    assert names_absent("Which articles mention Стармер?", stanton) == ("Стармер",)
+    assert names_absent("Скільки коштує пікап Cybertruck?", stanton) == ("Cybertruck",)
+    sky = "Яка компанія була створена внаслідок злиття Sky Television і British Satellite Broadcasting?"
+    assert names_absent(sky, stanton) == ("Sky", "Television", "British", "Satellite", "Broadcasting")
+
 
 def test_retrieval_reads_the_cited_articles_whole(make_retriever, tiny_embedder):
     body = " ".join(f"Речення номер {i} про хокейний сезон." for i in range(200)) + " Анахайм переміг Вегас."
