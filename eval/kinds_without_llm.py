@@ -42,7 +42,6 @@ from litopys.rag.kinds import LIST, OVERVIEW, question_kind, timeline_subject
 from litopys.rag.overview import overview_passages
 from litopys.rag.prompt import answer_prefix, build_overview_prompt, overview_prefix
 from litopys.rag.retrieval import Passage, Retriever
-from litopys.rag.when import without_dates
 
 QUESTIONS = Path(__file__).resolve().parent / "news_kinds.jsonl"
 
@@ -87,8 +86,8 @@ def main() -> None:
             row["list_recall"] = list_recall([a.article_id for a in answer.articles], q.articles)
         elif path == OVERVIEW:
             topic, latest = timeline_subject(q.question) or (q.question, False)
-            if dates and dates.applied:
-                topic = without_dates(topic).strip(" ,") or topic
+            if dates:
+                topic = dates.searched(topic)
             _, passages = overview_passages(
                 retriever, topic, narrowed, settings.prompt, count, latest=latest, dated=bool(dates and dates.applied)
             )
@@ -100,7 +99,7 @@ def main() -> None:
             row["gold_fact_in_prompt"] = gold_fact(q, passages)
             row["gold_fact_in_text"] = gold_fact(q, passages, with_titles=False)
         else:
-            evidence = retriever.evidence(q.question, narrowed)
+            evidence = retriever.evidence(dates.searched(q.question) if dates else q.question, narrowed)
             prompt = answerer.prompt_for(q.question, evidence.passages)
             gold = q.article
             row["gold_in_prompt"] = any(p.article_id.endswith(gold) for p in prompt.passages) if gold else None

@@ -38,7 +38,7 @@ from litopys.rag.prompt import (
 from litopys.rag.retrieval import Passage, QuestionDates, RetrievalFilter, Retriever
 from litopys.rag.spelling import passage_spelling, wants_ukrainian
 from litopys.rag.when import warm_up as warm_up_dates
-from litopys.rag.when import without_dates, without_met_dates
+from litopys.rag.when import without_met_dates
 from litopys.rag.withhold import UNCITED, UNSUPPORTED, ArticleTexts, Withheld, evidence_text, judge
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,9 @@ class Answerer:
             topic, latest = subject
             yield from self._overview(question, rewritten, topic, dates, filters, clock, stop, latest)
             return
-        evidence = self.retriever.evidence(query, dates.narrow(filters) if dates else filters)
+        evidence = self.retriever.evidence(
+            dates.searched(query) if dates else query, dates.narrow(filters) if dates else filters
+        )
         clock.retrieved = time.perf_counter()
         if not evidence.stands_out:
             # Nothing stands out from the candidates: the articles most likely do not answer,
@@ -263,8 +265,8 @@ class Answerer:
         """Answer "which articles mention ``topic``?" with the list retrieval finds (no LLM)."""
         query = rewritten or question
         narrowed = dates.narrow(filters) if dates else filters
-        if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
-            topic = without_dates(topic).strip(" ,") or topic
+        if dates:
+            topic = dates.searched(topic)
         articles = find_articles(self.retriever, topic, narrowed)
         clock.retrieved = time.perf_counter()
         clock.skip_generation()
@@ -300,8 +302,8 @@ class Answerer:
         with ``latest`` ("the latest on ``topic``"), of the newest reports, newest first."""
         query = rewritten or question
         narrowed = dates.narrow(filters) if dates else filters
-        if dates and dates.applied:  # the filter holds them: searched as words, they would pull in any article
-            topic = without_dates(topic).strip(" ,") or topic
+        if dates:
+            topic = dates.searched(topic)
         evidence, passages = overview_passages(
             self.retriever,
             topic,

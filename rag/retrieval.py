@@ -17,7 +17,7 @@ from litopys.index.embedder import Embedder
 from litopys.index.filters import SECTION_PREFIX, TAG_PREFIX, RetrievalFilter, parse_date
 from litopys.index.lemmatize import mostly_latin, search_lemmas
 from litopys.rag.fusion import recency_boost, rrf_fusion, zscore_fusion
-from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest, without_latest
+from litopys.rag.when import DateRange, asks_when, read_dates, wants_latest, without_dates, without_latest
 
 # Re-exported: the filter used to live here, and the UI and evaluation import it from here.
 __all__ = ["SECTION_PREFIX", "TAG_PREFIX", "Evidence", "Passage", "RetrievalFilter", "Retriever", "parse_date"]
@@ -75,6 +75,13 @@ class QuestionDates:
             return filters
         start, end = self.range.iso
         return replace(filters or RetrievalFilter(), date_from=start, date_to=end)
+
+    def searched(self, text: str) -> str:
+        """What to search for in ``text``: less its date expressions when the range applies (the
+        filter holds them; searched as words, they would pull in any report that writes the date)."""
+        if not self.applied:
+            return text
+        return without_dates(text).strip(" ,") or text
 
     def as_dict(self) -> dict[str, object]:
         return {**self.range.as_dict(), "applied": self.applied, "not_applied": self.not_applied}

@@ -9,7 +9,15 @@ import pytest
 from litopys.core.config import load_settings
 from litopys.rag.answer import Answerer, final_answer
 from litopys.rag.fusion import recency_boost
-from litopys.rag.retrieval import ASKS_WHEN, EVENT_TIME, UNDATED_INDEX, USER_DATES, RetrievalFilter, Retriever
+from litopys.rag.retrieval import (
+    ASKS_WHEN,
+    EVENT_TIME,
+    UNDATED_INDEX,
+    USER_DATES,
+    Evidence,
+    RetrievalFilter,
+    Retriever,
+)
 from litopys.rag.when import wants_latest, without_latest
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
@@ -126,6 +134,28 @@ def test_a_range_without_articles_is_said_plainly_without_asking_the_model(retri
     }
     english = final_answer(answerer.stream("What happened in the Khmelnytskyi region on November 10, 2024?"))
     assert english.no_articles_dated and english.text.startswith("No article is dated 2024-11-10")
+
+
+def test_a_factoid_question_searches_without_the_dates_its_filter_holds(retriever, monkeypatch):
+    """Searched as words, "13 листопада 2024 року" pulls in any report that writes the date (a
+    calendar note of the day) above the one about the question's subject, which the filter already dates."""
+    searched: list[tuple[str, RetrievalFilter | None]] = []
+
+    def spy(question, filters=None, **kwargs):
+        searched.append((question, filters))
+        return Evidence([], False)  # nothing stands out: the model is not asked
+
+    monkeypatch.setattr(retriever, "evidence", spy)
+    answerer = Answerer(retriever, None, load_settings().llm)  # type: ignore[arg-type]  # any call to the model would fail
+    final_answer(answerer.stream("Скільки людей евакуювали на Хмельниччині 13 листопада 2024 року?"))
+    final_answer(answerer.stream("Скільки людей евакуювали на Хмельниччині?"))
+    own = RetrievalFilter(date_from="2024-11-14", date_to="2024-11-14")  # the user's dates win: nothing is read
+    final_answer(answerer.stream("Скільки людей евакуювали на Хмельниччині 13 листопада 2024 року?", filters=own))
+    dated, plain, users = searched
+    assert dated[0].rstrip(" ?") == "Скільки людей евакуювали на Хмельниччині"
+    assert dated[1] is not None and (dated[1].date_from, dated[1].date_to) == ("2024-11-13", "2024-11-13")
+    assert plain == ("Скільки людей евакуювали на Хмельниччині?", None)
+    assert users == ("Скільки людей евакуювали на Хмельниччині 13 листопада 2024 року?", own)
 
 
 def test_latest_questions_rank_recent_articles_higher(retriever):
