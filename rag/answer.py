@@ -331,6 +331,7 @@ class Answerer:
             article_texts=self.retriever.article_texts,
             dates=dates,
             newest_first=latest,
+            corroboration=self.prompt.overview_corroboration,
         )
 
     def _generate(
@@ -506,12 +507,14 @@ def finish_overview(
     article_texts: ArticleTexts | None = None,
     dates: QuestionDates | None = None,
     newest_first: bool = False,
+    corroboration: float = 0.0,
 ) -> Answer:
-    """The model's timeline as the Answer: every line cited and checked (``rag.overview.timeline``),
-    the lines that fail dropped, and the whole withheld when no line is left or a rule withholds it."""
+    """The model's timeline as the Answer: every line cited and checked (``rag.overview.timeline``,
+    which also cites the other articles that back a line, with ``corroboration``), the lines that
+    fail dropped, and the whole withheld when no line is left or a rule withholds it."""
     checks_started = time.perf_counter()
     raw = _respelled(question, raw, passages)
-    found = timeline(question, raw, passages, newest_first)
+    found = timeline(question, raw, passages, newest_first, corroboration)
     text = found.text(question)
     citations = found.citations(passages)
     claims = [c for line in found.lines for c in line.claims]

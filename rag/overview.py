@@ -8,7 +8,8 @@ articles -> ``rag.budget.fit_passages``: each passage within an equal share of t
 overview's token budget, then all of them within the budget -> ``oldest_first`` -> one LLM
 call (``rag.prompt.build_overview_prompt``) writes "- event [n]" lines -> ``timeline``: each
 line is cited (or attributed), re-cited to the passage that holds its facts, and checked by
-``rag.grounding``; a line with a number or name that its cited passages lack is dropped. The
+``rag.grounding``; a line with a number or name that its cited passages lack is dropped; each
+line also cites the other articles whose passage alone backs it (``corroborating``). The
 kept lines are dated by the passages they cite (an article's date is what the archive knows;
 the model's own date is not trusted) and sorted oldest first (newest first for the latest
 news); undated articles come last.
@@ -22,17 +23,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from litopys.core.config import PromptSettings
+from litopys.index.lemmatize import lemmas
 from litopys.rag.budget import fit_passages
 from litopys.rag.citations import (
     MARKER,
     Citation,
     best_supporting,
+    content_lemmas,
     is_refusal,
     marker_numbers,
     resolve_citations,
     strip_invalid_markers,
 )
-from litopys.rag.grounding import ClaimCheck, check_answer, recite, split_claims
+from litopys.rag.grounding import ClaimCheck, check_answer, check_claim, recite, split_claims
 from litopys.rag.listing import search_text
 from litopys.rag.prompt import in_english
 from litopys.rag.retrieval import Evidence, Passage, RetrievalFilter, Retriever, cross_lingual
@@ -198,9 +201,16 @@ def strip_lead(line: str) -> str:
     return body
 
 
-def timeline(question: str, raw: str, passages: Sequence[Passage], newest_first: bool = False) -> Timeline:
+def timeline(
+    question: str,
+    raw: str,
+    passages: Sequence[Passage],
+    newest_first: bool = False,
+    corroboration: float = 0.0,
+) -> Timeline:
     """The model's ``raw`` reply over ``passages`` (numbered from 1) as a checked, dated timeline,
-    oldest first (``newest_first``: for a question about the latest news)."""
+    oldest first (``newest_first``: for a question about the latest news); with ``corroboration``,
+    each line also cites the other articles that back it (``corroborating``)."""
     evidence = [evidence_text(p) for p in passages]
     kept: list[Line] = []
     dropped: list[str] = []
@@ -213,7 +223,7 @@ def timeline(question: str, raw: str, passages: Sequence[Passage], newest_first:
         body = strip_lead(raw_line)
         if not MARKER.sub("", body).strip(" .,;:—-") or (is_refusal(body) and not marker_numbers(body)):
             continue
-        line = _cite_line(body, passages, evidence, question)
+        line = _cite_line(body, passages, evidence, question, corroboration)
         if line is None:
             dropped.append(body)
             continue
@@ -240,9 +250,12 @@ def _cut_off(line: str) -> bool:
     return not marker_numbers(text) and not re.search(r"[.!?…»”\")]$", text)
 
 
-def _cite_line(body: str, passages: Sequence[Passage], evidence: list[str], question: str) -> Line | None:
-    """``body`` with valid markers only, re-cited to the passage that holds its facts and checked;
-    a line that cites nothing gets the passage that best supports it (or None: it is dropped)."""
+def _cite_line(
+    body: str, passages: Sequence[Passage], evidence: list[str], question: str, corroboration: float = 0.0
+) -> Line | None:
+    """``body`` with valid markers only, re-cited to the passage that holds its facts, joined by the
+    passages of other articles that back it too, and checked; a line that cites nothing gets the
+    passage that best supports it (or None: it is dropped)."""
     valid, invalid = resolve_citations(body, passages)
     body = strip_invalid_markers(body, invalid).strip()
     attributed = False
@@ -254,10 +267,52 @@ def _cite_line(body: str, passages: Sequence[Passage], evidence: list[str], ques
         attributed = True
     body = recite(body, evidence, question)
     valid, _ = resolve_citations(body, passages)
+    if corroboration > 0 and valid:
+        more = corroborating(body, [c.n for c in valid], passages, evidence, question, corroboration)
+        body = _with_markers(body, more)
+        valid, _ = resolve_citations(body, passages)
     cited = tuple(c.n for c in valid)
     checked = check_answer(body, {n: evidence[n - 1] for n in cited}, question)
     dates = _dates_of(passages, cited)
     return Line(body, cited, dates[0] if dates else None, attributed, checked.claims)
+
+
+# Fewer of a line's own words than this (those of the question are given) say too little to match.
+MIN_CORROBORATED_WORDS = 2
+
+
+def corroborating(
+    line: str, cited: Sequence[int], passages: Sequence[Passage], evidence: list[str], question: str, share: float
+) -> list[int]:
+    """The passages (1-based) of articles ``line`` does not cite that alone back it: all its names
+    and numbers and at least ``share`` of its other content words, the question's words aside.
+
+    Several reports of the same event are its sources, and a reader checks each one with a click.
+    """
+    claim = MARKER.sub(" ", line)
+    own = {lem for lem in content_lemmas(claim) - set(lemmas(question)) if not lem.isdigit()}
+    if len(own) < MIN_CORROBORATED_WORDS:
+        return []
+    articles = {passages[n - 1].article_id for n in cited}
+    found: list[int] = []
+    for n, passage in enumerate(passages, 1):
+        if passage.article_id in articles:
+            continue
+        check = check_claim(claim, [n], [evidence[n - 1]], question)
+        if check.overlap >= share and not check.missing_numbers and not check.missing_names:
+            found.append(n)
+            articles.add(passage.article_id)
+    return found
+
+
+def _with_markers(line: str, more: Sequence[int]) -> str:
+    """``line`` with the numbers ``more`` joined to its last marker ("… [2]." -> "… [2, 5].")."""
+    markers = list(MARKER.finditer(line))
+    if not more or not markers:
+        return line
+    last = markers[-1]
+    numbers = sorted({*marker_numbers(last.group(0)), *more})
+    return f"{line[: last.start()]}[{', '.join(map(str, numbers))}]{line[last.end() :]}"
 
 
 def _dates_of(passages: Sequence[Passage], cited: Sequence[int]) -> list[str]:

@@ -162,6 +162,37 @@ def test_a_line_citing_the_wrong_passage_is_recited_to_the_one_that_holds_its_fa
     assert found.lines[0].date == "2024-11-14"
 
 
+CORROBORATED = [
+    *PASSAGES,
+    passage(4, "0185.txt", "2024-11-12", "Сенатора Марка Рубіо Трамп обрав на посаду держсекретаря, пишуть ЗМІ."),
+    passage(
+        5, "0187.txt", "2024-11-13", "Рубіо обрав Трамп на посаду держсекретаря, повторює стаття."
+    ),  # cited already
+    passage(6, "0186.txt", "2024-11-14", "Трамп обрав Рубіо, а не Ґренелла."),  # most of the line's words missing
+    passage(7, "0188.txt", "2024-11-14", "Трамп обрав сенатора Рубіо на посаду держсекретаря за 45 днів."),
+]
+
+
+def test_a_line_also_cites_the_other_articles_that_back_it_and_is_dated_by_the_oldest():
+    raw = "- Трамп обрав сенатора Рубіо на посаду держсекретаря [1].\n- Рубіо був сенатором від Флориди [3]."
+    found = timeline("Що відомо про Рубіо?", raw, CORROBORATED, corroboration=0.8)
+    assert [line.cited for line in found.lines] == [(1, 4, 7), (3,)]
+    assert found.lines[0].text == "Трамп обрав сенатора Рубіо на посаду держсекретаря [1, 4, 7]."
+    assert found.lines[0].date == "2024-11-12"  # first reported in 0185
+    assert [c.n for c in found.citations(CORROBORATED)] == [1, 4, 7, 3]
+    # Off (0), or a line with a number another report lacks, cites what the model cited.
+    off = timeline("Що відомо про Рубіо?", raw, CORROBORATED)
+    assert [line.cited for line in off.lines] == [(1,), (3,)]
+    counted = timeline("Що відомо про Рубіо?", "- Трамп обрав Рубіо за 45 днів [7].", CORROBORATED, corroboration=0.8)
+    assert [line.cited for line in counted.lines] == [(7,)]
+
+
+def test_a_line_of_the_questions_own_words_is_not_corroborated():
+    # Every report on the subject repeats the question's words: that backs nothing new.
+    found = timeline("Чи обрав Трамп Рубіо?", "- Трамп обрав Рубіо [1].", CORROBORATED, corroboration=0.8)
+    assert [line.cited for line in found.lines] == [(1,)]
+
+
 def test_a_reply_in_one_paragraph_is_split_into_events():
     raw = "Трамп обрав Марка Рубіо на посаду держсекретаря [1]. Пентагон стурбований кандидатурою Хегсета [2]."
     found = timeline("What happened with Trump's team?", raw, PASSAGES)
@@ -258,7 +289,8 @@ def test_an_overview_question_gets_one_call_over_several_articles_and_a_dated_ci
     dates = [p.date for p in answer.passages]
     assert dates == sorted(dates)  # the prompt runs oldest first
     lines = answer.text.splitlines()
-    assert lines and all(re.match(r"^- \d{4}-\d{2}-\d{2}: .+\[\d+\]\.?$", line) for line in lines)
+    # (a line cites the other reports that back it too: "[3, 4]")
+    assert lines and all(re.match(r"^- \d{4}-\d{2}-\d{2}: .+\[\d+(?:, \d+)*\]\.?$", line) for line in lines)
     assert in_date_order(line_dates(answer.text, answer.passages))
     assert {"0185.txt", "0187.txt"} & {c.passage.article_id for c in answer.citations}
     public = answer.as_dict()

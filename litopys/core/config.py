@@ -290,6 +290,15 @@ class PromptSettings(BaseModel):
             "best come only after every passage of the articles above it (0: spread over articles as usual)."
         ),
     )
+    overview_corroboration: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A timeline line also cites each other article in the prompt whose passage alone holds the line's "
+            "names and numbers and at least this share of its other words (0 turns it off)."
+        ),
+    )
 
 
 class ChecksSettings(BaseModel):
