@@ -16,25 +16,23 @@ import statistics
 import sys
 from pathlib import Path
 
+from litopys.rag.evaluation import has_fact, load_questions, same_article
+
 
 def rescore(questions: Path, rows_path: Path) -> dict[str, dict[str, float]]:
-    strings = {}
-    for line in questions.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            q = json.loads(line)
-            strings[q["question"]] = [s.lower() for s in q.get("answer_any", [])]
+    asked = {q.question: q for q in load_questions(questions)}
     rows = [json.loads(line) for line in rows_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    rows = [r for r in rows if r["question"] in strings]
+    rows = [r for r in rows if r["question"] in asked]
     out: dict[str, dict[str, float]] = {}
     for kind in sorted({r.get("kind", "factoid") for r in rows}):
         mine = [r for r in rows if r.get("kind", "factoid") == kind]
         gold = [r for r in mine if r.get("gold")]
         correct = sourced = 0
         for r in gold:
-            wanted = strings[r["question"]]
-            has = not r["refused"] and any(s in r["answer"].lower() for s in wanted)
-            cites = any(Path(c).name == Path(r["gold"]).name for c in r["citations"])
-            holds = any(any(s in t.lower() for s in wanted) for t in r.get("cited_texts", []))
+            q = asked[r["question"]]
+            has = not r["refused"] and has_fact(q, r["answer"])
+            cites = any(same_article(c, r["gold"]) for c in r["citations"])
+            holds = any(has_fact(q, t) for t in r.get("cited_texts", []))
             correct += has and cites
             sourced += has and (cites or holds)
         out[kind] = {
