@@ -95,6 +95,11 @@ def _names(sentence: str) -> set[str]:
     return found
 
 
+def claimed_lemmas(claim: str, given: set[str]) -> set[str]:
+    """The content lemmas ``claim`` adds to the ``given`` ones (the question's); numbers are checked apart."""
+    return {lem for lem in content_lemmas(MARKER.sub(" ", claim)) - given if not lem.isdigit()}
+
+
 def check_claim(sentence: str, cited: Sequence[int], passage_texts: Sequence[str], question: str = "") -> ClaimCheck:
     """Whether ``passage_texts`` back up ``sentence`` (numbers, names and most content lemmas).
 
@@ -105,7 +110,7 @@ def check_claim(sentence: str, cited: Sequence[int], passage_texts: Sequence[str
     evidence = " \n ".join(passage_texts)
     have_words = set(words(evidence))
     have_lemmas = {lemma(w) for w in have_words}
-    want = {lem for lem in content_lemmas(claim) - given if not lem.isdigit()}
+    want = claimed_lemmas(claim, given)
     overlap = len(want & have_lemmas) / len(want) if want else 1.0
     have_numbers = numbers(evidence) | {w for w in have_words if w.isdigit()}
     missing_numbers = tuple(sorted(n for n in numbers(claim) - numbers(question) if n not in have_numbers))

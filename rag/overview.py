@@ -29,13 +29,12 @@ from litopys.rag.citations import (
     MARKER,
     Citation,
     best_supporting,
-    content_lemmas,
     is_refusal,
     marker_numbers,
     resolve_citations,
     strip_invalid_markers,
 )
-from litopys.rag.grounding import ClaimCheck, check_answer, check_claim, recite, split_claims
+from litopys.rag.grounding import ClaimCheck, check_answer, check_claim, claimed_lemmas, recite, split_claims
 from litopys.rag.listing import search_text
 from litopys.rag.prompt import in_english
 from litopys.rag.retrieval import Evidence, Passage, RetrievalFilter, Retriever, cross_lingual
@@ -290,8 +289,7 @@ def corroborating(
     Several reports of the same event are its sources, and a reader checks each one with a click.
     """
     claim = MARKER.sub(" ", line)
-    own = {lem for lem in content_lemmas(claim) - set(lemmas(question)) if not lem.isdigit()}
-    if len(own) < MIN_CORROBORATED_WORDS:
+    if len(claimed_lemmas(claim, set(lemmas(question)))) < MIN_CORROBORATED_WORDS:
         return []
     articles = {passages[n - 1].article_id for n in cited}
     found: list[int] = []
