@@ -9,6 +9,7 @@ lookups are cached because news vocabulary repeats heavily.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 import pymorphy3
@@ -246,14 +247,19 @@ def region_variant(lem: str) -> str | None:
     return REGIONS.get(lem) or _REGION_NOUNS.get(lem)
 
 
-def search_lemmas(text: str) -> list[str]:
-    """``query_lemmas`` of ``text``, a region's noun ("полтавщина") joined by its adjective (``REGIONS``)."""
+def with_region_adjectives(lems: Iterable[str]) -> list[str]:
+    """``lems`` (distinct, in order), a region's noun ("полтавщина") followed by its adjective (``REGIONS``)."""
     seen: dict[str, None] = {}
-    for lem in query_lemmas(text):
+    for lem in lems:
         seen.setdefault(lem, None)
         if lem in REGIONS:
             seen.setdefault(REGIONS[lem], None)
     return list(seen)
+
+
+def search_lemmas(text: str) -> list[str]:
+    """``query_lemmas`` of ``text`` as a search looks for them (``with_region_adjectives``)."""
+    return with_region_adjectives(query_lemmas(text))
 
 
 def query_lemmas(text: str) -> list[str]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from litopys.index.chunking import sentence_spans
-from litopys.index.lemmatize import CAPITALIZED, REGIONS, lemma, search_lemmas, words
+from litopys.index.lemmatize import CAPITALIZED, lemma, search_lemmas, with_region_adjectives, words
 from litopys.rag.citations import numbers
 from litopys.rag.prompt import passage_body
 from litopys.rag.retrieval import Passage
@@ -62,8 +62,9 @@ class Asked:
         names = {
             lemma(m.group(0).lower()) for m in CAPITALIZED.finditer(question) if m.start() > 0
         }  # past the first word: a name
-        names |= {REGIONS[name] for name in names if name in REGIONS}  # as search_lemmas does
-        return cls(frozenset(search_lemmas(question)), frozenset(names), frozenset(numbers(question)))
+        return cls(
+            frozenset(search_lemmas(question)), frozenset(with_region_adjectives(names)), frozenset(numbers(question))
+        )
 
     def score(self, sentence: str) -> int:
         """How much of the question ``sentence`` carries (0: nothing)."""
