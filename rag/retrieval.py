@@ -222,16 +222,12 @@ class Retriever:
         dense = dense + snapshot.dense_scores(query, sorted(lex_ids - dense_ids))
         return lexical, dense
 
-    def _dense_weight(self, question: str, dense: Ranking, snapshot: IndexSnapshot) -> float:
-        """``cross_lingual_dense_weight`` when the dense side's best passages are written in another
-        script than the question, else ``dense_weight``."""
-        s = self.settings
-        if not dense or s.cross_lingual_dense_weight == s.dense_weight:
-            return s.dense_weight
+    def _cross_lingual(self, question: str, dense: Ranking, snapshot: IndexSnapshot) -> bool:
+        """Whether the dense side's best passages are written in another script than the question."""
+        if not dense:
+            return False
         best = snapshot.chunks([c for c, _ in dense[:CROSS_LINGUAL_SAMPLE]])
-        return (
-            s.cross_lingual_dense_weight if cross_lingual(question, (c.text for c in best.values())) else s.dense_weight
-        )
+        return cross_lingual(question, (c.text for c in best.values()))
 
     def for_answer(self, question: str, filters: RetrievalFilter | None = None) -> list[Passage]:
         """The passages to put before the LLM (see ``evidence``)."""
@@ -254,14 +250,17 @@ class Retriever:
         and their plain irrelevance helps the model say so. ``latest`` says whether recent
         articles rank higher (None: when the question asks for the latest news).
         """
-        passages, pool = self._search(question, top_k, filters, latest)
+        passages, pool, across = self._search(question, top_k, filters, latest)
         s = self.settings
         # A fused z-score is relative to the candidate pool: in a small pool (a tiny corpus, a
         # narrow filter) it says little, so both the bar and the pruning need a full pool.
         full = s.fusion == "zscore" and pool >= MIN_POOL
         # Being recent is no evidence of an answer: the bar sees the scores without the recency boost.
         best = max((p.score - (p.recency or 0.0) for p in passages), default=0.0)
-        stands_out = bool(passages) and not (full and s.min_answer_score > 0 and best < s.min_answer_score)
+        # Across scripts the lexical side finds only names written alike, so the best fused score
+        # is lower for the same evidence and has a bar of its own.
+        bar = s.cross_lingual_min_answer_score if across else s.min_answer_score
+        stands_out = bool(passages) and not (full and bar > 0 and best < bar)
         if prune and full and s.min_relative_score > 0 and passages and passages[0].score >= s.confident_score:
             floor = passages[0].score * s.min_relative_score
             passages = [p for p in passages if p.score >= floor]
@@ -281,15 +280,17 @@ class Retriever:
 
     def _search(
         self, question: str, top_k: int | None, filters: RetrievalFilter | None, latest: bool | None = None
-    ) -> tuple[list[Passage], int]:
-        """The best passages and the size of the fused candidate pool they were chosen from."""
+    ) -> tuple[list[Passage], int, bool]:
+        """The best passages, the size of the fused candidate pool they were chosen from, and whether
+        the question is written in another script than the passages it finds (``cross_lingual``)."""
         s = self.settings
         top_k = top_k or s.top_k
         snapshot = self.reader.snapshot()  # follows a newly published generation
         asked = wants_latest(question)
         latest = s.recency_boost > 0 and (asked if latest is None else latest)
         lexical, dense = self._signals(without_latest(question) if asked else question, filters, snapshot)
-        weight = self._dense_weight(question, dense, snapshot)
+        across = self._cross_lingual(question, dense, snapshot)
+        weight = s.cross_lingual_dense_weight if across else s.dense_weight
         if s.fusion == "rrf":
             fused = rrf_fusion(lexical, dense, weight, s.rrf_k)
         else:
@@ -331,4 +332,4 @@ class Retriever:
             )
             if len(out) >= top_k:
                 break
-        return out, len(fused)
+        return out, len(fused), across

@@ -15,9 +15,9 @@ def _passage(n: int, score: float) -> Passage:
 class FixedRanking(Retriever):
     """The real decision logic of Retriever.evidence over a given ranking (no index needed)."""
 
-    def __init__(self, scores: list[float], pool: int, **settings) -> None:
+    def __init__(self, scores: list[float], pool: int, across: bool = False, **settings) -> None:
         super().__init__(None, None, RetrievalSettings(**settings))
-        self._ranking = ([_passage(n, s) for n, s in enumerate(scores, 1)], pool)
+        self._ranking = ([_passage(n, s) for n, s in enumerate(scores, 1)], pool, across)
 
     def _search(self, question, top_k, filters, latest=None):
         return self._ranking
@@ -31,6 +31,16 @@ def test_a_low_best_score_in_a_full_pool_does_not_stand_out():
     assert FixedRanking([1.2], MIN_POOL, min_answer_score=0.0).evidence("q").stands_out
     assert FixedRanking([1.2], MIN_POOL, fusion="rrf").evidence("q").stands_out
     assert not FixedRanking([], 0).evidence("q").stands_out
+
+
+def test_a_question_in_another_script_than_its_passages_has_a_bar_of_its_own():
+    # An English question over Ukrainian articles meets them in the lexical index only by names
+    # written alike: the same evidence scores lower (eval/english_news.jsonl).
+    assert FixedRanking([1.2, 1.1], MIN_POOL, across=True, cross_lingual_min_answer_score=1.0).evidence("q").stands_out
+    assert not FixedRanking([0.9], MIN_POOL, across=True, cross_lingual_min_answer_score=1.0).evidence("q").stands_out
+    assert FixedRanking([0.3], MIN_POOL, across=True, cross_lingual_min_answer_score=0.0).evidence("q").stands_out
+    # The same-script bar is untouched by it.
+    assert not FixedRanking([1.2], MIN_POOL, cross_lingual_min_answer_score=0.0).evidence("q").stands_out
 
 
 def test_a_confident_best_passage_drops_far_weaker_ones():

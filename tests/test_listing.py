@@ -35,7 +35,7 @@ class FixedRanking(Retriever):
         self._ranking = (passages, pool)
 
     def _search(self, question, top_k, filters, latest=None):
-        return self._ranking[0][: top_k or self.settings.top_k], self._ranking[1]
+        return self._ranking[0][: top_k or self.settings.top_k], self._ranking[1], False
 
 
 def test_passages_are_grouped_by_article_best_first_and_must_share_a_word():

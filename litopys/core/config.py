@@ -155,6 +155,16 @@ class RetrievalSettings(BaseModel):
             "(nothing stands out from the candidates; z-score fusion only; 0 turns it off)."
         ),
     )
+    cross_lingual_min_answer_score: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "min_answer_score for a question written in another script than the passages it finds (an English "
+            "question over Ukrainian articles). Its lexical side meets only names written alike, and its best "
+            "fused score does not tell answerable questions from off-topic ones (docs/quality.md): off (0) by "
+            "default, the model and the checks after it decide."
+        ),
+    )
     question_dates: bool = Field(
         True, description="Read dates in the question ('14 листопада', 'минулого тижня') as a date filter."
     )
