@@ -58,8 +58,11 @@ class Prompt:
 
 
 def in_english(question: str) -> bool:
-    """Whether to reply in English: the question is mostly Latin script (else Ukrainian)."""
-    return mostly_latin(question)
+    """Whether to reply in English: the question's own words, its names aside, are mostly Latin
+    ("Which actress received the Order …?"), unlike a Ukrainian question naming "Sky Television і
+    British Satellite Broadcasting"; a question of names only goes by all its letters."""
+    own = " ".join(w for w in question.split() if not w[:1].isupper())
+    return mostly_latin(own if own.strip() else question)
 
 
 def refusal_for(question: str) -> str:

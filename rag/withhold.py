@@ -31,6 +31,7 @@ from litopys.index.lemmatize import (
 )
 from litopys.rag.citations import MARKER, Citation, numbers
 from litopys.rag.grounding import ClaimCheck, unmet_question_numbers
+from litopys.rag.prompt import in_english
 from litopys.rag.retrieval import Passage
 from litopys.rag.when import met_dates
 
@@ -222,7 +223,7 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
     Cyrillic texts: they are translated there ("Pentagon" is "Пентагон").
     """
     names = question_names(question)
-    if names and _english(question) and not mostly_latin(" ".join(texts)):
+    if names and in_english(question) and not mostly_latin(" ".join(texts)):
         names = [name for name in names if not mostly_latin(name)]
     if not names:
         return ()
@@ -235,12 +236,6 @@ def names_absent(question: str, texts: Sequence[str]) -> tuple[str, ...]:
         if lem in said or region_variant(lem) in said:
             return ()
     return tuple(names)
-
-
-def _english(question: str) -> bool:
-    """Whether the question's own words, its names aside, are Latin ("Which actress received the Order …?"),
-    unlike a Ukrainian question naming "Sky Television і British Satellite Broadcasting"."""
-    return mostly_latin(" ".join(w for w in question.split() if not w[:1].isupper()))
 
 
 def _stem(name: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from litopys.rag.answer import finish_answer
-from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK
+from litopys.rag.prompt import REFUSAL_EN, REFUSAL_UK, refusal_for
 from litopys.rag.retrieval import Passage
 from litopys.rag.withhold import (
     ECHO,
@@ -137,6 +137,10 @@ def test_a_real_answer_passes_every_rule():
 def test_an_english_question_is_refused_in_english():
     answer = finish_answer("How much did the project cost?", "The project [1].", _passages())
     assert answer.refused and answer.text == REFUSAL_EN and answer.withheld is not None
+    # A Ukrainian question is refused in Ukrainian, however many Latin names it holds.
+    sky = "Яка компанія була створена внаслідок злиття Sky Television і British Satellite Broadcasting?"
+    assert refusal_for(sky) == REFUSAL_UK and refusal_for("Which articles mention Стармер?") == REFUSAL_EN
+    assert refusal_for("NATO?") == REFUSAL_EN  # names only: all its letters decide
 
 
 def test_a_fact_cited_to_the_wrong_passage_is_re_cited_not_withheld():
