@@ -62,7 +62,7 @@ def in_english(question: str) -> bool:
     ("Which actress received the Order …?"), unlike a Ukrainian question naming "Sky Television і
     British Satellite Broadcasting"; a question of names only goes by all its letters."""
     own = " ".join(w for w in question.split() if not w[:1].isupper())
-    return mostly_latin(own if own.strip() else question)
+    return mostly_latin(own or question)
 
 
 def refusal_for(question: str) -> str:
