@@ -183,6 +183,7 @@ def load_llm(settings: LLMSettings, cache_dir: Path):
             n_ctx=settings.n_ctx,
             n_threads=settings.n_threads,
             seed=settings.seed,
+            flash_attn=settings.flash_attn,
             verbose=False,
         )
     except (ValueError, RuntimeError) as exc:

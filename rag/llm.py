@@ -330,5 +330,5 @@ def open_chat_model(settings: LLMSettings, cache_dir: Path) -> ChatModel:
     if settings.keep_prefix_cache and settings.save_prefix_cache:
         folder = Path(cache_dir) / "prefix"
         sha = model_sha256(settings, Path(llama.model_path), folder)
-        prefixes = PrefixStore(folder, sha, llama.n_ctx(), llama.n_batch)
+        prefixes = PrefixStore(folder, sha, llama.n_ctx(), llama.n_batch, settings.flash_attn)
     return LlamaCppChat(llama, keep_prefix=settings.keep_prefix_cache, prefixes=prefixes)

@@ -5,9 +5,9 @@ of prompt evaluation on 2 cores in every new process; the follow-up rewrite prom
 ``LlamaCppChat.prime`` evaluates a slot's prefix once, and this store keeps the resulting KV
 state (llama.cpp's state bytes and the tokens they hold) under ``<cache_dir>/prefix``.
 
-Data flow: (model sha256, prefix messages, n_ctx, n_batch, llama.cpp version and build) ->
-``PrefixKey``. Save: tokens + state bytes -> one file per slot and model, written to a temp file,
-fsynced and renamed over the old one. Load: file -> magic, checksum, key, sizes checked ->
+Data flow: (model sha256, prefix messages, n_ctx, n_batch, flash attention, llama.cpp version and
+build) -> ``PrefixKey``. Save: tokens + state bytes -> one file per slot and model, written to a
+temp file, fsynced and renamed over the old one. Load: file -> magic, checksum, key, sizes checked ->
 ``SavedPrefix``, or None with the reason logged; the caller then evaluates the prefix again and
 the save overwrites the file. A file is never trusted on its name alone.
 
@@ -50,6 +50,7 @@ class PrefixKey:
     prefix_sha256: str  # of the prefix messages (the chat template is in the model file)
     n_ctx: int
     n_batch: int  # how the prompt was cut into batches
+    flash_attn: bool  # the KV cache's layout: without flash attention llama.cpp stores V transposed
     llama_cpp: str  # llama-cpp-python's version, which pins the llama.cpp it bundles
     build: str  # sha256 of llama.cpp's system info: the CPU kernels that computed the state
 
@@ -118,15 +119,18 @@ def decode(data: bytes, key: PrefixKey) -> SavedPrefix:
 class PrefixStore:
     """Saved prefixes of one model and context size, one file per slot, under ``folder``."""
 
-    def __init__(self, folder: Path, model_sha256: str, n_ctx: int, n_batch: int) -> None:
+    def __init__(self, folder: Path, model_sha256: str, n_ctx: int, n_batch: int, flash_attn: bool) -> None:
         self.folder = Path(folder)
         self.model_sha256 = model_sha256
         self.n_ctx = n_ctx
         self.n_batch = n_batch
+        self.flash_attn = flash_attn
 
     def key(self, prefix: Messages) -> PrefixKey:
         version, build = llama_build()
-        return PrefixKey(self.model_sha256, messages_sha256(prefix), self.n_ctx, self.n_batch, version, build)
+        return PrefixKey(
+            self.model_sha256, messages_sha256(prefix), self.n_ctx, self.n_batch, self.flash_attn, version, build
+        )
 
     def path(self, slot: str) -> Path:
         # One file per slot, model and n_ctx: a changed prompt or llama.cpp overwrites its own file,

@@ -175,6 +175,21 @@ def test_a_cold_process_gets_the_bench_runs_settings_through_its_environment(tmp
     assert load_settings(None).model_dump() == run.model_dump()
 
 
+def test_the_prompt_rate_bench_keeps_the_fewest_seconds_and_the_most_tokens_per_second():
+    from litopys.bench.prompt_rate import best_of
+
+    runs = [
+        {"prompt_s_best": 1.0, "prompt_s_median": 2.0, "prompt_tok_per_s": 10.0, "decode_tok_per_s": 5.0},
+        {"prompt_s_best": 0.5, "prompt_s_median": 3.0, "prompt_tok_per_s": 20.0, "decode_tok_per_s": 4.0},
+    ]
+    assert best_of(runs) == {
+        "prompt_s_best": 0.5,
+        "prompt_s_median": 2.0,
+        "prompt_tok_per_s": 20.0,
+        "decode_tok_per_s": 5.0,
+    }
+
+
 @pytest.mark.slow
 def test_the_prompt_rate_bench_times_a_user_turn_after_an_evaluated_prefix(tmp_path, monkeypatch, seed, capsys):
     from litopys.bench.prompt_rate import main
@@ -185,8 +200,30 @@ def test_the_prompt_rate_bench_times_a_user_turn_after_an_evaluated_prefix(tmp_p
     seed.copy_to(corpus)
     main(["--corpus", str(corpus), "--prefix", "40", "--new", "24", "--repeats", "2", "--decode", "3"])
     out = json.loads(capsys.readouterr().out)
-    assert out["prompt_tok_per_s"] == pytest.approx(24 / out["prompt_s_best"])
-    assert 0 < out["prompt_s_best"] <= out["prompt_s_median"] and out["decode_tok_per_s"] > 0
+    assert "flash_attn_on" not in out and "ratio_on_off" not in out  # the configured mode only (off)
+    off = out["flash_attn_off"]
+    assert off["prompt_tok_per_s"] == pytest.approx(24 / off["prompt_s_best"])
+    assert 0 < off["prompt_s_best"] <= off["prompt_s_median"] and off["decode_tok_per_s"] > 0
     assert out["build"].startswith("CPU") and out["llama_cpp"]
+    main(
+        [
+            "--corpus",
+            str(corpus),
+            "--prefix",
+            "40",
+            "--new",
+            "24",
+            "--repeats",
+            "1",
+            "--decode",
+            "2",
+            "--flash-attn",
+            "both",
+        ]
+    )
+    both = json.loads(capsys.readouterr().out)
+    off, on = both["flash_attn_off"], both["flash_attn_on"]
+    assert both["ratio_on_off"]["prompt_tok_per_s"] == pytest.approx(on["prompt_tok_per_s"] / off["prompt_tok_per_s"])
+    assert both["ratio_on_off"]["decode_tok_per_s"] == pytest.approx(on["decode_tok_per_s"] / off["decode_tok_per_s"])
     with pytest.raises(SystemExit):  # a corpus too short for the tokens asked is an error, not a wrong figure
         main(["--corpus", str(corpus), "--prefix", "900000", "--new", "10"])

@@ -53,7 +53,7 @@ SAMPLING = Sampling(max_tokens=24, temperature=0.8, seed=7)
 
 
 def store(folder: Path) -> PrefixStore:
-    return PrefixStore(folder, "ab" * 32, 1024, 512)
+    return PrefixStore(folder, "ab" * 32, 1024, 512, False)
 
 
 def saved(n: int = 5) -> SavedPrefix:
@@ -90,7 +90,14 @@ def test_a_truncated_file_is_detected(keep):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("model_sha256", "cd" * 32), ("n_ctx", 2048), ("n_batch", 256), ("llama_cpp", "0.0.1"), ("build", "00")],
+    [
+        ("model_sha256", "cd" * 32),
+        ("n_ctx", 2048),
+        ("n_batch", 256),
+        ("flash_attn", True),
+        ("llama_cpp", "0.0.1"),
+        ("build", "00"),
+    ],
 )
 def test_a_file_made_for_another_key_is_stale_and_says_what_differs(field, value):
     key = store(Path("x")).key(PREFIX)
@@ -113,8 +120,8 @@ def test_the_key_follows_the_prompt_text():
 def test_the_file_is_named_by_slot_model_and_context(tmp_path):
     s = store(tmp_path)
     assert s.path("answer") != s.path("rewrite")
-    assert s.path("answer") != PrefixStore(tmp_path, "cd" * 32, 1024, 512).path("answer")
-    assert s.path("answer") != PrefixStore(tmp_path, "ab" * 32, 2048, 512).path("answer")
+    assert s.path("answer") != PrefixStore(tmp_path, "cd" * 32, 1024, 512, False).path("answer")
+    assert s.path("answer") != PrefixStore(tmp_path, "ab" * 32, 2048, 512, False).path("answer")
 
 
 @pytest.mark.parametrize("damage", ["missing", "flipped", "truncated", "stale"])
@@ -331,6 +338,24 @@ def test_an_unusable_saved_prefix_is_evaluated_again_and_replaced(chat, referenc
     with counting_evals(chat.llama) as evals:
         chat.prime("answer", PREFIX)
     assert evals == [] and complete(chat, QUESTION, SAMPLING, slot="answer") == text
+
+
+@pytest.mark.slow
+def test_a_prefix_saved_with_flash_attention_is_not_loaded_without_it(
+    chat, settings, reference, caplog, counting_evals
+):
+    """The two lay out the KV cache differently: the other's bytes would load and answer wrongly."""
+    text, _, prefix_tokens = reference
+    assert not settings.llm.flash_attn  # the default this module's ``chat`` runs with
+    flash = open_chat_model(settings.llm.model_copy(update={"flash_attn": True}), settings.cache_dir)
+    flash.prime("answer", PREFIX)  # saved, made for flash_attn True
+    del flash
+    chat.forget()
+    with caplog.at_level(logging.WARNING), counting_evals(chat.llama) as evals:
+        chat.prime("answer", PREFIX)
+    assert sum(evals) == prefix_tokens  # evaluated, not loaded
+    assert "stale (made for another flash_attn)" in caplog.text
+    assert complete(chat, QUESTION, SAMPLING, slot="answer") == text
 
 
 # The overview prompt's own prefix (rag/prompt.py overview_prefix) in its own slot, primed by the warm-up too.

@@ -4,8 +4,10 @@ Data flow: the configured GGUF (``load_llm``) -> a prefix of ``--prefix`` tokens
 text evaluated once and its state kept -> ``--new`` more tokens evaluated after it, from that
 state, ``--repeats`` times (the work of an answer's user turn after the cached system prompt)
 -> ``--decode`` single-token steps -> prompt and decode tokens per second, with the build's
-CPU features. Run it under two builds (e.g. ``PYTHONPATH=<an unpacked wheel>``) to compare them
-in one sitting: ``python -m litopys.bench.prompt_rate --corpus DIR``.
+CPU features; with ``--flash-attn both``, the model is loaded with llama.cpp's flash attention
+off and on, in turns, and the ratios on/off are printed. Run it under two builds (e.g.
+``PYTHONPATH=<an unpacked wheel>``) to compare them in one sitting:
+``python -m litopys.bench.prompt_rate --corpus DIR``.
 """
 
 from __future__ import annotations
@@ -62,15 +64,36 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--new", type=int, default=400, help="tokens evaluated after it (the user turn)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--decode", type=int, default=20, help="single-token decode steps timed")
+    parser.add_argument(
+        "--flash-attn",
+        choices=["config", "both"],
+        default="config",
+        help="config: as the settings say; both: off and on in turns (two rounds each), with the ratios on/off",
+    )
     args = parser.parse_args(argv)
     settings = load_settings(None)
-    llama = load_llm(settings.llm, settings.cache_dir)
-    tokens = llama.tokenize(corpus_text(args.corpus, 8 * (args.prefix + args.new)).encode("utf-8"))
-    if len(tokens) < args.prefix + args.new:
-        parser.error(f"the corpus gave {len(tokens)} tokens, fewer than --prefix + --new")
-    figures = measure(llama, tokens, args.prefix, args.new, args.repeats, args.decode)
+    modes = [settings.llm.flash_attn] if args.flash_attn == "config" else [False, True, False, True]
+    figures: dict[bool, list[dict[str, float]]] = {}
+    for flash in modes:
+        llama = load_llm(settings.llm.model_copy(update={"flash_attn": flash}), settings.cache_dir)
+        tokens = llama.tokenize(corpus_text(args.corpus, 8 * (args.prefix + args.new)).encode("utf-8"))
+        if len(tokens) < args.prefix + args.new:
+            parser.error(f"the corpus gave {len(tokens)} tokens, fewer than --prefix + --new")
+        figures.setdefault(flash, []).append(measure(llama, tokens, args.prefix, args.new, args.repeats, args.decode))
+        del llama
     build = llama_cpp.llama_print_system_info().decode().strip()
-    print(json.dumps({"llama_cpp": llama_cpp.__version__, "build": build, **vars(args), **figures}, default=str))
+    out: dict[str, object] = {"llama_cpp": llama_cpp.__version__, "build": build, **vars(args)}
+    for flash, runs in figures.items():
+        out["flash_attn_on" if flash else "flash_attn_off"] = best_of(runs)
+    if len(figures) == 2:
+        on, off = best_of(figures[True]), best_of(figures[False])
+        out["ratio_on_off"] = {k: on[k] / off[k] for k in ("prompt_tok_per_s", "decode_tok_per_s")}
+    print(json.dumps(out, default=str))
+
+
+def best_of(runs: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Each figure's best over ``runs`` (fewest seconds, most tokens per second)."""
+    return {k: (max if k.endswith("_per_s") else min)(r[k] for r in runs) for k in runs[0]}
 
 
 if __name__ == "__main__":

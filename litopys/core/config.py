@@ -255,6 +255,13 @@ class LLMSettings(BaseModel):
     )
     n_ctx: int = Field(4096, ge=512)
     n_threads: int = Field(max(1, os.cpu_count() or 1), ge=1)
+    flash_attn: bool = Field(
+        False,
+        description=(
+            "llama.cpp's flash attention (llama_cpp): prompts evaluate faster on CPU, but some answers "
+            "change (docs/performance.md has both measured)."
+        ),
+    )
     max_tokens: int = Field(256, ge=8)
     temperature: float = Field(0.1, ge=0.0)
     seed: int = 42
