@@ -102,9 +102,16 @@ def decode(data: bytes, key: PrefixKey) -> SavedPrefix:
     (length,) = _LENGTH.unpack_from(body)
     try:
         header = json.loads(body[_LENGTH.size : _LENGTH.size + length])
-        made_for = PrefixKey(**header["key"])
+        fields = dict(header["key"])
         n_tokens, state_bytes = int(header["n_tokens"]), int(header["state_bytes"])
     except (ValueError, TypeError, KeyError) as exc:  # a checksummed file written by another version
+        raise UnusablePrefix(f"unreadable header ({exc})") from None
+    absent = [f for f in asdict(key) if f not in fields]
+    if absent:  # written before the key held these
+        raise UnusablePrefix(f"stale (made by an older version, without {', '.join(absent)})")
+    try:
+        made_for = PrefixKey(**fields)
+    except TypeError as exc:  # fields this version does not know
         raise UnusablePrefix(f"unreadable header ({exc})") from None
     if made_for != key:
         changed = [f for f, v in asdict(made_for).items() if asdict(key)[f] != v]

@@ -6,13 +6,15 @@ small bundled model) check that a load skips the prefix's evaluation and never c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import struct
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from litopys.rag.followup import Turn, rewrite_prefix
 from litopys.rag.gguf import BUNDLED_LLMS, model_sha256
 from litopys.rag.llm import Sampling, complete, open_chat_model
 from litopys.rag.prefix_cache import (
+    MAGIC,
     PrefixStore,
     SavedPrefix,
     UnusablePrefix,
@@ -103,6 +106,15 @@ def test_a_file_made_for_another_key_is_stale_and_says_what_differs(field, value
     key = store(Path("x")).key(PREFIX)
     with pytest.raises(UnusablePrefix, match=f"stale.*{field}"):
         decode(encode(replace(key, **{field: value}), saved()), key)
+
+
+def test_a_file_from_before_a_key_field_existed_is_stale_and_names_the_field():
+    key = store(Path("x")).key(PREFIX)
+    older = {f: v for f, v in asdict(key).items() if f != "flash_attn"}
+    header = json.dumps({"key": older, "n_tokens": 2, "state_bytes": 3}).encode("utf-8")
+    body = b"".join([struct.pack("<Q", len(header)), header, np.array([1, 2], "<i4").tobytes(), b"abc"])
+    with pytest.raises(UnusablePrefix, match=r"stale \(made by an older version, without flash_attn\)"):
+        decode(MAGIC + hashlib.sha256(body).digest() + body, key)
 
 
 def test_the_key_follows_the_prompt_text():
