@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from litopys.core.config import load_settings
-from litopys.rag.gguf import load_llm
+from litopys.rag.gguf import load_llm, load_tokenizer
 
 
 def corpus_text(folder: Path, chars: int) -> str:
@@ -72,21 +72,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = load_settings(None)
+    # The vocabulary alone: the same tokens for every load, checked before any model is loaded.
+    vocab = load_tokenizer(settings.llm, settings.cache_dir)
+    tokens = vocab.tokenize(corpus_text(args.corpus, 8 * (args.prefix + args.new)).encode("utf-8"))
+    if len(tokens) < args.prefix + args.new:
+        parser.error(f"the corpus gave {len(tokens)} tokens, fewer than --prefix + --new")
     modes = [settings.llm.flash_attn] if args.flash_attn == "config" else [False, True, False, True]
-    figures: dict[bool, list[dict[str, float]]] = {}
+    runs: dict[bool, list[dict[str, float]]] = {}
     for flash in modes:
         llama = load_llm(settings.llm.model_copy(update={"flash_attn": flash}), settings.cache_dir)
-        tokens = llama.tokenize(corpus_text(args.corpus, 8 * (args.prefix + args.new)).encode("utf-8"))
-        if len(tokens) < args.prefix + args.new:
-            parser.error(f"the corpus gave {len(tokens)} tokens, fewer than --prefix + --new")
-        figures.setdefault(flash, []).append(measure(llama, tokens, args.prefix, args.new, args.repeats, args.decode))
+        runs.setdefault(flash, []).append(measure(llama, tokens, args.prefix, args.new, args.repeats, args.decode))
         del llama
+    best = {flash: best_of(each) for flash, each in runs.items()}
     build = llama_cpp.llama_print_system_info().decode().strip()
     out: dict[str, object] = {"llama_cpp": llama_cpp.__version__, "build": build, **vars(args)}
-    for flash, runs in figures.items():
-        out["flash_attn_on" if flash else "flash_attn_off"] = best_of(runs)
-    if len(figures) == 2:
-        on, off = best_of(figures[True]), best_of(figures[False])
+    out.update({"flash_attn_on" if flash else "flash_attn_off": figures for flash, figures in best.items()})
+    if len(best) == 2:
+        on, off = best[True], best[False]
         out["ratio_on_off"] = {k: on[k] / off[k] for k in ("prompt_tok_per_s", "decode_tok_per_s")}
     print(json.dumps(out, default=str))
 
