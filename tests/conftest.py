@@ -464,6 +464,26 @@ def tiny_embedder() -> TinyEmbedder:
     return TinyEmbedder()
 
 
+def _fixed_ranking(passages: list, pool: int | None = None, across: bool = False, **settings):
+    """A Retriever whose search returns ``passages`` (the best ``top_k``) from a fused pool of
+    ``pool`` candidates (default MIN_POOL); ``across``: the question's script is not its passages'.
+    Retriever.evidence's real decisions run over it, with no index."""
+    from litopys.core.config import RetrievalSettings
+    from litopys.rag.retrieval import MIN_POOL, Retriever
+
+    class FixedRanking(Retriever):
+        def _search(self, question, top_k, filters, latest=None):
+            return passages[: top_k or self.settings.top_k], MIN_POOL if pool is None else pool, across
+
+    return FixedRanking(None, None, RetrievalSettings(**settings))
+
+
+@pytest.fixture(scope="session")
+def fixed_ranking() -> Callable[..., object]:
+    """``fixed_ranking(passages, pool=MIN_POOL, across=False, **retrieval_settings)``: see ``_fixed_ranking``."""
+    return _fixed_ranking
+
+
 @pytest.fixture(scope="session")
 def real_embedder(model_cache: Path):
     """The default (bundled) sentence embedder, loaded once per session: tests using it are slow."""

@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from litopys.core.config import LLMSettings, RetrievalSettings
+from litopys.core.config import LLMSettings
 from litopys.rag.answer import Answerer, final_answer
 from litopys.rag.kinds import FACTOID, LIST
 from litopys.rag.listing import ListedArticle, find_articles, list_text, search_text
-from litopys.rag.retrieval import MIN_POOL, Passage, Retriever
+from litopys.rag.retrieval import Passage
 
 NEWS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "news" / "articles"
 # Umerov is named in 0033 (2024-11-14) and 0320, 0346, 0356 (2024-11-13); Budanov in 0095, 0125
@@ -27,18 +27,7 @@ def _passage(n: int, article: str, score: float, lexical: float | None) -> Passa
     return Passage(n, article, f"Заголовок {article}", "2024-11-14", f"Текст {n}.", 0, 9, score, lexical, 0.5)
 
 
-class FixedRanking(Retriever):
-    """Retriever.evidence's real logic over a given ranking (no index needed)."""
-
-    def __init__(self, passages: list[Passage], pool: int = MIN_POOL, **settings) -> None:
-        super().__init__(None, None, RetrievalSettings(**settings))
-        self._ranking = (passages, pool)
-
-    def _search(self, question, top_k, filters, latest=None):
-        return self._ranking[0][: top_k or self.settings.top_k], self._ranking[1], False
-
-
-def test_passages_are_grouped_by_article_best_first_and_must_share_a_word():
+def test_passages_are_grouped_by_article_best_first_and_must_share_a_word(fixed_ranking):
     ranking = [
         _passage(1, "a.txt", 4.0, 9.0),
         _passage(2, "b.txt", 3.0, 0.0),  # found by meaning only: mentions nothing
@@ -46,18 +35,18 @@ def test_passages_are_grouped_by_article_best_first_and_must_share_a_word():
         _passage(4, "a.txt", 2.0, 3.0),
         _passage(5, "c.txt", 1.0, None),
     ]
-    listed = find_articles(FixedRanking(ranking), "X")
+    listed = find_articles(fixed_ranking(ranking), "X")
     assert [a.article_id for a in listed] == ["a.txt", "c.txt"]
     assert [p.chunk_id for p in listed[0].passages] == [1, 4] and listed[1].best.chunk_id == 3
     assert listed[0].score == 4.0 and listed[0].as_dict()["passages"] == 2
-    assert [a.article_id for a in find_articles(FixedRanking(ranking), "X", limit=1)] == ["a.txt"]
+    assert [a.article_id for a in find_articles(fixed_ranking(ranking), "X", limit=1)] == ["a.txt"]
 
 
-def test_without_a_shared_word_only_a_standing_out_match_is_listed():
+def test_without_a_shared_word_only_a_standing_out_match_is_listed(fixed_ranking):
     by_meaning = [_passage(1, "a.txt", 1.2, 0.0), _passage(2, "b.txt", 1.0, 0.0)]
-    assert find_articles(FixedRanking(by_meaning), "X") == []  # nothing stands out: no list
+    assert find_articles(fixed_ranking(by_meaning), "X") == []  # nothing stands out: no list
     strong = [_passage(1, "a.txt", 3.0, 0.0), _passage(2, "b.txt", 1.0, 0.0)]
-    assert [a.article_id for a in find_articles(FixedRanking(strong), "X")] == ["a.txt", "b.txt"]
+    assert [a.article_id for a in find_articles(fixed_ranking(strong), "X")] == ["a.txt", "b.txt"]
 
 
 def test_the_list_text_speaks_the_questions_language():
