@@ -20,6 +20,7 @@ from litopys.rag.citations import (
     resolve_citations,
     strip_invalid_markers,
 )
+from litopys.rag.context import with_context
 from litopys.rag.followup import Turn, needs_history, rewrite_prefix, rewrite_question
 from litopys.rag.grounding import ClaimCheck, check_answer, recite
 from litopys.rag.grounding import warm_up as warm_up_checks
@@ -163,8 +164,13 @@ class Answerer:
 
     def prompt_for(self, query: str, passages: list[Passage]):
         """The chat prompt for ``query`` over the best ``passages`` that fit the passage budget
-        (counted by the model's own tokenizer), and within the context window."""
-        fitted = fit_passages(query, passages, self.prompt.passage_tokens, self.count_tokens)
+        (counted by the model's own tokenizer), and within the context window; short passages
+        come with the sentences before them (``rag.context``)."""
+        p = self.prompt
+        passages = with_context(
+            passages, self.retriever.article_body, p.short_passage_chars, p.short_passage_context_chars
+        )
+        fitted = fit_passages(query, passages, p.passage_tokens, self.count_tokens)
         budget = self.settings.n_ctx - self.settings.max_tokens - 64
         return build_prompt(query, fitted, count_tokens=self.count_tokens, max_prompt_tokens=budget)
 

@@ -266,6 +266,11 @@ class Retriever:
             passages = [p for p in passages if p.score >= floor]
         return Evidence(passages, stands_out)
 
+    def article_body(self, article_id: str) -> str | None:
+        """The full body of ``article_id``, or None when it is no longer indexed."""
+        article = self.reader.article(article_id)
+        return article.body if article is not None else None
+
     def article_texts(self, article_ids: Sequence[str]) -> list[str]:
         """The title and full text of each of ``article_ids`` that is still indexed."""
         articles = [self.reader.article(a) for a in article_ids]

@@ -288,6 +288,18 @@ class PromptSettings(BaseModel):
             "that fit, long ones cut to the sentences that carry the question (0: every passage whole)."
         ),
     )
+    short_passage_chars: int = Field(
+        120,
+        ge=0,
+        description=(
+            "A passage shorter than this many characters is shown with the sentences before it in its "
+            "article, up to short_passage_context_chars: a one-sentence chunk often leaves out whom it is "
+            "about (0: never)."
+        ),
+    )
+    short_passage_context_chars: int = Field(
+        250, ge=1, description="What a short passage grows back to, in characters (whole sentences)."
+    )
     # An overview ("Що відомо про X?") is one LLM call over several articles: its prompt is bigger
     # than a factoid's, within a median of 30 s on 2 cores (docs/quality.md, "Question kinds").
     overview_passages: int = Field(6, ge=1, description="Passages an overview answer's prompt carries at most.")
