@@ -464,6 +464,10 @@ def finish_answer(
     # without markers could not be attributed to the passage that holds it.
     raw = _respelled(question, raw, passages)
     text, citations, invalid, refused = _cite(raw, passages)
+    if refused:
+        # The model's own wording ("… is not mentioned in the given text", or Ukrainian to an
+        # English question) becomes the one refusal the chat knows, in the question's language.
+        text = refusal_for(question)
     if not refused and citations:
         text, citations = _recite(text, citations, passages, question)
     withheld: Withheld | None = None

@@ -273,3 +273,13 @@ def test_a_who_question_wants_someone_named():
     )
     assert answer.refused and answer.withheld is not None
     assert answer.withheld.reason == WRONG_TYPE and answer.withheld.missing == ("who",)
+
+
+def test_a_refusal_in_the_models_own_words_is_the_refusal_in_the_questions_language():
+    english = finish_answer("Who chairs the commission?", "У статтях немає відповіді на це запитання.", _passages())
+    assert (english.text, english.refused, english.citations) == (REFUSAL_EN, True, [])
+    ukrainian = finish_answer("Хто очолив комісію?", "The chairman is not mentioned in the given text.", _passages())
+    assert (ukrainian.text, ukrainian.refused) == (REFUSAL_UK, True)
+    # A cited answer that says what the passages do not state is an answer, not a refusal.
+    said = finish_answer("Чи назвали ціну?", "Ціну не назвали, а договір уклали [1].", _passages())
+    assert not said.refused and said.text != REFUSAL_UK
