@@ -5,8 +5,9 @@ one short sentence ("Майбутній держсекретар наступн�
 Конгресом.") matches a question well and tells the model nothing about whom it speaks of:
 the name is in the sentences before it. A passage shorter than ``min_chars`` grows back, a
 whole sentence at a time, until it holds ``to_chars`` characters or meets the article's start
-or another passage of the same article in the prompt (whose text the model sees anyway). ``start`` moves with
-it, so the viewer highlights what the model saw and the checks judge against it.
+or the text another passage of the same article in the prompt shows (the model sees it
+anyway). ``start`` moves with it, so the viewer highlights what the model saw and the checks
+judge against it.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ def with_context(passages: Sequence[Passage], body_of: BodyOf, min_chars: int, t
 
 
 def _floor(passage: Passage, passages: Sequence[Passage]) -> int:
-    """Where ``passage`` may grow back to: the end of the nearest passage of its article before it."""
-    ends = [p.end for p in passages if p.article_id == passage.article_id and p.end <= passage.start]
-    return max(ends, default=0)
+    """Where ``passage`` may grow back to: the end of the text that the passages of its article
+    starting before it show (chunks overlap: one may reach past its start, leaving nothing to add)."""
+    shown = [
+        min(p.end, passage.start) for p in passages if p.article_id == passage.article_id and p.start < passage.start
+    ]
+    return max(shown, default=0)
 
 
 def _widened(passage: Passage, body: str, floor: int, to_chars: int) -> Passage:

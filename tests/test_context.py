@@ -57,6 +57,11 @@ def test_it_does_not_grow_into_text_another_passage_of_the_prompt_shows():
     assert kept == first  # first is short too, with nothing before it
     assert widened.text.startswith("Про це йдеться") and widened.start >= first.end
     assert asked == ["a.txt"]  # read once for both
+    # Chunks overlap: a passage of the article that reaches past the short one's start shows
+    # what lies before it, so nothing is added.
+    overlapping = _passage(2, "Про це йдеться у заяві кампанії. Майбутній держсекретар")
+    _, alone = with_context([overlapping, short], body_of, min_chars=120, to_chars=250)
+    assert alone == short
     # Another article's passage is no floor.
     other = _passage(1, "Обраний президент", article_id="b.txt")
     _, again = with_context([other, short], _bodies(a=BODY, b=BODY)[0], min_chars=120, to_chars=250)
